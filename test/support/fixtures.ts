@@ -72,7 +72,8 @@ export function buildAssemblyScript(entry: string, flags: string[] = []): string
   const inputs = [readFileSync(file), ...flags];
   return memo('as', inputs, '.wasm', (tmp) => {
     execFileSync(join(repoRoot, 'node_modules/.bin/asc'), [
-      file, '--config', join(repoRoot, 'node_modules/@assemblyscript/wasi-shim/asconfig.json'),
+      // asc resolves the config's `lib` wrongly when the config path is absolute: pass it relative to cwd.
+      file, '--config', 'node_modules/@assemblyscript/wasi-shim/asconfig.json',
       '--optimizeLevel', '2', '--outFile', tmp, ...flags,
     ], { stdio: ['ignore', 'inherit', 'inherit'], cwd: repoRoot });
   });

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Rebuilds every example's .wasm from its source. Needs clang + wasi-libc, wabt (wat2wasm) and
+# binaryen (wasm-opt) from Debian (scripts/install-deps.sh), and `npm ci` for AssemblyScript.
+# Only examples/hello/hello.wasm is committed (so `npx wasmlet serve examples/hello` works on a
+# fresh clone); the others are built here.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+
+cc_wasm() { # out.wasm src.c
+  clang --target=wasm32-wasi --sysroot=/usr -O2 -s "$2" -o "$1"
+  wasm-opt -Oz --strip-debug --strip-producers "$1" -o "$1"
+}
+
+cc_wasm "$here/hello/hello.wasm" "$here/hello/hello.c"
+cc_wasm "$here/static-files/cat.wasm" "$here/static-files/cat.c"
+cc_wasm "$here/limits/grow.wasm" "$here/limits/grow.c"
+wat2wasm "$here/limits/loop.wat" -o "$here/limits/loop.wasm"
+wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
+(cd "$root" && node_modules/.bin/asc "$here/hello-as/hello.ts" \
+  --config node_modules/@assemblyscript/wasi-shim/asconfig.json \
+  --optimizeLevel 2 --outFile "$here/hello-as/hello-as.wasm")
+echo "built: $(cd "$here" && ls */*.wasm | tr '\n' ' ')"

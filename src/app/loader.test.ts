@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { watToBytes } from '../../test/support/fixtures.ts';
+import { loadApp, wasmBinaryKind } from './loader.ts';
+
+const moduleBytes = await watToBytes('(module (func (export "_start")))');
+// The smallest valid component: preamble with the component-model layer, no sections.
+const componentBytes = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-loader-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const manifest = (extra = '') => [
+  'spin_manifest_version = 2', '[application]', 'name = "app"',
+  '[[trigger.http]]', 'route = "/m/..."', 'component = "mod"',
+  '[[trigger.http]]', 'route = "/c/..."', 'component = "comp"', extra,
+  '[component.mod]', 'source = "mod.wasm"',
+  '[component.comp]', 'source = "comp.wasm"',
+].join('\n');
+
+test('a directory: wasmlet.toml is preferred over spin.toml; auto executors are resolved', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'comp.wasm'), componentBytes);
+  writeFileSync(join(dir, 'wasmlet.toml'), manifest());
+  writeFileSync(join(dir, 'spin.toml'), 'this is not read');
+  const app = await loadApp(dir);
+  assert.deepEqual(app.triggers.http.map((r) => [r.route, r.executor]), [
+    ['/m/...', { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' }],
+    ['/c/...', { type: 'wasi-http' }],
+  ]);
+  rmSync(join(dir, 'wasmlet.toml'));
+  await assert.rejects(loadApp(dir), /invalid TOML/); // now spin.toml is the manifest
+  writeFileSync(join(dir, 'spin.toml'), manifest());
+  assert.equal((await loadApp(join(dir, 'spin.toml'))).name, 'app'); // a manifest path works too
+});
+
+test('a bare .wasm is one component `main` on /...', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'hello.wasm'), moduleBytes);
+  const app = await loadApp(join(dir, 'hello.wasm'));
+  assert.deepEqual(app, {
+    name: 'hello', dir,
+    components: { main: { id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {} } },
+    triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' } }] },
+  });
+});
+
+test('wrong inputs get clear errors', async (t) => {
+  const dir = tempDir(t);
+  await assert.rejects(loadApp(dir), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'WASMLET_ERR_MANIFEST');
+    assert.equal(err.message, `no wasmlet.toml or spin.toml in ${dir} — create one, or pass a manifest or .wasm path`);
+    return true;
+  });
+  await assert.rejects(loadApp(join(dir, 'nope')), /does not exist/);
+  writeFileSync(join(dir, 'fake.wasm'), 'not wasm at all');
+  await assert.rejects(loadApp(join(dir, 'fake.wasm')), /is not a WebAssembly module or component/);
+});
+
+test('an explicit executor must fit the binary', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'comp.wasm'), componentBytes);
+  writeFileSync(join(dir, 'wasmlet.toml'), manifest('executor = { type = "wagi" }'));
+  await assert.rejects(loadApp(dir), (err: Error) => {
+    assert.equal(err.message, `${join(dir, 'wasmlet.toml')}:10: route \`/c/...\`: executor "wagi" needs a core module, but component \`comp\``
+      + ' is a component — remove the executor or set type = "wasi-http"');
+    return true;
+  });
+  writeFileSync(join(dir, 'wasmlet.toml'), manifest());
+  writeFileSync(join(dir, 'comp.wasm'), 'garbage!');
+  await assert.rejects(loadApp(dir), new RegExp(`wasmlet\\.toml:14: source .*comp\\.wasm of component \`comp\` is not a WebAssembly`));
+});
+
+test('wasmBinaryKind reads the preamble', () => {
+  assert.equal(wasmBinaryKind(moduleBytes.subarray(0, 8)), 'module');
+  assert.equal(wasmBinaryKind(componentBytes), 'component');
+  assert.equal(wasmBinaryKind(new Uint8Array(4)), 'not-wasm');
+  assert.equal(wasmBinaryKind(Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 1, 0, 0, 0)), 'not-wasm');
+});

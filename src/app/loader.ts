@@ -1,0 +1,118 @@
+// Entry point of app loading: finds the manifest, parses it, and resolves each route's `auto`
+// executor by looking at the binary's header.
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { WasmletError } from '../util/errors.ts';
+import { DEFAULT_WAGI_ARGV } from '../triggers/http/cgi-env.ts';
+import type { LockedApp } from './locked-app.ts';
+import { parseManifest } from './manifest/parse-manifest.ts';
+import { locateKey } from './manifest/locate-key.ts';
+import { ManifestError, type ManifestDiagnostic } from './manifest/manifest-error.ts';
+
+/** Manifest file names looked for in a directory, in order. */
+export const MANIFEST_NAMES = ['wasmlet.toml', 'spin.toml'] as const;
+
+/** What a Wasm binary's 8-byte preamble says it is. */
+export type WasmBinaryKind = 'module' | 'component' | 'not-wasm';
+
+/**
+ * Classifies a binary by its preamble: `\0asm` then version 1 (a core module) or the component
+ * model's layer 1 encoding (`0d 00 01 00`, a component).
+ */
+export function wasmBinaryKind(preamble: Uint8Array): WasmBinaryKind {
+  if (preamble.length < 8 || preamble[0] !== 0 || preamble[1] !== 0x61 || preamble[2] !== 0x73 || preamble[3] !== 0x6d) {
+    return 'not-wasm';
+  }
+  const v = [preamble[4], preamble[5], preamble[6], preamble[7]];
+  if (v[0] === 1 && v[1] === 0 && v[2] === 0 && v[3] === 0) return 'module';
+  if (v[2] === 1 && v[3] === 0) return 'component';
+  return 'not-wasm';
+}
+
+async function readPreamble(path: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try { return (await stat(path)).isFile(); } catch { return false; }
+}
+
+/**
+ * Loads an app from a directory (its `wasmlet.toml`, else `spin.toml`), a manifest path, or a bare
+ * `.wasm` file (served as the one component `main` on route `/...`). Each `auto` executor is
+ * resolved from the binary: a core module runs as WAGI, a component as wasi-http.
+ * @throws ManifestError (`WASMLET_ERR_MANIFEST`, blame user) for an invalid manifest, a source that
+ *   is not Wasm, or a path that holds no app; the message says what to do.
+ */
+export async function loadApp(pathOrDir: string): Promise<LockedApp> {
+  const target = resolve(pathOrDir);
+  let st;
+  try {
+    st = await stat(target);
+  } catch (err) {
+    throw new WasmletError('WASMLET_ERR_MANIFEST', `${target} does not exist — pass an app directory, a wasmlet.toml/spin.toml, or a .wasm file`,
+      { blame: 'user', cause: err });
+  }
+
+  let app: LockedApp;
+  let text = ''; // manifest source, to put line numbers on the problems found below
+  if (st.isDirectory()) {
+    let manifest: string | undefined;
+    for (const name of MANIFEST_NAMES) {
+      if (await isFile(join(target, name))) { manifest = join(target, name); break; }
+    }
+    if (!manifest) {
+      throw new WasmletError('WASMLET_ERR_MANIFEST', `no wasmlet.toml or spin.toml in ${target} — create one, or pass a manifest or .wasm path`,
+        { blame: 'user' });
+    }
+    text = await readFile(manifest, 'utf8');
+    app = parseManifest(text, manifest);
+  } else if (target.endsWith('.wasm')) {
+    const name = basename(target, '.wasm');
+    app = {
+      name, dir: dirname(target),
+      components: {
+        main: { id: 'main', source: target, files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {} },
+      },
+      triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'auto' } }] },
+    };
+  } else {
+    text = await readFile(target, 'utf8');
+    app = parseManifest(text, target);
+  }
+
+  // Resolve `auto` executors (and check that every served binary is Wasm at all).
+  const problems: ManifestDiagnostic[] = [];
+  const problem = (path: (string | number)[], message: string) => {
+    const line = text === '' ? undefined : locateKey(text, path);
+    problems.push(line === undefined ? { message } : { line, message });
+  };
+  const kinds = new Map<string, WasmBinaryKind>();
+  for (const [i, route] of app.triggers.http.entries()) {
+    const component = app.components[route.component]!;
+    let kind = kinds.get(component.id);
+    if (kind === undefined) {
+      try { kind = wasmBinaryKind(await readPreamble(component.source)); } catch { kind = 'not-wasm'; }
+      kinds.set(component.id, kind);
+      if (kind === 'not-wasm') {
+        problem(['component', component.id, 'source'], `source ${component.source} of component \`${component.id}\` is not a WebAssembly module or component — rebuild it`);
+      }
+    }
+    if (route.executor.type === 'auto' && kind !== 'not-wasm') {
+      route.executor = kind === 'module' ? { type: 'wagi', argv: DEFAULT_WAGI_ARGV, entrypoint: '_start' } : { type: 'wasi-http' };
+    } else if (route.executor.type === 'wagi' && kind === 'component') {
+      problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wagi" needs a core module, but component \`${component.id}\` is a component — remove the executor or set type = "wasi-http"`);
+    } else if (route.executor.type === 'wasi-http' && kind === 'module') {
+      problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wasi-http" needs a component, but \`${component.id}\` is a core module — use executor = { type = "wagi" }`);
+    }
+  }
+  if (problems.length > 0) throw new ManifestError(app.manifestPath ?? target, problems);
+  return app;
+}

@@ -1,0 +1,84 @@
+// The normalized, resolved form of an app: plain JSON-serializable data and the only thing the
+// runtime reads (Spin's `LockedApp` idea). Built by `app/manifest` from `wasmlet.toml`/`spin.toml`.
+
+/**
+ * How an HTTP route's component is invoked.
+ * - `wagi`: a core module run as a CGI program (WAGI): request in env/stdin, response on stdout.
+ * - `wasi-http`: a component exporting `wasi:http/incoming-handler`.
+ * - `auto`: not decided yet; the loader resolves it by inspecting the binary (core module -> `wagi`,
+ *   component -> `wasi-http`). A runtime that meets `auto` must do the same.
+ */
+export type ExecutorKind = 'wagi' | 'wasi-http' | 'auto';
+
+/** The executor of one HTTP route. `argv`/`entrypoint` are set only for `wagi`. */
+export interface LockedExecutor {
+  type: ExecutorKind;
+  /** WAGI argv template, split on spaces after substitution; default `${SCRIPT_NAME} ${ARGS}`. */
+  argv?: string;
+  /** WAGI entry export; default `_start`. */
+  entrypoint?: string;
+}
+
+/** A read-only file or directory made visible to the guest. */
+export interface LockedFileMount {
+  /** Absolute host path (a file or a directory); it existed when the app was loaded. */
+  hostPath: string;
+  /** Absolute guest path, normalized (`/assets`, `/README.md`). */
+  guestPath: string;
+}
+
+/** Resource limits of one component; absent means the server default. */
+export interface LockedLimits {
+  /** Cap on linear memory, in bytes. */
+  memoryBytes?: number;
+  /** Wall-clock deadline of one invocation, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** Spin's `[component.x.build]`, kept for `wasmlet build`; the runtime ignores it. */
+export interface LockedBuild {
+  /** One or more shell commands, run in order. */
+  command: string[];
+  /** Directory the commands run in, relative to the manifest directory. */
+  workdir?: string;
+  /** Globs watched by `watch` tooling. */
+  watch: string[];
+}
+
+/** One component: a Wasm binary plus the capabilities granted to it (deny by default). */
+export interface LockedComponent {
+  id: string;
+  /** Absolute path of the `.wasm` file. */
+  source: string;
+  description?: string;
+  files: LockedFileMount[];
+  environment: Record<string, string>;
+  /** `scheme://host[:port]` patterns, verbatim from the manifest (validated). */
+  allowedOutboundHosts: string[];
+  /** Key-value store labels the component may open. */
+  keyValueStores: string[];
+  limits: LockedLimits;
+  build?: LockedBuild;
+}
+
+/** One `[[trigger.http]]` entry. */
+export interface LockedHttpRoute {
+  /** Spin route syntax: `/a/b`, `/users/:id`, `/static/...`, `/...`. */
+  route: string;
+  /** Id of a key of {@link LockedApp.components}. */
+  component: string;
+  executor: LockedExecutor;
+}
+
+/** A whole app, ready to serve. */
+export interface LockedApp {
+  name: string;
+  version?: string;
+  description?: string;
+  /** Absolute directory of the manifest (or of the bare `.wasm`). */
+  dir: string;
+  /** Absolute path of the manifest; absent for a bare `.wasm`. */
+  manifestPath?: string;
+  components: Record<string, LockedComponent>;
+  triggers: { http: LockedHttpRoute[] };
+}

@@ -1,0 +1,271 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, watToBytes } from '../../../test/support/fixtures.ts';
+import { checkSpinId, parseManifest } from './parse-manifest.ts';
+import { ManifestError } from './manifest-error.ts';
+
+const moduleBytes = await watToBytes('(module (func (export "_start")))');
+
+/** A temp app dir holding `files` (manifest text and friends); `.wasm` names get a real module. */
+function appDir(t: { after: (fn: () => void) => void }, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-manifest-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    if (name.endsWith('.wasm')) writeFileSync(join(dir, name), moduleBytes);
+    else if (name.endsWith('/')) mkdirSync(join(dir, name), { recursive: true });
+    else writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+function parseIn(dir: string, name = 'wasmlet.toml') {
+  const path = join(dir, name);
+  return parseManifest(readFileSync(path, 'utf8'), path);
+}
+
+/** Parses and returns the ManifestError's lines, failing if parsing succeeds. */
+function errorsOf(dir: string, name = 'wasmlet.toml'): string[] {
+  try {
+    parseIn(dir, name);
+  } catch (err) {
+    assert.ok(err instanceof ManifestError, String(err));
+    assert.equal(err.code, 'WASMLET_ERR_MANIFEST');
+    assert.equal(err.blame, 'user');
+    assert.equal(err.message.split('\n').length, err.diagnostics.length);
+    return err.message.split('\n');
+  }
+  assert.fail('expected a ManifestError');
+}
+
+test('the full example parses into the locked app', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-manifest-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(repoRoot, 'test/fixtures/app/full'), dir, { recursive: true });
+  writeFileSync(join(dir, 'hello.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'api.wasm'), moduleBytes);
+  const app = parseIn(dir);
+  assert.deepEqual(JSON.parse(JSON.stringify(app)), app, 'plain JSON data');
+  assert.equal(app.name, 'hello');
+  assert.equal(app.version, '0.1.0');
+  assert.equal(app.description, 'Says hello');
+  assert.equal(app.dir, dir);
+  assert.equal(app.manifestPath, join(dir, 'wasmlet.toml'));
+  assert.deepEqual(app.triggers.http, [
+    { route: '/hello/...', component: 'hello', executor: { type: 'auto' } },
+    { route: '/users/:id', component: 'hello', executor: { type: 'wagi', argv: '${SCRIPT_NAME} --user ${ARGS}', entrypoint: 'main' } },
+    { route: '/api/...', component: 'api', executor: { type: 'auto' } },
+    { route: '/inline', component: 'http-trigger4-component', executor: { type: 'auto' } },
+  ]);
+  assert.deepEqual(app.components.hello, {
+    id: 'hello',
+    source: join(dir, 'hello.wasm'),
+    description: 'the hello component',
+    files: [
+      { hostPath: join(dir, 'static'), guestPath: '/assets' },
+      { hostPath: join(dir, 'README.md'), guestPath: '/README.md' },
+    ],
+    environment: { GREETING: 'hi', EMPTY: '' },
+    allowedOutboundHosts: ['https://api.example.com', 'redis://*.cache.internal:6379', '*://10.0.0.1:8000..8010', 'http://localhost:*'],
+    keyValueStores: ['default', 'user_data'],
+    limits: { memoryBytes: 64 * 1024 * 1024, timeoutMs: 2000 },
+    build: { command: ['make'], workdir: 'src', watch: ['src/**/*.c'] },
+  });
+  assert.deepEqual(app.components.api?.limits, { memoryBytes: 1048576, timeoutMs: 500 });
+  assert.deepEqual(app.components.api?.build, { command: ['npm install', 'npm run build'], watch: [] });
+  assert.deepEqual(app.components['http-trigger4-component']?.environment, { INLINE: 'yes' });
+  assert.equal(app.components['http-trigger4-component']?.source, join(dir, 'hello.wasm'));
+});
+
+test('a spin.toml as `spin new` writes it is read as is', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-manifest-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(repoRoot, 'test/fixtures/app/spin-v2'), dir, { recursive: true });
+  mkdirSync(join(dir, 'target/wasm32-wasip1/release'), { recursive: true });
+  writeFileSync(join(dir, 'target/wasm32-wasip1/release/spin_hello.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'wagi.wasm'), moduleBytes);
+  const app = parseIn(dir, 'spin.toml');
+  assert.equal(app.name, 'spin-hello');
+  assert.deepEqual(Object.keys(app.components), ['spin-hello', 'wagi-hello']);
+  assert.deepEqual(app.triggers.http.map((r) => [r.route, r.component, r.executor.type]), [
+    ['/...', 'spin-hello', 'auto'], ['/wagi', 'wagi-hello', 'wagi'],
+  ]);
+  assert.deepEqual(app.triggers.http[1]?.executor, { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' });
+});
+
+test('wasmlet manifest_version = 1 is accepted', (t) => {
+  const dir = appDir(t, {
+    'wasmlet.toml': 'manifest_version = 1\n[application]\nname = "a"\n[[trigger.http]]\nroute = "/"\ncomponent = "c"\n[component.c]\nsource = "c.wasm"\n',
+    'c.wasm': '',
+  });
+  assert.equal(parseIn(dir).triggers.http[0]?.component, 'c');
+});
+
+test('unknown keys name the key, the table and the line', (t) => {
+  const toml = [
+    'spin_manifest_version = 2', // 1
+    'colour = "red"', // 2
+    '[application]', // 3
+    'name = "a"', // 4
+    'nmae = "typo"', // 5
+    '[[trigger.http]]', // 6
+    'route = "/"', // 7
+    'component = "c"', // 8
+    'method = "GET"', // 9
+    '[component.c]', // 10
+    'source = "c.wasm"', // 11
+    'limits = { memory = "1MiB", cpu = 2 }', // 12
+    '[component.c.build]', // 13
+    'command = "make"', // 14
+    'dir = "x"', // 15
+  ].join('\n');
+  const dir = appDir(t, { 'wasmlet.toml': toml, 'c.wasm': '' });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  assert.equal(lines.length, 5, lines.join('\n'));
+  const expectLine = (n: number, ...parts: string[]) => {
+    const line = lines.find((l) => l.startsWith(`${path}:${n}: `));
+    assert.ok(line, `no error at line ${n} in:\n${lines.join('\n')}`);
+    for (const p of parts) assert.ok(line.includes(p), `${line} should include ${p}`);
+    assert.match(line, / — /);
+  };
+  expectLine(2, 'unknown key `colour`', 'the top level');
+  expectLine(5, 'unknown key `nmae`', 'table `application`', 'allowed: name');
+  expectLine(9, 'unknown key `method`', 'table `trigger.http[0]`');
+  expectLine(12, 'unknown key `cpu`', 'table `component.c.limits`', 'allowed: memory, timeout');
+  expectLine(15, 'unknown key `dir`', 'table `component.c.build`');
+});
+
+test('each validation error kind, all reported together with lines', (t) => {
+  const toml = [
+    'spin_manifest_version = 2', // 1
+    '[application]', // 2
+    'name = "a"', // 3
+    '[[trigger.http]]', // 4
+    'route = "no-slash"', // 5
+    'component = "good"', // 6
+    '[[trigger.http]]', // 7
+    'route = "/a/.../b"', // 8
+    'component = "good"', // 9
+    '[[trigger.http]]', // 10
+    'route = "/dup"', // 11
+    'component = "good"', // 12
+    '[[trigger.http]]', // 13
+    'route = "/dup/"', // 14
+    'component = "other"', // 15
+    '[[trigger.http]]', // 16
+    'route = "/missing"', // 17
+    'component = "ghost"', // 18
+    '[[trigger.http]]', // 19
+    'route = "/x"', // 20
+    'component = "good"', // 21
+    'executor = { type = "cgi" }', // 22
+    '[component.good]', // 23
+    'source = "good.wasm"', // 24
+    'files = ["nope.txt", "static/*.css", { source = "static", destination = "rel" }]', // 25
+    'allowed_outbound_hosts = ["example.com", "https://a.com/path", "tcp://h"]', // 26
+    'key_value_stores = ["Bad Label"]', // 27
+    'environment = { N = 1 }', // 28
+    '[component.good.limits]', // 29
+    'memory = "lots"', // 30
+    'timeout = "5"', // 31
+    '[component.other]', // 32
+    'source = "missing.wasm"', // 33
+    '[component.Bad_Id]', // 34
+    'source = "good.wasm"', // 35
+  ].join('\n');
+  const dir = appDir(t, { 'wasmlet.toml': toml, 'good.wasm': '', 'static/': '' });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  const at = (n: number, re: RegExp) => {
+    assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `no error at line ${n} matching ${re} in:\n${lines.join('\n')}`);
+  };
+  at(5, /invalid route 'no-slash': a route must start with `\/`/);
+  at(8, /only be the last segment/);
+  at(14, /duplicate route: trigger\.http\[3\] \(`\/dup\/`, component `other`\) matches the same paths as trigger\.http\[2\] \(`\/dup`, component `good`\)/);
+  at(18, /refers to component `ghost`, which is not defined — add \[component\.ghost\]/);
+  at(22, /unknown executor type `cgi`/);
+  at(25, /files source `nope\.txt` of component `good` does not exist/);
+  at(25, /is a glob; globs are not supported/);
+  at(25, /destination `rel` must be an absolute guest path/);
+  at(26, /`example\.com` has no scheme/);
+  at(26, /has a path/);
+  at(26, /needs a port: scheme `tcp`/);
+  at(27, /key-value store label `Bad Label`/);
+  at(28, /environment variable `N` must be a string/);
+  at(30, /limits\.memory "lots" is not a size/);
+  at(31, /limits\.timeout "5" is not a duration/);
+  at(33, /source `missing\.wasm` of component `other` does not exist/);
+  at(34, /invalid component id `Bad_Id`: words must be separated with '-', not '_'/);
+  assert.equal(lines.length, 17, lines.join('\n'));
+});
+
+test('missing pieces: version, application, triggers, source', (t) => {
+  const dir = appDir(t, { 'wasmlet.toml': '[component.c]\ndescription = "x"\n' });
+  const lines = errorsOf(dir);
+  assert.ok(lines.some((l) => /missing manifest version/.test(l)));
+  assert.ok(lines.some((l) => /missing \[application\]/.test(l)));
+  assert.ok(lines.some((l) => /no \[\[trigger\.http\]\]/.test(l)));
+  assert.ok(lines.some((l) => /:1: component `c` has no `source`/.test(l)), lines.join('\n'));
+});
+
+test('Spin v1 manifests, other trigger types and unsupported Spin keys get clear errors', (t) => {
+  const dir = appDir(t, {
+    'wasmlet.toml': [
+      'spin_manifest_version = "1"', // 1
+      '[application]', // 2
+      'name = "a"', // 3
+      '[[trigger.redis]]', // 4
+      'channel = "x"', // 5
+      'component = "c"', // 6
+      '[[trigger.http]]', // 7
+      'route = { private = true }', // 8
+      'component = "c"', // 9
+      '[component.c]', // 10
+      'source = { url = "https://example.com/c.wasm", digest = "sha256:00" }', // 11
+      'sqlite_databases = ["default"]', // 12
+      'allowed_http_hosts = ["example.com"]', // 13
+      'variables = {}', // 14 (empty: fine)
+    ].join('\n'),
+  });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  const at = (n: number, re: RegExp) => assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `${n} ${re}\n${lines.join('\n')}`);
+  at(1, /spin_manifest_version "1" is not supported/);
+  at(4, /trigger type `redis` is not supported/);
+  at(8, /private routes/);
+  at(11, /remote sources/);
+  at(12, /`sqlite_databases` is not supported/);
+  at(13, /`allowed_http_hosts` is deprecated/);
+  assert.equal(lines.length, 6, lines.join('\n'));
+});
+
+test('TOML syntax errors carry the line', (t) => {
+  const dir = appDir(t, { 'wasmlet.toml': 'spin_manifest_version = 2\n[application]\nname = "a\n' });
+  const [line, ...rest] = errorsOf(dir);
+  assert.equal(rest.length, 0);
+  assert.match(line!, new RegExp(`^${join(dir, 'wasmlet.toml').replace(/[.\\]/g, '\\$&')}:3: invalid TOML: .* — fix the syntax$`));
+});
+
+test('inline component ids follow Spin (trigger id, else inline-componentN)', (t) => {
+  const dir = appDir(t, {
+    'wasmlet.toml': [
+      'spin_manifest_version = 2', '[application]', 'name = "a"',
+      '[[trigger.http]]', 'id = "front"', 'route = "/a"', 'component = { source = "c.wasm" }',
+      '[[trigger.http]]', 'route = "/b"', 'component = { source = "c.wasm" }',
+      '[[trigger.http]]', 'id = "Bad_Trigger"', 'route = "/c"', 'component = { source = "c.wasm" }',
+    ].join('\n'),
+    'c.wasm': '',
+  });
+  const app = parseIn(dir);
+  assert.deepEqual(app.triggers.http.map((r) => r.component), ['front-component', 'http-trigger1-component', 'inline-component1']);
+});
+
+test('checkSpinId follows spin-serde rules', () => {
+  for (const ok of ['hello', 'hello-world', 'a1-b2', 'HELLO-world']) assert.equal(checkSpinId(ok, '-'), undefined, ok);
+  for (const bad of ['', 'hello_world', '1abc', 'a--b', '-a', 'a-', 'helloWorld', 'a.b']) assert.ok(checkSpinId(bad, '-'), bad);
+  assert.equal(checkSpinId('user_data', '_'), undefined);
+});

@@ -1,0 +1,498 @@
+// wasmlet.toml / spin.toml (Spin manifest v2 shape) -> LockedApp. Parsed strictly: an unknown key
+// is an error (Spin's `deny_unknown_fields`), and every problem is collected so the user sees all
+// of them at once. File checks (sources, mounts) are done here, against the manifest directory.
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, posix, resolve } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { isWasmletError } from '../../util/errors.ts';
+import { parseDuration, parseSize } from '../../util/units.ts';
+import { parseRoute, routeShape } from '../../triggers/http/router.ts';
+import { DEFAULT_WAGI_ARGV } from '../../triggers/http/cgi-env.ts';
+import type {
+  LockedApp, LockedBuild, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
+} from '../locked-app.ts';
+import { checkAllowedHost } from './allowed-hosts.ts';
+import { locateKey, type TomlPath } from './locate-key.ts';
+import { ManifestError, type ManifestDiagnostic } from './manifest-error.ts';
+
+type Table = Record<string, unknown>;
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** `component.hello.limits`, `trigger.http[0].executor`. */
+function showPath(path: TomlPath): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : (s === '' ? p : `.${p}`);
+  return s === '' ? '(top level)' : s;
+}
+
+/**
+ * Checks a Spin id: non-empty words separated by `delim`, each starting with an ASCII letter and
+ * made of ASCII letters and digits, all lowercase or all UPPERCASE (Spin `spin-serde` `Id`).
+ * Returns what is wrong, or undefined.
+ */
+export function checkSpinId(id: string, delim: '-' | '_'): string | undefined {
+  if (id === '') return 'it is empty';
+  const other = delim === '-' ? '_' : '-';
+  if (id.includes(other)) return `words must be separated with '${delim}', not '${other}'`;
+  for (const word of id.split(delim)) {
+    if (word === '') return `'${delim}'-separated words must not be empty`;
+    if (!/^[A-Za-z]/.test(word)) return `'${delim}'-separated words must start with an ASCII letter`;
+    if (!/^[A-Za-z0-9]+$/.test(word)) return `'${delim}'-separated words may only contain ASCII letters and digits`;
+    if (/[a-z]/.test(word) && /[A-Z]/.test(word)) return `'${delim}'-separated words must be all lowercase or all UPPERCASE`;
+  }
+  return undefined;
+}
+
+const TOP_KEYS = ['spin_manifest_version', 'manifest_version', 'application', 'trigger', 'component', 'variables'];
+const APP_KEYS = ['name', 'version', 'description', 'authors', 'tool'];
+const COMPONENT_KEYS = ['source', 'description', 'environment', 'files', 'allowed_outbound_hosts',
+  'key_value_stores', 'build', 'limits', 'tool',
+  // Spin keys wasmlet does not implement: accepted only when empty, with a clear error otherwise.
+  'exclude_files', 'allowed_http_hosts', 'sqlite_databases', 'ai_models', 'variables', 'dependencies',
+  'dependencies_inherit_configuration'];
+const UNSUPPORTED_COMPONENT_KEYS: Record<string, string> = {
+  allowed_http_hosts: 'is deprecated in Spin and not supported — list the hosts in allowed_outbound_hosts as '
+    + 'scheme://host[:port] (e.g. "https://example.com")',
+  exclude_files: 'is not supported (file globs are not) — list the files or directories to mount in `files`',
+  sqlite_databases: 'is not supported by wasmlet yet — remove it',
+  ai_models: 'is not supported by wasmlet — remove it',
+  variables: 'is not supported by wasmlet yet — use `environment` instead',
+  dependencies: 'is not supported by wasmlet yet — compose the component before serving it',
+  dependencies_inherit_configuration: 'is not supported by wasmlet yet — remove it',
+};
+const TRIGGER_KEYS = ['route', 'component', 'executor', 'id'];
+const BUILD_KEYS = ['command', 'workdir', 'watch'];
+const LIMIT_KEYS = ['memory', 'timeout'];
+const FILE_KEYS = ['source', 'destination'];
+
+function isEmptyValue(v: unknown): boolean {
+  return v === false || (Array.isArray(v) && v.length === 0) || (isTable(v) && Object.keys(v).length === 0);
+}
+
+/** Collects diagnostics, locating each one's line in the source. */
+class Diagnostics {
+  readonly list: ManifestDiagnostic[] = [];
+  readonly #source: string;
+  constructor(source: string) { this.#source = source; }
+
+  add(path: TomlPath, message: string): void {
+    const line = locateKey(this.#source, path);
+    this.list.push(line === undefined ? { message } : { line, message });
+  }
+
+  unknownKeys(table: Table, path: TomlPath, allowed: readonly string[]): void {
+    for (const key of Object.keys(table)) {
+      if (!allowed.includes(key)) {
+        this.add([...path, key], `unknown key \`${key}\` in ${path.length === 0 ? 'the top level' : `table \`${showPath(path)}\``}`
+          + ` — remove it or fix its spelling (allowed: ${allowed.join(', ')})`);
+      }
+    }
+  }
+
+  string(table: Table, key: string, path: TomlPath, required: boolean): string | undefined {
+    const v = table[key];
+    if (v === undefined) {
+      if (required) this.add(path, `missing \`${key}\` in \`${showPath(path)}\` — add ${key} = "..."`);
+      return undefined;
+    }
+    if (typeof v !== 'string') {
+      this.add([...path, key], `\`${showPath([...path, key])}\` must be a string — quote it: ${key} = "..."`);
+      return undefined;
+    }
+    return v;
+  }
+
+  stringArray(table: Table, key: string, path: TomlPath): string[] {
+    const v = table[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      this.add([...path, key], `\`${showPath([...path, key])}\` must be an array of strings — e.g. ${key} = ["..."]`);
+      return [];
+    }
+    return v as string[];
+  }
+
+  table(table: Table, key: string, path: TomlPath): Table | undefined {
+    const v = table[key];
+    if (v === undefined) return undefined;
+    if (!isTable(v)) {
+      this.add([...path, key], `\`${showPath([...path, key])}\` must be a table — write [${showPath([...path, key])}] or ${key} = { ... }`);
+      return undefined;
+    }
+    return v;
+  }
+}
+
+type FsKind = 'file' | 'dir' | undefined;
+
+function fsKind(path: string): FsKind {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, dir: string): LockedComponent {
+  d.unknownKeys(c, path, COMPONENT_KEYS);
+  for (const [key, why] of Object.entries(UNSUPPORTED_COMPONENT_KEYS)) {
+    if (c[key] !== undefined && !isEmptyValue(c[key])) d.add([...path, key], `\`${key}\` ${why}`);
+  }
+  const out: LockedComponent = {
+    id, source: '', files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {},
+  };
+
+  // source
+  const src = c.source;
+  if (src === undefined) {
+    d.add(path, `component \`${id}\` has no \`source\` — add source = "path/to/${id}.wasm" (relative to the manifest)`);
+  } else if (typeof src === 'string') {
+    out.source = resolve(dir, src);
+    const kind = fsKind(out.source);
+    if (kind !== 'file') {
+      d.add([...path, 'source'], `source \`${src}\` of component \`${id}\` ${kind === 'dir' ? 'is a directory' : 'does not exist'}`
+        + ` (looked for ${out.source}) — build the component or fix the path`);
+    }
+  } else if (isTable(src)) {
+    d.add([...path, 'source'], `component \`${id}\`: remote sources (url/registry) are not supported yet — download the .wasm and use source = "file.wasm"`);
+  } else {
+    d.add([...path, 'source'], `\`${showPath([...path, 'source'])}\` must be a string path — e.g. source = "${id}.wasm"`);
+  }
+
+  const description = d.string(c, 'description', path, false);
+  if (description !== undefined) out.description = description;
+
+  // environment
+  const env = d.table(c, 'environment', path);
+  if (env) {
+    for (const [k, v] of Object.entries(env)) {
+      if (typeof v !== 'string') {
+        d.add([...path, 'environment', k], `environment variable \`${k}\` must be a string — quote the value: ${k} = "${String(v)}"`);
+      } else if (k === '' || k.includes('=') || k.includes('\0')) {
+        d.add([...path, 'environment', k], `environment variable name \`${k}\` is invalid — names may not be empty or contain '='`);
+      } else {
+        out.environment[k] = v;
+      }
+    }
+  }
+
+  // files
+  const files = c.files;
+  if (files !== undefined) {
+    if (!Array.isArray(files)) {
+      d.add([...path, 'files'], '`files` must be an array — e.g. files = [{ source = "static", destination = "/static" }, "README.md"]');
+    } else {
+      files.forEach((f, i) => {
+        const mount = checkFileMount(d, f, [...path, 'files', i], dir, id);
+        if (mount) out.files.push(mount);
+      });
+    }
+  }
+
+  // allowed_outbound_hosts
+  for (const host of d.stringArray(c, 'allowed_outbound_hosts', path)) {
+    const why = checkAllowedHost(host);
+    if (why) d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\`: ${why}`);
+    else out.allowedOutboundHosts.push(host);
+  }
+
+  // key_value_stores
+  for (const label of d.stringArray(c, 'key_value_stores', path)) {
+    if (checkSpinId(label, '-') && checkSpinId(label, '_')) {
+      d.add([...path, 'key_value_stores'], `key-value store label \`${label}\` must be kebab-case or snake_case (e.g. "default", "my-store")`);
+    } else {
+      out.keyValueStores.push(label);
+    }
+  }
+
+  // build
+  const build = d.table(c, 'build', path);
+  if (build) {
+    const bpath = [...path, 'build'];
+    d.unknownKeys(build, bpath, BUILD_KEYS);
+    const command = build.command;
+    const commands = typeof command === 'string' ? [command]
+      : Array.isArray(command) && command.every((x) => typeof x === 'string') ? command as string[] : undefined;
+    if (!commands) d.add(command === undefined ? bpath : [...bpath, 'command'], '`build.command` must be a string or an array of strings — e.g. command = "make"');
+    const lb: LockedBuild = { command: commands ?? [], watch: d.stringArray(build, 'watch', bpath) };
+    const workdir = d.string(build, 'workdir', bpath, false);
+    if (workdir !== undefined) lb.workdir = workdir;
+    out.build = lb;
+  }
+
+  // limits (wasmlet's own)
+  const limits = d.table(c, 'limits', path);
+  if (limits) out.limits = checkLimits(d, limits, [...path, 'limits']);
+  return out;
+}
+
+function checkLimits(d: Diagnostics, limits: Table, path: TomlPath): LockedLimits {
+  d.unknownKeys(limits, path, LIMIT_KEYS);
+  const out: LockedLimits = {};
+  const memory = limits.memory;
+  if (memory !== undefined) {
+    if (typeof memory === 'number' || typeof memory === 'bigint') {
+      if (Number.isSafeInteger(Number(memory)) && Number(memory) > 0) out.memoryBytes = Number(memory);
+      else d.add([...path, 'memory'], `limits.memory ${memory} must be a positive number of bytes — or a size such as "64MiB"`);
+    } else if (typeof memory === 'string') {
+      try { out.memoryBytes = parseSize(memory); } catch (err) {
+        if (!isWasmletError(err)) throw err;
+        d.add([...path, 'memory'], `limits.memory "${memory}" is not a size — use e.g. "64MiB", "512KiB", "1GiB" or a number of bytes`);
+      }
+    } else {
+      d.add([...path, 'memory'], 'limits.memory must be a size string ("64MiB") or a number of bytes');
+    }
+  }
+  const timeout = limits.timeout;
+  if (timeout !== undefined) {
+    if (typeof timeout === 'string') {
+      try { out.timeoutMs = parseDuration(timeout); } catch (err) {
+        if (!isWasmletError(err)) throw err;
+        d.add([...path, 'timeout'], `limits.timeout "${timeout}" is not a duration — use e.g. "500ms", "2s" or "1m"`);
+      }
+    } else {
+      d.add([...path, 'timeout'], 'limits.timeout must be a duration string with a unit — e.g. timeout = "2s"');
+    }
+  }
+  return out;
+}
+
+function checkFileMount(d: Diagnostics, f: unknown, path: TomlPath, dir: string, id: string): LockedFileMount | undefined {
+  let source: string;
+  let guestPath: string;
+  if (typeof f === 'string') {
+    if (/[*?[\]{}]/.test(f)) {
+      d.add(path, `files entry \`${f}\` of component \`${id}\` is a glob; globs are not supported — list the file, or mount a directory: { source = "dir", destination = "/dir" }`);
+      return undefined;
+    }
+    if (isAbsolute(f) || f.split(/[\\/]/).includes('..')) {
+      d.add(path, `files entry \`${f}\` must be a path inside the app directory — use { source = "${f}", destination = "/..." } to mount it elsewhere`);
+      return undefined;
+    }
+    source = f;
+    guestPath = posix.normalize(`/${f.replace(/\\/g, '/')}`).replace(/(.)\/$/, '$1');
+  } else if (isTable(f)) {
+    d.unknownKeys(f, path, FILE_KEYS);
+    const s = d.string(f, 'source', path, true);
+    const dest = d.string(f, 'destination', path, true);
+    if (s === undefined || dest === undefined) return undefined;
+    if (!dest.startsWith('/')) {
+      d.add([...path, 'destination'], `files destination \`${dest}\` must be an absolute guest path — e.g. destination = "/${dest}"`);
+      return undefined;
+    }
+    source = s;
+    guestPath = posix.normalize(dest).replace(/(.)\/$/, '$1');
+  } else {
+    d.add(path, 'a files entry must be a path string or { source = "...", destination = "/..." }');
+    return undefined;
+  }
+  const hostPath = resolve(dir, source);
+  if (fsKind(hostPath) === undefined) {
+    d.add(path, `files source \`${source}\` of component \`${id}\` does not exist (looked for ${hostPath}) — create it or fix the path`);
+    return undefined;
+  }
+  return { hostPath, guestPath };
+}
+
+function checkExecutor(d: Diagnostics, e: unknown, path: TomlPath): LockedExecutor {
+  if (e === undefined) return { type: 'auto' };
+  if (!isTable(e)) {
+    d.add(path, '`executor` must be a table — e.g. executor = { type = "wagi" }');
+    return { type: 'auto' };
+  }
+  d.unknownKeys(e, path, ['type', 'argv', 'entrypoint']);
+  const type = d.string(e, 'type', path, true);
+  const argv = d.string(e, 'argv', path, false);
+  const entrypoint = d.string(e, 'entrypoint', path, false);
+  if (type === 'wagi') return { type: 'wagi', argv: argv ?? DEFAULT_WAGI_ARGV, entrypoint: entrypoint ?? '_start' };
+  if (argv !== undefined || entrypoint !== undefined) {
+    d.add([...path, argv !== undefined ? 'argv' : 'entrypoint'], '`argv` and `entrypoint` apply only to executor type "wagi" — remove them or set type = "wagi"');
+  }
+  if (type === 'spin' || type === 'http') return { type: 'auto' };
+  if (type === 'wasi-http') return { type: 'wasi-http' };
+  if (type !== undefined) {
+    d.add([...path, 'type'], `unknown executor type \`${type}\` — use "wagi", "wasi-http", or "spin" (decided by the binary)`);
+  }
+  return { type: 'auto' };
+}
+
+/**
+ * Parses and validates a manifest and resolves it into a {@link LockedApp}. Executors are left as
+ * written (`auto` unless set); {@link loadApp} resolves `auto` by looking at the binaries.
+ *
+ * Accepts Spin's v2 shape (`spin_manifest_version = 2`) or wasmlet's (`manifest_version = 1`), with
+ * [application], [[trigger.http]] (route, component as id or inline table, executor, id) and
+ * [component.<id>] (source, description, environment, files, allowed_outbound_hosts,
+ * key_value_stores, build, tool, and wasmlet's limits {memory, timeout}).
+ * @param source the TOML text.
+ * @param manifestPath its path; relative paths in the manifest resolve against its directory.
+ * @throws ManifestError (`WASMLET_ERR_MANIFEST`, blame user) listing every problem found.
+ */
+export function parseManifest(source: string, manifestPath: string): LockedApp {
+  const absPath = resolve(manifestPath);
+  const dir = dirname(absPath);
+  let root: Table;
+  try {
+    root = parse(source) as Table;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const what = err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      throw new ManifestError(absPath, [{ line: err.line, message: `invalid TOML: ${what} — fix the syntax` }], { cause: err });
+    }
+    throw err;
+  }
+  const d = new Diagnostics(source);
+  d.unknownKeys(root, [], TOP_KEYS);
+
+  // Version
+  const spinVersion = root.spin_manifest_version;
+  const ownVersion = root.manifest_version;
+  if (spinVersion === undefined && ownVersion === undefined) {
+    d.add([], 'missing manifest version — add `spin_manifest_version = 2` (Spin v2 layout) or `manifest_version = 1` at the top');
+  } else if (spinVersion !== undefined && ownVersion !== undefined) {
+    d.add(['manifest_version'], 'both `spin_manifest_version` and `manifest_version` are set — keep one');
+  } else if (spinVersion !== undefined && spinVersion !== 2) {
+    d.add(['spin_manifest_version'], `spin_manifest_version ${JSON.stringify(spinVersion)} is not supported — wasmlet reads Spin manifest version 2 (run \`spin doctor\` to upgrade a v1 manifest)`);
+  } else if (ownVersion !== undefined && ownVersion !== 1) {
+    d.add(['manifest_version'], `manifest_version ${JSON.stringify(ownVersion)} is not supported — use manifest_version = 1`);
+  }
+  if (isTable(root.variables) && Object.keys(root.variables).length > 0) {
+    d.add(['variables'], 'application `[variables]` are not supported by wasmlet yet — use each component\'s `environment`');
+  } else if (root.variables !== undefined && !isTable(root.variables)) {
+    d.add(['variables'], '`variables` must be a table');
+  }
+
+  // [application]
+  const app = d.table(root, 'application', []);
+  const locked: LockedApp = { name: '', dir, manifestPath: absPath, components: {}, triggers: { http: [] } };
+  if (!app) {
+    if (root.application === undefined) d.add([], 'missing [application] — add [application] with name = "my-app"');
+  } else {
+    d.unknownKeys(app, ['application'], APP_KEYS);
+    locked.name = d.string(app, 'name', ['application'], true) ?? '';
+    const version = d.string(app, 'version', ['application'], false);
+    const description = d.string(app, 'description', ['application'], false);
+    d.stringArray(app, 'authors', ['application']);
+    if (version !== undefined) locked.version = version;
+    if (description !== undefined) locked.description = description;
+  }
+
+  // [component.<id>]
+  const components = d.table(root, 'component', []);
+  if (components) {
+    for (const [id, c] of Object.entries(components)) {
+      const why = checkSpinId(id, '-');
+      if (why) {
+        d.add(['component', id], `invalid component id \`${id}\`: ${why} — use lowercase words, digits and '-', starting with a letter (e.g. \`${id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'my-component'}\`)`);
+        continue;
+      }
+      if (!isTable(c)) {
+        d.add(['component', id], `\`component.${id}\` must be a table — write [component.${id}]`);
+        continue;
+      }
+      locked.components[id] = checkComponent(d, id, c, ['component', id], dir);
+    }
+  }
+
+  // [[trigger.http]]
+  const triggers = d.table(root, 'trigger', []);
+  let http: unknown[] = [];
+  if (!triggers) {
+    if (root.trigger === undefined) d.add([], 'the app has no [[trigger.http]] — add one with route = "/..." and component = "<id>"');
+  } else {
+    for (const type of Object.keys(triggers)) {
+      if (type !== 'http') {
+        d.add(['trigger', type], `trigger type \`${type}\` is not supported — wasmlet serves [[trigger.http]] only`);
+      }
+    }
+    if (triggers.http === undefined) {
+      if (!Object.keys(triggers).some((t) => t !== 'http')) d.add(['trigger'], 'the app has no [[trigger.http]] — add one');
+    } else if (!Array.isArray(triggers.http) || !triggers.http.every(isTable)) {
+      d.add(['trigger', 'http'], '`trigger.http` must be an array of tables — write [[trigger.http]]');
+    } else {
+      http = triggers.http;
+    }
+  }
+  const usedTriggerIds = new Set(http.map((t) => (t as Table).id).filter((x): x is string => typeof x === 'string'));
+  let triggerCounter = 1;
+  let inlineCounter = 1;
+  const seenRoutes = new Map<string, { index: number; route: string; component: string }>();
+  http.forEach((raw, i) => {
+    const t = raw as Table;
+    const path = ['trigger', 'http', i] as const;
+    d.unknownKeys(t, path, TRIGGER_KEYS);
+    let triggerId = d.string(t, 'id', path, false);
+    if (triggerId === undefined) {
+      while (usedTriggerIds.has(`http-trigger${triggerCounter}`)) triggerCounter++;
+      triggerId = `http-trigger${triggerCounter}`;
+      usedTriggerIds.add(triggerId);
+    }
+
+    // component: a reference or an inline table (Spin), moved into components like Spin's normalize.
+    let componentId: string | undefined;
+    const comp = t.component;
+    if (comp === undefined) {
+      d.add(path, `trigger.http[${i}] has no \`component\` — add component = "<id>" naming a [component.<id>]`);
+    } else if (typeof comp === 'string') {
+      componentId = comp;
+      if (!locked.components[comp] && !(components && comp in components)) {
+        const defined = Object.keys(components ?? {});
+        d.add([...path, 'component'], `trigger.http[${i}] refers to component \`${comp}\`, which is not defined — add [component.${comp}] or fix the name`
+          + (defined.length ? ` (defined: ${defined.join(', ')})` : ''));
+        componentId = undefined;
+      }
+    } else if (isTable(comp)) {
+      let inlineId = `${triggerId}-component`;
+      if (checkSpinId(inlineId, '-') || locked.components[inlineId] || (components && inlineId in components)) {
+        do { inlineId = `inline-component${inlineCounter++}`; } while (locked.components[inlineId] || (components && inlineId in components));
+      }
+      locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir);
+      componentId = inlineId;
+    } else {
+      d.add([...path, 'component'], '`component` must be a component id string or an inline table { source = "..." }');
+    }
+
+    // route
+    const componentLabel = componentId ?? (typeof comp === 'string' ? comp : '?');
+    const routeValue = t.route;
+    let route: string | undefined;
+    if (routeValue === undefined) {
+      d.add(path, `trigger.http[${i}] has no \`route\` — add route = "/path" (or "/..." for every path)`);
+    } else if (isTable(routeValue)) {
+      d.add([...path, 'route'], 'private routes (`route = { private = true }`) are not supported — give the trigger a path route');
+    } else if (typeof routeValue !== 'string') {
+      d.add([...path, 'route'], '`route` must be a string such as "/hello" or "/api/..."');
+    } else {
+      try {
+        const shape = routeShape(parseRoute(routeValue));
+        const prior = seenRoutes.get(shape);
+        if (prior) {
+          d.add([...path, 'route'], `duplicate route: trigger.http[${i}] (\`${routeValue}\`, component \`${componentLabel}\`) `
+            + `matches the same paths as trigger.http[${prior.index}] (\`${prior.route}\`, component \`${prior.component}\`) — change or remove one of them`);
+        } else {
+          seenRoutes.set(shape, { index: i, route: routeValue, component: componentLabel });
+          route = routeValue;
+        }
+      } catch (err) {
+        if (!isWasmletError(err)) throw err;
+        d.add([...path, 'route'], `${err.message} — see the route syntax: /exact, /users/:id, /static/...`);
+      }
+    }
+
+    const executor = checkExecutor(d, t.executor, [...path, 'executor']);
+    if (route !== undefined && componentId !== undefined) {
+      const r: LockedHttpRoute = { route, component: componentId, executor };
+      locked.triggers.http.push(r);
+    }
+  });
+
+  if (d.list.length > 0) {
+    const byLine = [...d.list].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+    throw new ManifestError(absPath, byLine);
+  }
+  return locked;
+}

@@ -1,0 +1,26 @@
+// The CLI's only way to talk to humans: synchronous writes to fds 1 and 2, so that wasmlet's own
+// lines and a guest's output (also written synchronously) appear in the order they happened.
+import { writeSync } from 'node:fs';
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+/** Writes `text` to stdout. */
+export function printOut(text: string): void { writeAll(1, text); }
+
+/** Writes `text` to stderr. */
+export function printErr(text: string): void { writeAll(2, text); }
+
+/** Prints one error line, `wasmlet: error: <message>` (never a stack trace). */
+export function printError(message: string): void {
+  printErr(`wasmlet: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+}

@@ -1,0 +1,107 @@
+// `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadApp } from '../app/loader.ts';
+import { createServerLog } from '../triggers/http/access-log.ts';
+import type { LogFormat } from '../triggers/http/access-log.ts';
+import { startHttpServer } from '../triggers/http/server.ts';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
+import { WasmletError } from '../util/errors.ts';
+import { parseDuration, parseSize } from '../util/units.ts';
+import { EXIT } from './exit-codes.ts';
+import { printOut } from './output.ts';
+
+const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
+
+Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
+directory. A bare module.wasm is served as one WAGI component on /... . Every request runs in a
+fresh instance on a pool of worker threads.
+
+Options:
+  --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
+                       port 0 picks a free port). The bound address is logged on start.
+  --log-format FORMAT  text (default) or json: one access line per request on stdout.
+  --workers N          Worker threads running guests (default: number of cores, ${availableParallelism()} here).
+  --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
+  --max-queue N        Requests allowed to wait for a busy worker pool (default 64 per worker);
+                       beyond it requests get 503 with Retry-After.
+  --timeout DURATION   Deadline of one invocation for components without limits.timeout
+                       (default 30s); past it the guest is stopped and the request gets 504.
+  -h, --help           Print this help.
+
+SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and
+exit 0.
+`;
+
+function usageError(message: string): WasmletError {
+  return new WasmletError('WASMLET_ERR_USAGE', `${message} (see wasmlet serve --help)`, { blame: 'user' });
+}
+
+/** Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT`. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535) || (!text.includes(':') && !/^\d+$/.test(text))) {
+    throw usageError(`--listen '${text}': expected HOST:PORT (e.g. 127.0.0.1:3000), :PORT or PORT`);
+  }
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function positiveInt(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min) throw usageError(`${flag} '${text}': expected a whole number >= ${min}`);
+  return Number(text);
+}
+
+/** The `serve` command: resolves with the exit status once the server has shut down. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        listen: { type: 'string' },
+        'log-format': { type: 'string' },
+        workers: { type: 'string' },
+        'max-body': { type: 'string' },
+        'max-queue': { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { printOut(HELP); return EXIT.OK; }
+  if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw usageError(`--log-format '${format}': expected text or json`);
+  const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
+  const workers = values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1);
+  const maxQueue = values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0);
+  const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
+  const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
+
+  const app = await loadApp(positionals[0] ?? '.');
+  const log = createServerLog(format as LogFormat, printOut);
+  const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
+  log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      log.event('info', `${signal}: shutting down`);
+      void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then((inTime) => {
+        log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
+        resolve();
+      });
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  return EXIT.OK;
+}

@@ -1,0 +1,125 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildHttpEchoComponent } from '../../../test/support/components.ts';
+import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
+import { handleHttpRequest, type HttpResponseOutput } from './http-handler.ts';
+import { prepareComponent, type PreparedComponent } from './transpile.ts';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-http-test-'));
+let prepared: PreparedComponent;
+let upstream: Server;
+let upstreamPort = 0;
+let upstreamHits = 0;
+let releaseSlow: (() => void) | undefined;
+
+before(async () => {
+  prepared = await prepareComponent(readFileSync(await buildHttpEchoComponent()), { cacheDir });
+  upstream = createServer((req, res) => {
+    upstreamHits++;
+    if (req.url === '/slow') {
+      releaseSlow = () => { res.writeHead(200); res.end('slow done'); };
+      return;
+    }
+    res.writeHead(201, { 'content-type': 'text/plain' });
+    res.end(`hi from upstream ${req.url}`);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamPort = (upstream.address() as { port: number }).port;
+});
+
+after(() => {
+  upstream.close();
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
+async function collect(res: HttpResponseOutput): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of res.body) chunks.push(c);
+  await res.done;
+  return Buffer.concat(chunks);
+}
+
+function header(res: HttpResponseOutput, name: string): string | undefined {
+  const h = res.headers.find(([k]) => k === name);
+  return h ? Buffer.from(h[1]).toString() : undefined;
+}
+
+test('echoes method, path, headers and body of a synthetic request', async () => {
+  const res = await handleHttpRequest(prepared, {
+    method: 'POST', pathWithQuery: '/echo/me?x=1',
+    headers: [['x-test', 'value-1'], ['content-type', 'text/plain']],
+    body: (async function* () { yield Buffer.from('hello '); yield Buffer.from('body'); })(),
+  });
+  assert.equal(res.status, 200);
+  assert.equal(header(res, 'x-echo-method'), 'POST');
+  const echoed = JSON.parse((await collect(res)).toString());
+  assert.equal(echoed.method, 'POST');
+  assert.equal(echoed.path, '/echo/me?x=1');
+  assert.deepEqual(echoed.headers, [['x-test', 'value-1'], ['content-type', 'text/plain']]);
+  assert.equal(echoed.body, 'hello body');
+});
+
+test('streams a large response body in order', async () => {
+  const n = 1_000_003;
+  const res = await handleHttpRequest(prepared, { method: 'GET', pathWithQuery: `/large?n=${n}` });
+  assert.equal(res.status, 200);
+  let chunks = 0;
+  const parts: Uint8Array[] = [];
+  for await (const c of res.body) { chunks++; parts.push(c); }
+  await res.done;
+  const body = Buffer.concat(parts);
+  assert.equal(body.length, n);
+  assert.ok(chunks > 1, 'body arrives in several chunks');
+  for (const i of [0, 25, 26, 999_999, n - 1]) assert.equal(body[i], 97 + (i % 26));
+});
+
+test('outbound request to an allowed host reaches the upstream server', async () => {
+  const before = upstreamHits;
+  const res = await handleHttpRequest(prepared, {
+    method: 'GET', pathWithQuery: '/outbound',
+    headers: [['x-outbound-url', `http://127.0.0.1:${upstreamPort}/up?q=1`]],
+  }, { allowedOutboundHosts: parseAllowedHosts(['http://127.0.0.1:*']) });
+  assert.equal((await collect(res)).toString(), 'upstream 201 hi from upstream /up?q=1');
+  assert.equal(res.status, 200);
+  assert.equal(upstreamHits, before + 1);
+});
+
+for (const [label, allowed] of [['no grant', []], ['another port', ['http://127.0.0.1:1']], ['https only', ['https://127.0.0.1:*']]] as const) {
+  test(`outbound request is denied with HTTP-request-denied (${label})`, async () => {
+    const before = upstreamHits;
+    const res = await handleHttpRequest(prepared, {
+      method: 'GET', pathWithQuery: '/outbound',
+      headers: [['x-outbound-url', `http://127.0.0.1:${upstreamPort}/up`]],
+    }, { allowedOutboundHosts: parseAllowedHosts(allowed) });
+    assert.equal((await collect(res)).toString(), 'denied HTTP-request-denied');
+    assert.equal(res.status, 502);
+    assert.equal(upstreamHits, before);
+  });
+}
+
+test('connection refused is an error-code for the guest, not a host exception', async () => {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const res = await handleHttpRequest(prepared, {
+    method: 'GET', pathWithQuery: '/outbound', headers: [['x-outbound-url', `http://127.0.0.1:${port}/`]],
+  }, { allowedOutboundHosts: parseAllowedHosts(['http://127.0.0.1:*']) });
+  assert.equal((await collect(res)).toString(), 'denied connection-refused');
+});
+
+test('a guest blocked on outbound I/O (JSPI) does not block the thread: another request completes meanwhile', async () => {
+  const allowedOutboundHosts = parseAllowedHosts(['http://127.0.0.1:*']);
+  const slow = handleHttpRequest(prepared, {
+    method: 'GET', pathWithQuery: '/outbound', headers: [['x-outbound-url', `http://127.0.0.1:${upstreamPort}/slow`]],
+  }, { allowedOutboundHosts });
+  while (releaseSlow === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  const fast = await handleHttpRequest(prepared, { method: 'GET', pathWithQuery: '/fast' });
+  assert.equal(JSON.parse((await collect(fast)).toString()).path, '/fast');
+  releaseSlow();
+  assert.equal((await collect(await slow)).toString(), 'upstream 200 slow done');
+});

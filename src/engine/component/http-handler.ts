@@ -1,0 +1,83 @@
+// Invokes a `wasi:http/incoming-handler` component for one request: fresh host, fresh instance.
+import { WasmletError } from '../../util/errors.ts';
+import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
+import { QueueSource } from '../../host/wasi/p2/io.ts';
+import type { OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
+import { findExport, instantiateComponent } from './instantiate.ts';
+import type { PreparedComponent } from './transpile.ts';
+
+/** An HTTP request as the trigger hands it over. */
+export interface HttpRequestInput {
+  method: string;
+  /** Path and query, e.g. `/a?b=1`. */
+  pathWithQuery: string;
+  /** Default `'http'`. */
+  scheme?: 'http' | 'https';
+  /** Host[:port] of the request. Default `'localhost'`. */
+  authority?: string;
+  headers?: readonly (readonly [string, string])[];
+  /** Body bytes or chunks (e.g. a Node `IncomingMessage`). Default: empty. */
+  body?: Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+/** The guest's response: the body streams while the guest is still writing it. */
+export interface HttpResponseOutput extends OutgoingResponseResult {
+  /** Settles when the guest's `handle` returns (rejects on a trap after the response was set). */
+  done: Promise<void>;
+}
+
+/**
+ * Calls the guest's `handle(request, response-outparam)` and resolves once the guest has set the
+ * response (headers/status known; body still streaming).
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_NOT_HTTP` (blame `guest`) if the component has no
+ *   `wasi:http/incoming-handler@0.2.x` export; `WASMLET_ERR_HTTP_NO_RESPONSE` (blame `guest`) if
+ *   `handle` returns or traps without setting a response; `WASMLET_ERR_HTTP_GUEST_ERROR` if the guest
+ *   sets an `error-code`.
+ */
+export async function handleHttpRequest(prepared: PreparedComponent, request: HttpRequestInput, options: WasiP2HostOptions = {}): Promise<HttpResponseOutput> {
+  const host = createWasiP2Host(options);
+  const exports = await instantiateComponent(prepared, host.imports);
+  const handle = findExport(exports, 'wasi:http/incoming-handler')?.handle as ((req: object, out: object) => Promise<void>) | undefined;
+  if (typeof handle !== 'function') {
+    throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_HTTP',
+      'the component does not export wasi:http/incoming-handler@0.2.x; `serve` needs an http component',
+      { blame: 'guest' });
+  }
+  const body = new QueueSource();
+  const input = request.body;
+  if (input === undefined) body.end();
+  else if (input instanceof Uint8Array) { body.push(input); body.end(); }
+  else {
+    void (async () => {
+      try {
+        for await (const chunk of input) body.push(chunk);
+        body.end();
+      } catch (err) {
+        body.fail(String(err));
+      }
+    })();
+  }
+  const incoming = host.http.createIncomingRequest({
+    method: request.method,
+    pathWithQuery: request.pathWithQuery,
+    scheme: request.scheme ?? 'http',
+    authority: request.authority ?? 'localhost',
+    headers: request.headers ?? [],
+    body,
+  });
+  const { outparam, response } = host.http.createResponseOutparam();
+  const done = handle(incoming, outparam);
+  const noResponse = done.then(
+    () => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', 'the guest returned from handle without setting a response', { blame: 'guest' }); },
+    (err: unknown) => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', `the guest trapped before setting a response: ${(err as Error)?.message ?? err}`, { cause: err, blame: 'guest' }); },
+  );
+  let res: OutgoingResponseResult;
+  try {
+    res = await Promise.race([response, noResponse]);
+  } catch (err) {
+    if (err instanceof WasmletError) throw err;
+    throw new WasmletError('WASMLET_ERR_HTTP_GUEST_ERROR', `the guest answered with error-code ${JSON.stringify(err)}`, { blame: 'guest' });
+  }
+  noResponse.catch(() => {});
+  return { ...res, done: done.then(() => undefined) };
+}

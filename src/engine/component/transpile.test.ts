@@ -1,0 +1,56 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCComponent } from '../../../test/support/components.ts';
+import { createWasiP2Host } from '../../host/wasi/p2/host.ts';
+import { linkImports } from './instantiate.ts';
+import { listCachedComponents, prepareComponent } from './transpile.ts';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-transpile-test-'));
+after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+test('transpile output is cached on disk by component hash and reused', async () => {
+  const bytes = readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c'));
+  const first = await prepareComponent(bytes, { cacheDir });
+  assert.equal(first.fromCache, false);
+  assert.ok(first.timings.transpileMs > 0);
+  const mtime = statSync(first.jsPath).mtimeMs;
+  const second = await prepareComponent(bytes, { cacheDir });
+  assert.equal(second.fromCache, true);
+  assert.equal(second.timings.transpileMs, 0);
+  assert.equal(second.jsPath, first.jsPath);
+  assert.equal(statSync(second.jsPath).mtimeMs, mtime, 'cached files are not rewritten');
+  assert.deepEqual(await listCachedComponents(cacheDir), [first.dir.split('/').at(-1)]);
+  assert.ok(first.dir.includes(first.digest));
+  assert.ok(second.coreModules.size > 0);
+  for (const m of second.coreModules.values()) assert.ok(m instanceof WebAssembly.Module);
+});
+
+test('concurrent prepares of the same component publish one cache entry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-transpile-race-'));
+  try {
+    const bytes = readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c'));
+    const results = await Promise.all([prepareComponent(bytes, { cacheDir: dir }), prepareComponent(bytes, { cacheDir: dir })]);
+    assert.equal(results[0].jsPath, results[1].jsPath);
+    assert.equal((await listCachedComponents(dir)).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('any wasi 0.2.x import is served by the 0.2 host; other imports are refused', () => {
+  const host = createWasiP2Host().imports;
+  const linked = linkImports(['wasi:io/streams', 'wasi:io/streams@0.2.10', 'wasi:io/streams@0.2.12', 'wasi:cli/environment@0.2.0'], host);
+  assert.equal(linked['wasi:io/streams@0.2.10'], host['wasi:io/streams']);
+  assert.equal(linked['wasi:io/streams@0.2.12'], host['wasi:io/streams']);
+  assert.equal(linked['wasi:cli/environment@0.2.0'], host['wasi:cli/environment']);
+  assert.throws(() => linkImports(['wasi:io/streams@0.3.0'], host), { code: 'WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED' });
+  assert.throws(() => linkImports(['acme:kv/store@1.0.0'], host), { code: 'WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED', message: /acme:kv\/store/ });
+});
+
+test('bytes that are not a component are rejected with a typed error', async () => {
+  const notComponent = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]); // a core module header
+  await assert.rejects(prepareComponent(notComponent, { cacheDir }), { code: 'WASMLET_ERR_COMPONENT_INVALID', blame: 'guest' });
+});

@@ -1,0 +1,158 @@
+// Turns a WASI 0.2 component into something V8 runs: jco's transpile (instantiation mode, JSPI)
+// gives one ES module plus core Wasm modules. The output is cached on disk by the sha256 of the
+// component bytes and jco's version, so a component is transpiled once per machine; the core
+// modules are compiled once per `prepareComponent` call and reused by every instance.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WasmletError } from '../../util/errors.ts';
+
+/** Bumped when the transpile options or cache layout change. */
+const CACHE_FORMAT = 'v1';
+
+/**
+ * WASI imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
+ * a Promise the guest suspends instead of blocking the thread. Selectors are unversioned (jco
+ * matches `interface#function`).
+ */
+export const JSPI_IMPORTS: readonly string[] = [
+  'wasi:io/poll#poll',
+  'wasi:io/poll#[method]pollable.block',
+  'wasi:io/streams#[method]input-stream.blocking-read',
+  'wasi:io/streams#[method]input-stream.blocking-skip',
+  'wasi:io/streams#[method]output-stream.blocking-flush',
+  'wasi:io/streams#[method]output-stream.blocking-write-and-flush',
+  'wasi:io/streams#[method]output-stream.blocking-write-zeroes-and-flush',
+  'wasi:io/streams#[method]output-stream.blocking-splice',
+];
+/** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
+export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];
+
+/** jco's generated `instantiate` (instantiation mode `async`). */
+export type InstantiateFn = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, object>,
+  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+) => Promise<Record<string, unknown>>;
+
+/** A component ready to instantiate many times. Plain data except the compiled modules/function. */
+export interface PreparedComponent {
+  /** sha256 (hex) of the component bytes. */
+  digest: string;
+  /** Directory holding the transpiled files. */
+  dir: string;
+  /** Path of the generated ES module. */
+  jsPath: string;
+  /** The generated module's `instantiate`. */
+  instantiate: InstantiateFn;
+  /** Core modules by the file name jco asks for (`component.core.wasm`...), compiled once. */
+  coreModules: Map<string, WebAssembly.Module>;
+  /** Imported interfaces as jco keys them (unversioned, e.g. `wasi:io/streams`). */
+  imports: string[];
+  /** Exported names (`wasi:cli/run@0.2.12`, `run`, ...). */
+  exports: string[];
+  /** True when this call found the transpile output in the disk cache. */
+  fromCache: boolean;
+  /** Milliseconds spent transpiling (0 on a cache hit) and compiling core modules. */
+  timings: { transpileMs: number; compileMs: number };
+}
+
+/** Options for {@link prepareComponent}. */
+export interface PrepareOptions {
+  /** Cache root; transpile output goes under `<cacheDir>/components/`. Default `.wasmlet/cache`. */
+  cacheDir?: string;
+}
+
+interface CacheMeta {
+  imports: string[];
+  exports: string[];
+  files: string[];
+}
+
+function jcoVersion(): string {
+  const api = fileURLToPath(import.meta.resolve('@bytecodealliance/jco'));
+  const pkg = join(dirname(api), '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Transpiles (or loads from the disk cache) and compiles a component.
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID` (blame `guest`) when jco rejects the bytes;
+ *   `WASMLET_ERR_COMPONENT_CACHE` when the cache directory cannot be written.
+ */
+export async function prepareComponent(bytes: Uint8Array, options: PrepareOptions = {}): Promise<PreparedComponent> {
+  const cacheDir = options.cacheDir ?? '.wasmlet/cache';
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const dir = join(cacheDir, 'components', `${digest}-jco${jcoVersion()}-${CACHE_FORMAT}`);
+  const metaPath = join(dir, 'meta.json');
+  let transpileMs = 0;
+  const fromCache = existsSync(metaPath);
+  if (!fromCache) {
+    const t0 = performance.now();
+    await transpileInto(bytes, dir);
+    transpileMs = performance.now() - t0;
+  }
+  const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
+  const t1 = performance.now();
+  const coreModules = new Map<string, WebAssembly.Module>();
+  await Promise.all(meta.files.filter((f) => f.endsWith('.wasm')).map(async (f) => {
+    coreModules.set(f, await WebAssembly.compile(await readFile(join(dir, f))));
+  }));
+  const jsPath = join(dir, 'component.js');
+  const mod = await import(pathToFileURL(jsPath).href) as { instantiate: InstantiateFn };
+  return {
+    digest, dir, jsPath, instantiate: mod.instantiate, coreModules,
+    imports: meta.imports, exports: meta.exports, fromCache,
+    timings: { transpileMs, compileMs: performance.now() - t1 },
+  };
+}
+
+async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
+  const { transpile } = await import('@bytecodealliance/jco');
+  let result: Awaited<ReturnType<typeof transpile>>;
+  try {
+    result = await transpile(bytes, {
+      name: 'component',
+      instantiation: 'async',
+      asyncMode: 'jspi',
+      asyncImports: [...JSPI_IMPORTS],
+      asyncExports: [...JSPI_EXPORTS],
+      noTypescript: true,
+      quiet: true,
+    });
+  } catch (err) {
+    throw new WasmletError('WASMLET_ERR_COMPONENT_INVALID',
+      `jco could not transpile the component: ${(err as Error)?.message ?? err}; check that the file is a WebAssembly component (not a core module) built for WASI 0.2`,
+      { cause: err, blame: 'guest' });
+  }
+  const files = Object.keys(result.files).filter((f) => !f.includes('/') && !f.endsWith('.d.ts'));
+  const tmp = `${dir}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await mkdir(tmp, { recursive: true });
+    for (const f of files) await writeFile(join(tmp, f), result.files[f]!);
+    const meta: CacheMeta = { imports: result.imports, exports: result.exports.map(([name]) => name), files };
+    await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta));
+    try {
+      await rename(tmp, dir); // atomic publish; a concurrent writer may have won (same content)
+    } catch (err) {
+      if (!existsSync(join(dir, 'meta.json'))) throw err;
+    }
+  } catch (err) {
+    throw new WasmletError('WASMLET_ERR_COMPONENT_CACHE',
+      `cannot write the component cache at ${dir}: ${(err as Error).message}; make the cache directory writable or set another one`,
+      { cause: err });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Lists the cached transpile outputs (directory names) under `cacheDir`. */
+export async function listCachedComponents(cacheDir: string): Promise<string[]> {
+  try {
+    return (await readdir(join(cacheDir, 'components'))).filter((n) => !n.endsWith('.tmp'));
+  } catch {
+    return [];
+  }
+}

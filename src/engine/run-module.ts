@@ -1,0 +1,280 @@
+// Runs a WASI preview1 command (or one export of a reactor) to completion: prepare (inspect, cap
+// memory, compile), then execute on this thread, or on a worker thread when there is a deadline.
+import { WasmletError } from '../util/errors.ts';
+import type { PreopenSpec } from '../sandbox/preopen.ts';
+import { inspectModule } from './binary.ts';
+import type { ImportEntry, ModuleInfo } from './binary.ts';
+import { applyMemoryCap } from './limits.ts';
+import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
+import { runInstance, toFailure } from './instance.ts';
+import type { Failure, InstanceRequest, Outcome, WasmValue } from './instance.ts';
+import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
+import type { OutputOption, StdinOption, WireInput, WireOutput } from './stdio-options.ts';
+
+/** A module ready to run: compiled (with the memory cap written in) and inspected. */
+export interface PreparedModule {
+  readonly module: WebAssembly.Module;
+  /** sha256 (hex) of the compiled bytes (after the memory-cap rewrite). */
+  readonly hash: string;
+  readonly info: ModuleInfo;
+  /** The cap the module was compiled with, in bytes; undefined when uncapped. */
+  readonly maxMemoryBytes?: number;
+  /** Imported memories, whose limits the cap could not rewrite (the importer must cap them). */
+  readonly importedMemories: ImportEntry[];
+}
+
+/** Options of {@link prepareModule}. */
+export interface PrepareOptions {
+  /** Cap on each linear memory, in bytes (rounded down to 64 KiB pages). Default: no cap beyond V8's. */
+  maxMemoryBytes?: number;
+  /** Reuse compiled modules from this cache (keyed by content hash). Default: compile afresh. */
+  cache?: CompileCache;
+}
+
+/**
+ * Inspects, caps and compiles a core module.
+ * @throws WasmletError `WASMLET_ERR_NOT_WASM`, `WASMLET_ERR_TRUNCATED`, `WASMLET_ERR_INVALID_WASM`,
+ *   `WASMLET_ERR_COMPONENT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT` (see {@link inspectModule},
+ *   {@link applyMemoryCap}, {@link CompileCache.compile}).
+ */
+export async function prepareModule(source: Uint8Array | ArrayBuffer, options: PrepareOptions = {}): Promise<PreparedModule> {
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  const info = inspectModule(bytes);
+  let final = bytes;
+  let importedMemories = info.imports.filter((i) => i.kind === 'memory');
+  if (options.maxMemoryBytes !== undefined) {
+    if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {
+      throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`,
+        { blame: 'user' });
+    }
+    const capped = applyMemoryCap(bytes, info, options.maxMemoryBytes);
+    final = capped.bytes;
+    importedMemories = capped.importedMemories;
+  }
+  const { module, hash } = options.cache
+    ? await options.cache.compile(final)
+    : { module: await compileModule(final), hash: contentHash(final) };
+  return {
+    module, hash, info, importedMemories,
+    ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
+  };
+}
+
+/** Options of {@link runWasi}. Everything is denied unless granted (WASI capability model). */
+export interface RunWasiOptions {
+  /** The guest's argv, including argv[0] (by convention the program name). Default: `[]`. */
+  args?: string[];
+  /** The guest's environment. Default: empty (nothing is inherited from the host). */
+  env?: Record<string, string>;
+  /** Host directories the guest may open, each read-only or read-write. Default: none. */
+  preopens?: PreopenSpec[];
+  /** Default `'null'` (empty). See {@link StdinOption}. */
+  stdin?: StdinOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stdout?: OutputOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stderr?: OutputOption;
+  /** Cap on each linear memory, in bytes; growth past it fails in the guest (`memory.grow` returns -1). */
+  maxMemoryBytes?: number;
+  /**
+   * Wall-clock deadline in milliseconds. When set, the guest runs on a worker thread and is
+   * terminated at the deadline (`WASMLET_ERR_TIMEOUT`). When unset, it runs synchronously on the
+   * calling thread (fastest start-up; the caller's event loop is blocked until it finishes).
+   */
+  timeoutMs?: number;
+  /**
+   * Call this export instead of `_start` (a reactor: `_initialize` runs first). Its results are
+   * returned in `results`.
+   */
+  invoke?: string;
+  /** Arguments to `invoke`, as text: parsed per the export's parameter types (i64 as BigInt). */
+  invokeArgs?: string[];
+  /** Receives one line per WASI call (name, arguments, result). With `timeoutMs` lines arrive asynchronously. */
+  trace?: (line: string) => void;
+  /** Reuse compiled modules across calls (when `source` is bytes). Default: compile afresh. */
+  cache?: CompileCache;
+}
+
+/** What a run produced. */
+export interface RunWasiResult {
+  /** `proc_exit`'s code, or 0 when `_start` (or the invoked export) returned normally. */
+  exitCode: number;
+  /** The guest's stdout, when `stdout` was `'collect'` (the default). */
+  stdout?: Uint8Array;
+  /** The guest's stderr, when `stderr` was `'collect'` (the default). */
+  stderr?: Uint8Array;
+  /** The invoked export's results, one per Wasm result (i64 as bigint); only with `invoke`. */
+  results?: WasmValue[];
+}
+
+/** Everything the worker needs, as structured-clone data. */
+export interface WorkerData {
+  module: WebAssembly.Module;
+  request: Omit<InstanceRequest, 'wasi'> & { wasi: { args?: string[]; env?: Record<string, string>; preopens?: PreopenSpec[] } };
+  stdin: WireInput;
+  stdout: WireOutput;
+  stderr: WireOutput;
+  trace: boolean;
+}
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { type: 'out'; fd: 1 | 2; bytes: Uint8Array }
+  | { type: 'trace'; line: string }
+  | { type: 'done'; outcome: Outcome }
+  | { type: 'failed'; failure: Failure };
+
+/**
+ * Runs a WASI preview1 command module (`_start`), or with `invoke` one export of a reactor, and
+ * resolves when it finishes. Each call gets a fresh instance and a fresh WASI host.
+ * @param source the module bytes, or a {@link PreparedModule} (then `maxMemoryBytes` must be
+ *   unset or equal to the one it was prepared with).
+ * @throws WasmletError with `code`:
+ *   - `WASMLET_ERR_NOT_WASM`, `WASMLET_ERR_TRUNCATED`, `WASMLET_ERR_INVALID_WASM`,
+ *     `WASMLET_ERR_COMPONENT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT`: the module cannot run;
+ *   - `WASMLET_ERR_UNKNOWN_IMPORT`: it imports something the WASI preview1 host does not provide;
+ *   - `WASMLET_ERR_NO_START`, `WASMLET_ERR_NO_EXPORT`: no `_start` / no such `invoke` export;
+ *   - `WASMLET_ERR_TRAP` (blame guest): the guest trapped; the message names the trap and function;
+ *   - `WASMLET_ERR_TIMEOUT` (blame guest): `timeoutMs` passed; the guest was stopped;
+ *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed.
+ */
+export async function runWasi(source: Uint8Array | ArrayBuffer | PreparedModule, options: RunWasiOptions = {}): Promise<RunWasiResult> {
+  let prepared: PreparedModule;
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    prepared = await prepareModule(source, {
+      ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
+      ...(options.cache ? { cache: options.cache } : {}),
+    });
+  } else {
+    prepared = source;
+    if (options.maxMemoryBytes !== undefined && options.maxMemoryBytes !== prepared.maxMemoryBytes) {
+      throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
+        'maxMemoryBytes differs from the cap the module was prepared with; pass it to prepareModule instead', { blame: 'user' });
+    }
+  }
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`,
+      { blame: 'user' });
+  }
+  const request = instanceRequest(prepared, options);
+  return options.timeoutMs === undefined
+    ? runHere(prepared, request, options)
+    : runInWorker(prepared, request, options, options.timeoutMs);
+}
+
+function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): WorkerData['request'] {
+  const request: WorkerData['request'] = {
+    wasi: {
+      args: options.args ?? [],
+      env: options.env ?? {},
+      preopens: options.preopens ?? [],
+    },
+  };
+  if (options.invoke !== undefined) {
+    request.invoke = options.invoke;
+    request.invokeArgs = options.invokeArgs ?? [];
+    const exp = prepared.info.exports.find((e) => e.kind === 'function' && e.name === options.invoke);
+    const type = exp && prepared.info.types[prepared.info.funcTypes[exp.index] ?? -1];
+    if (type) {
+      request.invokeParams = type.params;
+      if (request.invokeArgs.length !== type.params.length) {
+        throw new WasmletError('WASMLET_ERR_INVALID_ARGUMENT',
+          `export \`${options.invoke}\` takes ${type.params.length} argument(s) (${type.params.join(', ') || 'none'}), got ${request.invokeArgs.length}`,
+          { blame: 'user' });
+      }
+    }
+  }
+  return request;
+}
+
+function runHere(prepared: PreparedModule, request: WorkerData['request'], options: RunWasiOptions): RunWasiResult {
+  const stdout = openOutput(options.stdout, 1);
+  const stderr = openOutput(options.stderr, 2);
+  let outcome: Outcome;
+  try {
+    outcome = runInstance(prepared.module, {
+      ...request,
+      wasi: {
+        ...request.wasi,
+        stdin: openInput(options.stdin),
+        stdout: stdout.stream,
+        stderr: stderr.stream,
+        ...(options.trace ? { trace: options.trace } : {}),
+      },
+    });
+  } catch (err) {
+    throw failureToError(toFailure(err), prepared.info, err);
+  } finally {
+    stdout.stream.flush?.();
+    stderr.stream.flush?.();
+  }
+  return result(outcome, stdout.collected?.bytes(), stderr.collected?.bytes());
+}
+
+function result(outcome: Outcome, stdout: Uint8Array | undefined, stderr: Uint8Array | undefined): RunWasiResult {
+  return {
+    exitCode: outcome.exitCode,
+    ...(stdout ? { stdout } : {}),
+    ...(stderr ? { stderr } : {}),
+    ...(outcome.results ? { results: outcome.results } : {}),
+  };
+}
+
+async function runInWorker(prepared: PreparedModule, request: WorkerData['request'], options: RunWasiOptions, timeoutMs: number): Promise<RunWasiResult> {
+  const { Worker } = await import('node:worker_threads');
+  const stdout = wireOutput(options.stdout, 1);
+  const stderr = wireOutput(options.stderr, 2);
+  const sinks = {
+    1: stdout.kind === 'relay' ? openOutput(options.stdout, 1) : undefined,
+    2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
+  };
+  const data: WorkerData = { module: prepared.module, request, stdin: wireInput(options.stdin), stdout, stderr, trace: options.trace !== undefined };
+  // The worker runs the same file type as this one: .ts from source, .js from dist/.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const worker = new Worker(new URL(`./run-worker${ext}`, import.meta.url), {
+    workerData: data, stdin: false, stdout: false, stderr: false,
+  });
+  const outcome = await new Promise<Outcome>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(() => {
+      settle(() => {
+        void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
+          `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
+      });
+    }, timeoutMs);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
+      else if (m.type === 'trace') options.trace?.(m.line);
+      else if (m.type === 'done') settle(() => resolve(m.outcome));
+      else settle(() => reject(failureToError(m.failure, prepared.info)));
+    });
+    worker.on('error', (err) => settle(() => reject(failureToError(toFailure(err), prepared.info, err))));
+    worker.on('exit', (code) => settle(() => reject(new WasmletError('WASMLET_ERR_INTERNAL',
+      `the worker running the guest exited unexpectedly (code ${code})`, { blame: 'host' }))));
+  });
+  await worker.terminate();
+  sinks[1]?.stream.flush?.();
+  sinks[2]?.stream.flush?.();
+  return result(outcome, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
+}
+
+/**
+ * Turns a {@link Failure} into the WasmletError the API throws. A trap's message is one line:
+ * `wasm trap: <V8's trap message> in function \`name\` (func[N] at byte offset 0x..)`.
+ */
+export function failureToError(failure: Failure, info: ModuleInfo, cause?: unknown): WasmletError {
+  if (failure.kind === 'error') return new WasmletError(failure.code, failure.message, { blame: failure.blame, cause });
+  let where = '';
+  if (failure.funcIndex !== undefined) {
+    const name = info.functionNames.get(failure.funcIndex);
+    const at = failure.offset === undefined ? '' : ` at byte offset 0x${failure.offset.toString(16)}`;
+    where = name ? ` in function \`${name}\` (func[${failure.funcIndex}]${at})` : ` in func[${failure.funcIndex}]${at}`;
+  }
+  return new WasmletError('WASMLET_ERR_TRAP', `wasm trap: ${failure.message}${where}`, { blame: 'guest', cause });
+}

@@ -1,0 +1,890 @@
+// WASI preview1 (`wasi_snapshot_preview1`) host: a thin ABI layer over the sandbox core. It
+// decodes guest pointers, calls descriptors, and turns every failure into an errno through the
+// one table in errno.ts. Behaviour follows the witx and, where the spec is vague, Wasmtime's
+// crates/wasi/src/p1.rs (cited inline as "Wasmtime").
+import { randomFillSync } from 'node:crypto';
+import { WasmletError } from '../../../util/errors.ts';
+import {
+  Descriptor, DirDescriptor, FileDescriptor, InputStreamDescriptor, OutputStreamDescriptor, type Whence,
+} from '../../../sandbox/descriptor.ts';
+import { FdTable } from '../../../sandbox/fd-table.ts';
+import { fsError } from '../../../sandbox/fs-error.ts';
+import { vfsOfPreopen, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import { nullInput, nullOutput, type InputStream, type OutputStream } from '../../../sandbox/stdio.ts';
+import type { FileType, TimeSpec, VfsStat } from '../../../sandbox/vfs.ts';
+import { errnoOf } from './errno.ts';
+import { traceImports } from './trace.ts';
+import {
+  ERRNO_BADF, ERRNO_INVAL, ERRNO_NAMETOOLONG, ERRNO_NOTDIR, ERRNO_NOTSOCK, ERRNO_NOTSUP, ERRNO_PERM,
+  ERRNO_SUCCESS, CLOCKID_MONOTONIC, CLOCKID_PROCESS_CPUTIME_ID, CLOCKID_REALTIME,
+  CLOCKID_THREAD_CPUTIME_ID, EVENTRWFLAGS_FD_READWRITE_HANGUP, EVENTTYPE_CLOCK, EVENTTYPE_FD_READ,
+  EVENTTYPE_FD_WRITE, FDFLAGS_APPEND, FDFLAGS_DSYNC, FDFLAGS_NONBLOCK, FDFLAGS_RSYNC, FDFLAGS_SYNC,
+  FILETYPE_BLOCK_DEVICE, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY, FILETYPE_REGULAR_FILE,
+  FILETYPE_SOCKET_STREAM, FILETYPE_SYMBOLIC_LINK, FILETYPE_UNKNOWN, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW,
+  FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW, LOOKUPFLAGS_SYMLINK_FOLLOW, OFLAGS_CREAT, OFLAGS_DIRECTORY,
+  OFLAGS_EXCL, OFLAGS_TRUNC, RIGHTS_ALL, RIGHTS_FD_ADVISE, RIGHTS_FD_ALLOCATE, RIGHTS_FD_DATASYNC,
+  RIGHTS_FD_FDSTAT_SET_FLAGS, RIGHTS_FD_FILESTAT_GET, RIGHTS_FD_FILESTAT_SET_SIZE,
+  RIGHTS_FD_FILESTAT_SET_TIMES, RIGHTS_FD_READ, RIGHTS_FD_READDIR, RIGHTS_FD_SEEK, RIGHTS_FD_SYNC,
+  RIGHTS_FD_TELL, RIGHTS_FD_WRITE, RIGHTS_PATH_CREATE_DIRECTORY, RIGHTS_PATH_CREATE_FILE,
+  RIGHTS_PATH_FILESTAT_GET, RIGHTS_PATH_FILESTAT_SET_SIZE, RIGHTS_PATH_FILESTAT_SET_TIMES,
+  RIGHTS_PATH_LINK_SOURCE, RIGHTS_PATH_LINK_TARGET, RIGHTS_PATH_OPEN, RIGHTS_PATH_READLINK,
+  RIGHTS_PATH_REMOVE_DIRECTORY, RIGHTS_PATH_RENAME_SOURCE, RIGHTS_PATH_RENAME_TARGET,
+  RIGHTS_PATH_SYMLINK, RIGHTS_PATH_UNLINK_FILE, RIGHTS_POLL_FD_READWRITE,
+  SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME, WHENCE_CUR, WHENCE_END, WHENCE_SET, ADVICE_NOREUSE,
+} from './wasi-defs.ts';
+
+/** Options of a WasiP1 instance. Everything defaults to "nothing granted". */
+export interface WasiP1Options {
+  /** argv, argv[0] included; default []. */
+  args?: string[];
+  /** Environment; default {} (nothing inherited from the host). */
+  env?: Record<string, string>;
+  /** Preopened directories, given fds 3.. in this order; default []. */
+  preopens?: AnyPreopenSpec[];
+  /** Default: empty (EOF). */
+  stdin?: InputStream;
+  /** Default: discarded. */
+  stdout?: OutputStream;
+  /** Default: discarded. */
+  stderr?: OutputStream;
+  /** When given, every import call is reported as `name(args...) -> ERRNO`. */
+  trace?: (line: string) => void;
+}
+
+/**
+ * Thrown by `proc_exit(code)` to unwind the guest; `start()` catches it and returns `code`.
+ * Embedders calling exports directly (reactors) catch it themselves.
+ */
+export class ProcExit extends Error {
+  override readonly name = 'ProcExit';
+  readonly code: number;
+  constructor(code: number) {
+    super(`guest called proc_exit(${code})`);
+    this.code = code;
+  }
+}
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const lossyDecoder = new TextDecoder('utf-8');
+
+const FILETYPE: Readonly<Record<FileType, number>> = {
+  'unknown': FILETYPE_UNKNOWN,
+  'block-device': FILETYPE_BLOCK_DEVICE,
+  'character-device': FILETYPE_CHARACTER_DEVICE,
+  'directory': FILETYPE_DIRECTORY,
+  'fifo': FILETYPE_UNKNOWN, // p1 has no FIFO type (Wasmtime reports UNKNOWN)
+  'symbolic-link': FILETYPE_SYMBOLIC_LINK,
+  'regular-file': FILETYPE_REGULAR_FILE,
+  'socket': FILETYPE_SOCKET_STREAM,
+};
+
+/** Rights Wasmtime reports for a preopened directory (hard-coded, "expected by many userlands"). */
+const PREOPEN_RIGHTS_BASE = RIGHTS_PATH_CREATE_DIRECTORY | RIGHTS_PATH_CREATE_FILE | RIGHTS_PATH_LINK_SOURCE
+  | RIGHTS_PATH_LINK_TARGET | RIGHTS_PATH_OPEN | RIGHTS_FD_READDIR | RIGHTS_PATH_READLINK
+  | RIGHTS_PATH_RENAME_SOURCE | RIGHTS_PATH_RENAME_TARGET | RIGHTS_PATH_SYMLINK | RIGHTS_PATH_REMOVE_DIRECTORY
+  | RIGHTS_PATH_UNLINK_FILE | RIGHTS_PATH_FILESTAT_GET | RIGHTS_PATH_FILESTAT_SET_TIMES | RIGHTS_FD_FILESTAT_GET
+  | RIGHTS_FD_FILESTAT_SET_TIMES;
+const PREOPEN_RIGHTS_INHERITING = PREOPEN_RIGHTS_BASE | RIGHTS_FD_DATASYNC | RIGHTS_FD_READ | RIGHTS_FD_SEEK
+  | RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_SYNC | RIGHTS_FD_TELL | RIGHTS_FD_WRITE | RIGHTS_FD_ADVISE
+  | RIGHTS_FD_ALLOCATE | RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_FILESTAT_SET_SIZE | RIGHTS_FD_FILESTAT_SET_TIMES
+  | RIGHTS_POLL_FD_READWRITE;
+/** Rights of a directory opened with path_open (Wasmtime: all, minus seek/size, minus write). */
+const DIR_RIGHTS = RIGHTS_ALL & ~(RIGHTS_FD_SEEK | RIGHTS_FD_FILESTAT_SET_SIZE | RIGHTS_PATH_FILESTAT_SET_SIZE | RIGHTS_FD_WRITE);
+
+const WHENCE: readonly Whence[] = ['set', 'cur', 'end'];
+void WHENCE_SET; void WHENCE_CUR; void WHENCE_END; // indices of WHENCE above
+
+function oob(): never {
+  throw new WebAssembly.RuntimeError('WASI call got a pointer outside linear memory');
+}
+
+/** A guest u64 offset/size as a JS number; EINVAL beyond 2^53 (no host file is that large). */
+function toNum(v: bigint): number {
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw fsError('EINVAL');
+  return Number(v);
+}
+
+/** Wasmtime's systimespec: setting a time and "now" together is EINVAL. */
+function timeSpec(flags: number, value: bigint, setBit: number, nowBit: number): TimeSpec {
+  const set = (flags & setBit) !== 0;
+  const now = (flags & nowBit) !== 0;
+  if (set && now) throw fsError('EINVAL');
+  return set ? value : now ? 'now' : null;
+}
+
+/**
+ * A WASI preview1 host for one guest instance. Construct per instance (cheap: no syscalls;
+ * imports are built on first access), pass `imports` to `WebAssembly.Instance`, then `start()`
+ * a command or `initialize()` a reactor.
+ */
+export class WasiP1 {
+  readonly #args: string[];
+  readonly #env: Record<string, string>;
+  readonly #trace: ((line: string) => void) | undefined;
+  readonly #table = new FdTable();
+  #imports: WebAssembly.Imports | null = null;
+  #memory: WebAssembly.Memory | null = null;
+  #ab: ArrayBufferLike | null = null;
+  #u8 = new Uint8Array(0);
+  #dv = new DataView(new ArrayBuffer(0));
+  #sleeper: Int32Array | null = null;
+  #realtimeOffset: bigint | null = null;
+  #argBytes: Uint8Array[] | null = null;
+  #envBytes: Uint8Array[] | null = null;
+
+  constructor(options: WasiP1Options = {}) {
+    this.#args = options.args ?? [];
+    this.#env = options.env ?? {};
+    this.#trace = options.trace;
+    const t = this.#table;
+    t.push(new InputStreamDescriptor(options.stdin ?? nullInput()));
+    t.push(new OutputStreamDescriptor(options.stdout ?? nullOutput()));
+    t.push(new OutputStreamDescriptor(options.stderr ?? nullOutput()));
+    for (const p of options.preopens ?? []) {
+      t.push(new DirDescriptor(vfsOfPreopen(p), '', p.readOnly ?? false, p.guestPath));
+    }
+  }
+
+  /** The import object: `{ wasi_snapshot_preview1: {...} }`. */
+  get imports(): WebAssembly.Imports {
+    return this.#imports ??= { wasi_snapshot_preview1: this.#build() };
+  }
+
+  /**
+   * Runs a command: binds memory, calls `_start`, returns the exit code (0 when `_start`
+   * returns, n on `proc_exit(n)`). Traps propagate (WebAssembly.RuntimeError). Always flushes
+   * buffered output and closes the guest's host fds before returning or throwing.
+   * Throws WasmletError WASMLET_ERR_WASI_NO_START / WASMLET_ERR_WASI_NO_MEMORY for a module that
+   * is not a WASI command.
+   */
+  start(instance: WebAssembly.Instance): number {
+    const start = instance.exports['_start'];
+    if (typeof start !== 'function') {
+      throw new WasmletError('WASMLET_ERR_WASI_NO_START', 'the module exports no `_start` function: it is not a WASI command (build it as a command, or call it as a reactor)', { blame: 'guest' });
+    }
+    try {
+      this.#bind(instance);
+      (start as () => void)();
+      return 0;
+    } catch (err) {
+      if (err instanceof ProcExit) return err.code;
+      throw err;
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** Reactor: binds memory and calls `_initialize` if exported; the embedder then calls exports. */
+  initialize(instance: WebAssembly.Instance): void {
+    this.#bind(instance);
+    const init = instance.exports['_initialize'];
+    if (typeof init === 'function') (init as () => void)();
+  }
+
+  /** Flushes buffered writes and closes every host fd the guest opened. Idempotent. */
+  dispose(): void {
+    this.#table.closeAll();
+  }
+
+  #bind(instance: WebAssembly.Instance): void {
+    const memory = instance.exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) {
+      throw new WasmletError('WASMLET_ERR_WASI_NO_MEMORY', 'the module exports no `memory`: WASI modules must export their linear memory as `memory`', { blame: 'guest' });
+    }
+    this.#memory = memory;
+  }
+
+  /** Re-creates the memory views only when the guest's buffer changed (after memory.grow). */
+  #refresh(): void {
+    const memory = this.#memory;
+    if (memory === null) throw new WebAssembly.RuntimeError('WASI call before start()/initialize() bound the memory');
+    const buf = memory.buffer;
+    if (buf !== this.#ab) {
+      this.#ab = buf;
+      this.#u8 = new Uint8Array(buf);
+      this.#dv = new DataView(buf);
+    }
+  }
+
+  /** errno for a failure; anything that is not an I/O error is a trap and is rethrown. */
+  #fail(err: unknown): number {
+    const errno = errnoOf(err);
+    if (errno >= 0) return errno;
+    if (err instanceof RangeError) throw new WebAssembly.RuntimeError(`WASI call accessed memory out of bounds: ${err.message}`);
+    throw err;
+  }
+
+  #str(ptr: number, len: number): string {
+    if (ptr + len > this.#u8.length) oob();
+    try {
+      return strictDecoder.decode(this.#u8.subarray(ptr, ptr + len));
+    } catch {
+      throw fsError('EILSEQ');
+    }
+  }
+
+  #get(fd: number): Descriptor {
+    const d = this.#table.get(fd);
+    if (d === undefined) throw fsError('EBADF');
+    return d;
+  }
+
+  #dir(fd: number): DirDescriptor {
+    const d = this.#table.get(fd);
+    if (!(d instanceof DirDescriptor)) throw fsError('EBADF');
+    return d;
+  }
+
+  #writeFilestat(ptr: number, s: VfsStat): void {
+    const dv = this.#dv;
+    if (ptr + 64 > this.#u8.length) oob();
+    dv.setBigUint64(ptr, BigInt.asUintN(64, s.dev), true);
+    dv.setBigUint64(ptr + 8, BigInt.asUintN(64, s.ino), true);
+    dv.setBigUint64(ptr + 16, BigInt(FILETYPE[s.type]), true); // filetype u8 + padding
+    dv.setBigUint64(ptr + 24, BigInt.asUintN(64, s.nlink), true);
+    dv.setBigUint64(ptr + 32, BigInt.asUintN(64, s.size), true);
+    dv.setBigUint64(ptr + 40, BigInt.asUintN(64, s.atimNs), true);
+    dv.setBigUint64(ptr + 48, BigInt.asUintN(64, s.mtimNs), true);
+    dv.setBigUint64(ptr + 56, BigInt.asUintN(64, s.ctimNs), true);
+  }
+
+  #now(id: number): bigint | number {
+    switch (id) {
+      case CLOCKID_MONOTONIC: return process.hrtime.bigint();
+      case CLOCKID_REALTIME: {
+        const off = this.#realtimeOffset ??= BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+        return process.hrtime.bigint() + off;
+      }
+      // Wasmtime: CPU-time clocks are not provided (BADF); anything else is not a clockid.
+      case CLOCKID_PROCESS_CPUTIME_ID:
+      case CLOCKID_THREAD_CPUTIME_ID: return ERRNO_BADF;
+      default: return ERRNO_INVAL;
+    }
+  }
+
+  #sleepUntil(deadline: bigint): void {
+    const sab = this.#sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      const left = deadline - process.hrtime.bigint();
+      if (left <= 0n) return;
+      Atomics.wait(sab, 0, 0, Math.max(Number(left) / 1e6, 0.001));
+    }
+  }
+
+  #strings(list: string[]): Uint8Array[] {
+    return list.map((s) => encoder.encode(`${s}\0`));
+  }
+
+  #sizesGet(list: Uint8Array[], countPtr: number, sizePtr: number): number {
+    this.#refresh();
+    let size = 0;
+    for (const b of list) size += b.length;
+    this.#dv.setUint32(countPtr >>> 0, list.length, true);
+    this.#dv.setUint32(sizePtr >>> 0, size, true);
+    return ERRNO_SUCCESS;
+  }
+
+  #listGet(list: Uint8Array[], ptrs: number, buf: number): number {
+    this.#refresh();
+    ptrs >>>= 0;
+    buf >>>= 0;
+    for (const b of list) {
+      if (buf + b.length > this.#u8.length) oob();
+      this.#dv.setUint32(ptrs, buf, true);
+      this.#u8.set(b, buf);
+      ptrs += 4;
+      buf += b.length;
+    }
+    return ERRNO_SUCCESS;
+  }
+
+  #build(): Record<string, (...args: never[]) => unknown> {
+    const table = this.#table;
+    const fns = {
+      args_get: (argv: number, argvBuf: number): number => {
+        try { return this.#listGet(this.#argBytes ??= this.#strings(this.#args), argv, argvBuf); } catch (e) { return this.#fail(e); }
+      },
+      args_sizes_get: (argc: number, bufSize: number): number => {
+        try { return this.#sizesGet(this.#argBytes ??= this.#strings(this.#args), argc, bufSize); } catch (e) { return this.#fail(e); }
+      },
+      environ_get: (environ: number, environBuf: number): number => {
+        try { return this.#listGet(this.#envBytes ??= this.#strings(Object.entries(this.#env).map(([k, v]) => `${k}=${v}`)), environ, environBuf); } catch (e) { return this.#fail(e); }
+      },
+      environ_sizes_get: (count: number, bufSize: number): number => {
+        try { return this.#sizesGet(this.#envBytes ??= this.#strings(Object.entries(this.#env).map(([k, v]) => `${k}=${v}`)), count, bufSize); } catch (e) { return this.#fail(e); }
+      },
+
+      clock_res_get: (id: number, out: number): number => {
+        try {
+          if (id === CLOCKID_PROCESS_CPUTIME_ID || id === CLOCKID_THREAD_CPUTIME_ID) return ERRNO_BADF;
+          if (id !== CLOCKID_REALTIME && id !== CLOCKID_MONOTONIC) return ERRNO_INVAL;
+          this.#refresh();
+          this.#dv.setBigUint64(out >>> 0, 1n, true); // nanosecond resolution (hrtime)
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      clock_time_get: (id: number, _precision: bigint, out: number): number => {
+        try {
+          const now = this.#now(id);
+          if (typeof now === 'number') return now;
+          const mem = this.#memory!;
+          if (mem.buffer !== this.#ab) this.#refresh();
+          this.#dv.setBigUint64(out >>> 0, now, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+
+      fd_advise: (fd: number, _offset: bigint, _len: bigint, advice: number): number => {
+        try {
+          if (advice < 0 || advice > ADVICE_NOREUSE) return ERRNO_INVAL;
+          if (table.dirty !== null) table.flushPending();
+          if (!(this.#get(fd) instanceof FileDescriptor)) return ERRNO_BADF;
+          return ERRNO_SUCCESS; // advisory only; Node has no posix_fadvise
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_allocate: (fd: number, _offset: bigint, _len: bigint): number => {
+        try {
+          // Wasmtime: NOTSUP for files (WASI 0.2 dropped allocate), BADF otherwise.
+          return this.#get(fd) instanceof FileDescriptor ? ERRNO_NOTSUP : ERRNO_BADF;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_close: (fd: number): number => {
+        try {
+          const d = table.remove(fd);
+          if (d === undefined) return ERRNO_BADF;
+          table.flushPending();
+          d.close();
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_datasync: (fd: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          this.#get(fd).datasync();
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_sync: (fd: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          this.#get(fd).sync();
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_fdstat_get: (fd: number, out: number): number => {
+        try {
+          const d = this.#get(fd);
+          this.#refresh();
+          out >>>= 0;
+          let base: bigint;
+          let inheriting: bigint;
+          let flags = 0;
+          if (d instanceof InputStreamDescriptor) {
+            base = inheriting = RIGHTS_FD_READ;
+          } else if (d instanceof OutputStreamDescriptor) {
+            base = inheriting = RIGHTS_FD_WRITE;
+          } else if (d instanceof DirDescriptor) {
+            if (d.preopenPath !== null) {
+              base = PREOPEN_RIGHTS_BASE;
+              inheriting = PREOPEN_RIGHTS_INHERITING;
+            } else {
+              base = inheriting = DIR_RIGHTS;
+            }
+          } else if (d instanceof FileDescriptor) {
+            base = RIGHTS_ALL;
+            if (!d.readable) base &= ~(RIGHTS_FD_READ | RIGHTS_FD_READDIR);
+            if (!d.writable) base &= ~RIGHTS_FD_WRITE;
+            inheriting = base;
+            if (d.append) flags |= FDFLAGS_APPEND;
+            if (d.nonblock) flags |= FDFLAGS_NONBLOCK;
+          } else {
+            base = inheriting = 0n;
+          }
+          if (out + 24 > this.#u8.length) oob();
+          this.#dv.setBigUint64(out, 0n, true);
+          this.#u8[out] = FILETYPE[d.type];
+          this.#dv.setUint16(out + 2, flags, true);
+          this.#dv.setBigUint64(out + 8, base, true);
+          this.#dv.setBigUint64(out + 16, inheriting, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_fdstat_set_flags: (fd: number, flags: number): number => {
+        try {
+          const d = this.#get(fd);
+          if (!(d instanceof FileDescriptor)) return ERRNO_BADF;
+          // Wasmtime: only APPEND and NONBLOCK can change; the sync flags are INVAL.
+          if ((flags & (FDFLAGS_DSYNC | FDFLAGS_SYNC | FDFLAGS_RSYNC)) !== 0) return ERRNO_INVAL;
+          d.flush();
+          d.append = (flags & FDFLAGS_APPEND) !== 0;
+          d.nonblock = (flags & FDFLAGS_NONBLOCK) !== 0;
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_fdstat_set_rights: (fd: number, _base: bigint, _inheriting: bigint): number => {
+        try {
+          const d = this.#get(fd);
+          // Wasmtime: NOTSUP for files and directories, BADF for stdio.
+          return d instanceof FileDescriptor || d instanceof DirDescriptor ? ERRNO_NOTSUP : ERRNO_BADF;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_filestat_get: (fd: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const s = this.#get(fd).stat();
+          this.#refresh();
+          this.#writeFilestat(out >>> 0, s);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_filestat_set_size: (fd: number, size: bigint): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          this.#get(fd).setSize(toNum(size));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_filestat_set_times: (fd: number, atim: bigint, mtim: bigint, fst: number): number => {
+        try {
+          const a = timeSpec(fst, atim, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW);
+          const m = timeSpec(fst, mtim, FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW);
+          if (table.dirty !== null) table.flushPending();
+          this.#get(fd).setTimes(a, m);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_pread: (fd: number, iovs: number, iovsLen: number, offset: bigint, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#get(fd);
+          let pos = toNum(offset);
+          this.#refresh();
+          const dv = this.#dv;
+          const u8 = this.#u8;
+          iovs >>>= 0;
+          let total = 0;
+          for (let i = 0; i < iovsLen; i++) {
+            const buf = dv.getUint32(iovs + i * 8, true);
+            const len = dv.getUint32(iovs + i * 8 + 4, true);
+            if (len === 0) continue;
+            if (buf + len > u8.length) oob();
+            const n = d.pread(u8, buf, len, pos);
+            total += n;
+            pos += n;
+            if (n < len) break;
+          }
+          dv.setUint32(out >>> 0, total, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_pwrite: (fd: number, iovs: number, iovsLen: number, offset: bigint, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#get(fd);
+          let pos = toNum(offset);
+          this.#refresh();
+          const dv = this.#dv;
+          const u8 = this.#u8;
+          iovs >>>= 0;
+          let total = 0;
+          for (let i = 0; i < iovsLen; i++) {
+            const buf = dv.getUint32(iovs + i * 8, true);
+            const len = dv.getUint32(iovs + i * 8 + 4, true);
+            if (len === 0) continue;
+            if (buf + len > u8.length) oob();
+            const n = d.pwrite(u8, buf, len, pos);
+            total += n;
+            pos += n;
+            if (n < len) break;
+          }
+          dv.setUint32(out >>> 0, total, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_read: (fd: number, iovs: number, iovsLen: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#get(fd);
+          const mem = this.#memory;
+          if (mem === null || mem.buffer !== this.#ab) this.#refresh();
+          const dv = this.#dv;
+          const u8 = this.#u8;
+          iovs >>>= 0;
+          let total = 0;
+          for (let i = 0; i < iovsLen; i++) {
+            const buf = dv.getUint32(iovs + i * 8, true);
+            const len = dv.getUint32(iovs + i * 8 + 4, true);
+            if (len === 0) continue;
+            if (buf + len > u8.length) oob();
+            const n = d.read(u8, buf, len);
+            total += n;
+            if (n < len) break;
+          }
+          dv.setUint32(out >>> 0, total, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_write: (fd: number, iovs: number, iovsLen: number, out: number): number => {
+        try {
+          const d = table.get(fd);
+          if (d === undefined) return ERRNO_BADF;
+          const dirty = table.dirty;
+          if (dirty !== null && dirty !== d) table.flushPending();
+          const mem = this.#memory;
+          if (mem === null || mem.buffer !== this.#ab) this.#refresh();
+          const dv = this.#dv;
+          const u8 = this.#u8;
+          iovs >>>= 0;
+          let total = 0;
+          for (let i = 0; i < iovsLen; i++) {
+            const buf = dv.getUint32(iovs + i * 8, true);
+            const len = dv.getUint32(iovs + i * 8 + 4, true);
+            if (len === 0) continue;
+            if (buf + len > u8.length) oob();
+            const n = d.write(u8, buf, len);
+            total += n;
+            if (n < len) break;
+          }
+          if (d instanceof FileDescriptor && d.dirty) table.markDirty(d);
+          dv.setUint32(out >>> 0, total, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_prestat_get: (fd: number, out: number): number => {
+        try {
+          const d = table.get(fd);
+          // Wasmtime (legacy behaviour): BADF for anything that is not a preopen.
+          if (!(d instanceof DirDescriptor) || d.preopenPath === null) return ERRNO_BADF;
+          this.#refresh();
+          out >>>= 0;
+          this.#dv.setUint32(out, 0, true); // tag PREOPENTYPE_DIR + padding
+          this.#dv.setUint32(out + 4, encoder.encode(d.preopenPath).length, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_prestat_dir_name: (fd: number, path: number, pathLen: number): number => {
+        try {
+          const d = this.#get(fd);
+          // Wasmtime (legacy behaviour): NOTDIR for an fd that is not a preopen.
+          if (!(d instanceof DirDescriptor) || d.preopenPath === null) return ERRNO_NOTDIR;
+          const name = encoder.encode(d.preopenPath);
+          if (name.length > pathLen >>> 0) return ERRNO_NAMETOOLONG;
+          this.#refresh();
+          path >>>= 0;
+          if (path + name.length > this.#u8.length) oob();
+          this.#u8.set(name, path);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          const dirIno = d.stat().ino;
+          const entries = d.entries(cookie === 0n);
+          this.#refresh();
+          buf >>>= 0;
+          bufLen >>>= 0;
+          if (buf + bufLen > this.#u8.length) oob();
+          const head = new Uint8Array(24);
+          const hv = new DataView(head.buffer);
+          let used = 0;
+          const count = entries.length + 2;
+          for (let i = cookie > BigInt(count) ? count : Number(cookie); i < count; i++) {
+            let name: string; let ino: bigint; let type: FileType;
+            if (i < 2) { name = i === 0 ? '.' : '..'; ino = dirIno; type = 'directory'; }
+            else { const e = entries[i - 2]!; name = e.name; ino = e.ino; type = e.type; }
+            const nameBytes = encoder.encode(name);
+            hv.setBigUint64(0, BigInt(i + 1), true);
+            hv.setBigUint64(8, BigInt.asUintN(64, ino), true);
+            hv.setUint32(16, nameBytes.length, true);
+            hv.setUint32(20, FILETYPE[type], true);
+            const h = Math.min(24, bufLen - used);
+            this.#u8.set(head.subarray(0, h), buf + used);
+            used += h;
+            if (used === bufLen) break;
+            const n = Math.min(nameBytes.length, bufLen - used);
+            this.#u8.set(nameBytes.subarray(0, n), buf + used);
+            used += n;
+            if (used === bufLen) break;
+          }
+          this.#dv.setUint32(out >>> 0, used, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_renumber: (from: number, to: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const old = table.renumber(from, to);
+          if (old === null) return ERRNO_BADF;
+          if (old !== undefined) {
+            try { old.close(); } catch { /* the replaced descriptor is gone either way */ }
+          }
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_seek: (fd: number, offset: bigint, whence: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#get(fd);
+          const w = WHENCE[whence];
+          if (w === undefined) { d.tell(); return ERRNO_INVAL; } // BADF/SPIPE take precedence
+          if (offset > BigInt(Number.MAX_SAFE_INTEGER) || offset < -BigInt(Number.MAX_SAFE_INTEGER)) { d.tell(); return ERRNO_INVAL; }
+          const pos = d.seek(Number(offset), w);
+          this.#refresh();
+          this.#dv.setBigUint64(out >>> 0, BigInt(pos), true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      fd_tell: (fd: number, out: number): number => {
+        try {
+          const pos = this.#get(fd).tell();
+          this.#refresh();
+          this.#dv.setBigUint64(out >>> 0, BigInt(pos), true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+
+      path_create_directory: (fd: number, path: number, pathLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          d.mkdirAt(this.#str(path >>> 0, pathLen >>> 0));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_filestat_get: (fd: number, flags: number, path: number, pathLen: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          const s = d.statAt(this.#str(path >>> 0, pathLen >>> 0), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0);
+          this.#writeFilestat(out >>> 0, s);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_filestat_set_times: (fd: number, flags: number, path: number, pathLen: number, atim: bigint, mtim: bigint, fst: number): number => {
+        try {
+          const a = timeSpec(fst, atim, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW);
+          const m = timeSpec(fst, mtim, FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW);
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          d.setTimesAt(this.#str(path >>> 0, pathLen >>> 0), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0, a, m);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_link: (oldFd: number, oldFlags: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const src = this.#dir(oldFd);
+          const dst = this.#dir(newFd);
+          this.#refresh();
+          const from = this.#str(oldPath >>> 0, oldLen >>> 0);
+          const to = this.#str(newPath >>> 0, newLen >>> 0);
+          // Wasmtime link_at: both dirs must allow mutation (PERM), then SYMLINK_FOLLOW is INVAL.
+          if (src.readOnly || dst.readOnly) return ERRNO_PERM;
+          if ((oldFlags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0) return ERRNO_INVAL;
+          src.linkAt(from, dst, to);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_open: (fd: number, dirflags: number, path: number, pathLen: number, oflags: number, rightsBase: bigint, _rightsInheriting: bigint, fdflags: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          this.#refresh();
+          const p = this.#str(path >>> 0, pathLen >>> 0);
+          const d = table.get(fd);
+          if (d instanceof FileDescriptor) return ERRNO_NOTDIR;
+          if (!(d instanceof DirDescriptor)) return ERRNO_BADF;
+          const create = (oflags & OFLAGS_CREAT) !== 0;
+          const truncate = (oflags & OFLAGS_TRUNC) !== 0;
+          const write = (rightsBase & RIGHTS_FD_WRITE) !== 0n;
+          // Wasmtime open_at order: read-only preopen refuses create/truncate/write (PERM) first,
+          // then the sync fdflags are unsupported (NOTSUP).
+          if (d.readOnly && (create || truncate || write)) return ERRNO_PERM;
+          if ((fdflags & (FDFLAGS_SYNC | FDFLAGS_DSYNC | FDFLAGS_RSYNC)) !== 0) return ERRNO_NOTSUP;
+          const opened = d.openAt(p, {
+            followSymlinks: (dirflags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0,
+            create,
+            exclusive: (oflags & OFLAGS_EXCL) !== 0,
+            truncate,
+            directory: (oflags & OFLAGS_DIRECTORY) !== 0,
+            read: (rightsBase & RIGHTS_FD_READ) !== 0n,
+            write,
+            append: (fdflags & FDFLAGS_APPEND) !== 0,
+          });
+          if (opened instanceof FileDescriptor) opened.nonblock = (fdflags & FDFLAGS_NONBLOCK) !== 0;
+          const newFd = table.push(opened);
+          this.#dv.setUint32(out >>> 0, newFd, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_readlink: (fd: number, path: number, pathLen: number, buf: number, bufLen: number, out: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          const target = encoder.encode(d.readlinkAt(this.#str(path >>> 0, pathLen >>> 0)));
+          const n = Math.min(target.length, bufLen >>> 0);
+          buf >>>= 0;
+          if (buf + n > this.#u8.length) oob();
+          this.#u8.set(target.subarray(0, n), buf);
+          this.#dv.setUint32(out >>> 0, n, true);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_remove_directory: (fd: number, path: number, pathLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          d.rmdirAt(this.#str(path >>> 0, pathLen >>> 0));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_rename: (fd: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const src = this.#dir(fd);
+          const dst = this.#dir(newFd);
+          this.#refresh();
+          src.renameAt(this.#str(oldPath >>> 0, oldLen >>> 0), dst, this.#str(newPath >>> 0, newLen >>> 0));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_symlink: (oldPath: number, oldLen: number, fd: number, newPath: number, newLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          d.symlinkAt(this.#str(oldPath >>> 0, oldLen >>> 0), this.#str(newPath >>> 0, newLen >>> 0));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+      path_unlink_file: (fd: number, path: number, pathLen: number): number => {
+        try {
+          if (table.dirty !== null) table.flushPending();
+          const d = this.#dir(fd);
+          this.#refresh();
+          d.unlinkAt(this.#str(path >>> 0, pathLen >>> 0));
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+
+      poll_oneoff: (subsPtr: number, eventsPtr: number, nsubs: number, out: number): number => {
+        try {
+          return this.#pollOneoff(subsPtr >>> 0, eventsPtr >>> 0, nsubs >>> 0, out >>> 0);
+        } catch (e) { return this.#fail(e); }
+      },
+
+      proc_exit: (code: number): never => {
+        code >>>= 0;
+        // Wasmtime: "exit with invalid exit status outside of [0..126)" is a trap.
+        if (code >= 126) throw new WebAssembly.RuntimeError('exit with invalid exit status outside of [0..126)');
+        throw new ProcExit(code);
+      },
+      // Wasmtime returns NOTSUP (not NOSYS): signals are not delivered to p1 guests.
+      proc_raise: (_sig: number): number => ERRNO_NOTSUP,
+      sched_yield: (): number => ERRNO_SUCCESS,
+      random_get: (buf: number, len: number): number => {
+        try {
+          this.#refresh();
+          buf >>>= 0;
+          len >>>= 0;
+          if (buf + len > this.#u8.length) oob();
+          // randomFillSync fills in place: no copy, any length.
+          if (len > 0) randomFillSync(this.#u8, buf, len);
+          return ERRNO_SUCCESS;
+        } catch (e) { return this.#fail(e); }
+      },
+
+      // Wasmtime: no p1 sockets; any open fd is NOTSOCK, a closed one BADF.
+      sock_accept: (fd: number, _flags: number, _out: number): number => (table.get(fd) === undefined ? ERRNO_BADF : ERRNO_NOTSOCK),
+      sock_recv: (fd: number, _iovs: number, _iovsLen: number, _riFlags: number, _outLen: number, _outFlags: number): number => (table.get(fd) === undefined ? ERRNO_BADF : ERRNO_NOTSOCK),
+      sock_send: (fd: number, _iovs: number, _iovsLen: number, _siFlags: number, _out: number): number => (table.get(fd) === undefined ? ERRNO_BADF : ERRNO_NOTSOCK),
+      sock_shutdown: (fd: number, _how: number): number => (table.get(fd) === undefined ? ERRNO_BADF : ERRNO_NOTSOCK),
+    };
+    const trace = this.#trace;
+    if (trace === undefined) return fns;
+    return traceImports(fns, trace, (ptr, len) => {
+      this.#refresh();
+      return lossyDecoder.decode(this.#u8.subarray(ptr, ptr + len));
+    });
+  }
+
+  /**
+   * poll_oneoff: fd subscriptions on files and stdio are always ready (reads on a file report
+   * the bytes left, HANGUP at EOF, as Wasmtime); if none is ready, sleeps until the earliest
+   * clock subscription and reports every expired one. Zero subscriptions: EINVAL (Wasmtime).
+   */
+  #pollOneoff(subs: number, events: number, nsubs: number, out: number): number {
+    if (nsubs === 0) return ERRNO_INVAL;
+    const table = this.#table;
+    if (table.dirty !== null) table.flushPending();
+    this.#refresh();
+    if (subs + nsubs * 48 > this.#u8.length || events + nsubs * 32 > this.#u8.length) oob();
+    const dv = this.#dv;
+    const now = process.hrtime.bigint();
+    const deadlines: (bigint | null)[] = [];
+    const ready: { userdata: bigint; type: number; nbytes: bigint; flags: number }[] = [];
+    let earliest: bigint | null = null;
+    for (let i = 0; i < nsubs; i++) {
+      const s = subs + i * 48;
+      const userdata = dv.getBigUint64(s, true);
+      const tag = this.#u8[s + 8]!;
+      if (tag === EVENTTYPE_CLOCK) {
+        const id = dv.getUint32(s + 16, true);
+        const timeout = dv.getBigUint64(s + 24, true);
+        const abs = (dv.getUint16(s + 40, true) & SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
+        let deadline: bigint;
+        if (id === CLOCKID_MONOTONIC) deadline = abs ? timeout : now + timeout;
+        else if (id === CLOCKID_REALTIME) deadline = abs ? now + (timeout - (this.#now(CLOCKID_REALTIME) as bigint)) : now + timeout;
+        else return ERRNO_INVAL;
+        deadlines.push(deadline);
+        if (earliest === null || deadline < earliest) earliest = deadline;
+      } else if (tag === EVENTTYPE_FD_READ || tag === EVENTTYPE_FD_WRITE) {
+        deadlines.push(null);
+        const d = table.get(dv.getUint32(s + 16, true));
+        if (tag === EVENTTYPE_FD_READ) {
+          if (d instanceof FileDescriptor) {
+            const left = d.stat().size - BigInt(d.tell());
+            ready.push({ userdata, type: tag, nbytes: left > 0n ? left : 0n, flags: left > 0n ? 0 : EVENTRWFLAGS_FD_READWRITE_HANGUP });
+          } else if (d instanceof InputStreamDescriptor) {
+            ready.push({ userdata, type: tag, nbytes: 1n, flags: 0 });
+          } else {
+            return ERRNO_BADF;
+          }
+        } else if (d instanceof FileDescriptor || d instanceof OutputStreamDescriptor) {
+          ready.push({ userdata, type: tag, nbytes: 1n, flags: 0 });
+        } else {
+          return ERRNO_BADF;
+        }
+      } else {
+        return ERRNO_INVAL;
+      }
+    }
+    if (ready.length === 0 && earliest !== null) this.#sleepUntil(earliest);
+    const after = process.hrtime.bigint();
+    for (let i = 0; i < nsubs; i++) {
+      const dl = deadlines[i];
+      if (dl !== null && dl !== undefined && dl <= after) {
+        ready.push({ userdata: dv.getBigUint64(subs + i * 48, true), type: EVENTTYPE_CLOCK, nbytes: 0n, flags: 0 });
+      }
+    }
+    for (let i = 0; i < ready.length; i++) {
+      const e = events + i * 32;
+      const r = ready[i]!;
+      dv.setBigUint64(e, r.userdata, true);
+      dv.setUint16(e + 8, ERRNO_SUCCESS, true);
+      dv.setUint16(e + 10, r.type, true); // type u8 + padding
+      dv.setUint32(e + 12, 0, true);
+      dv.setBigUint64(e + 16, r.nbytes, true);
+      dv.setBigUint64(e + 24, BigInt(r.flags), true);
+    }
+    dv.setUint32(out, ready.length, true);
+    return ERRNO_SUCCESS;
+  }
+}

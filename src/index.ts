@@ -1,0 +1,13 @@
+// wasmlet's public library API. Everything exported here is documented and semver-stable.
+export { WasmletError, isWasmletError } from './util/errors.ts';
+export type { Blame, WasmletErrorOptions } from './util/errors.ts';
+export { runWasi, prepareModule } from './engine/run-module.ts';
+export type { RunWasiOptions, RunWasiResult, PreparedModule, PrepareOptions } from './engine/run-module.ts';
+export type { StdinOption, OutputOption } from './engine/stdio-options.ts';
+export type { WasmValue } from './engine/instance.ts';
+export { CompileCache } from './engine/compile-cache.ts';
+export { detectWasmKind, inspectModule } from './engine/binary.ts';
+export type { WasmKind, ModuleInfo, ImportEntry, ExportEntry, MemoryLimits, FuncType, ValType, ExternKind } from './engine/binary.ts';
+export type { InputStream, OutputStream } from './sandbox/stdio.ts';
+export type { PreopenSpec } from './sandbox/preopen.ts';
+export { parseSize, parseDuration } from './util/units.ts';

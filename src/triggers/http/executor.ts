@@ -1,0 +1,73 @@
+// The seam between the HTTP front end (server.ts) and the code that turns one request into a guest
+// invocation. WAGI (wagi.ts) implements it for core modules; `wasi-http` (components) plugs in the
+// same way. The server owns routing, limits, logging and error -> status mapping; an executor owns
+// only "run the guest for this request and write its response".
+import type { IncomingMessage } from 'node:http';
+import type { LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
+
+/** The route a request matched (the router's answer, kept opaque to executors that ignore it). */
+export interface MatchedRoute {
+  /** The `[[trigger.http]]` entry that matched. */
+  route: LockedHttpRoute;
+  /** The component that route names. */
+  component: LockedComponent;
+  /** Router output (params, matched prefix, trailing path) as `cgi-env.ts` expects it. */
+  match: unknown;
+}
+
+/** Where the listening socket is, for CGI's SERVER_* variables and wasi:http authority defaults. */
+export interface ServerInfo {
+  /** Bound address, e.g. `127.0.0.1`. */
+  host: string;
+  /** Bound TCP port. */
+  port: number;
+}
+
+/** One request handed to an executor. */
+export interface HttpInvocation {
+  /** Unique per request; appears in the access log and next to every guest stderr line. */
+  requestId: string;
+  /** The Node request: method, url, headers, socket. Its body must be read through {@link readBody}. */
+  request: IncomingMessage;
+  matched: MatchedRoute;
+  server: ServerInfo;
+  /**
+   * Reads the whole request body, at most the server's body limit (`--max-body`).
+   * @throws WasmletError `WASMLET_ERR_BODY_TOO_LARGE` (blame user; the server answers 413).
+   */
+  readBody(): Promise<Uint8Array>;
+  /** Aborted when the client goes away or the server gives up on the request. */
+  signal: AbortSignal;
+  /** Sends one line of guest stderr to the server log, tagged with this request's id. */
+  logGuestStderr(line: string): void;
+}
+
+/**
+ * The response side. `head` is called at most once and before any `write`; the server sends
+ * nothing to the client until the first `write` or `end`, so an executor can still fail (and the
+ * server answer 5xx) after `head`. Once bytes are written, a failure aborts the connection.
+ */
+export interface HttpResponseWriter {
+  /** Sets status and headers (header names as the guest wrote them; repeated names allowed). */
+  head(status: number, headers: [string, string][]): void;
+  /** Queues body bytes. Returns false when the client is slow (Node's backpressure signal). */
+  write(chunk: Uint8Array): boolean;
+  /**
+   * Finishes the response, with `last` as the final body bytes. When nothing was written before,
+   * the server sends a `Content-Length` response instead of a chunked one.
+   */
+  end(last?: Uint8Array): void;
+  /** True once anything (head or body) has reached the socket: a later failure can only abort. */
+  readonly committed: boolean;
+}
+
+/**
+ * A route's executor. `execute` resolves when the response has ended; it rejects with a
+ * `WasmletError` whose `code` the server maps to a status:
+ * `WASMLET_ERR_BODY_TOO_LARGE` 413, `WASMLET_ERR_QUEUE_FULL` 503 (+ `Retry-After`),
+ * `WASMLET_ERR_TIMEOUT` 504, `WASMLET_ERR_CGI_RESPONSE` 502 (malformed guest response),
+ * `WASMLET_ERR_TRAP` and anything else 500.
+ */
+export interface HttpExecutor {
+  execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void>;
+}

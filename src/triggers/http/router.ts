@@ -1,0 +1,214 @@
+// HTTP route matching with Spin's syntax and precedence (Spin `crates/routes`, built on
+// `routefinder`): routes are compared segment by segment from the left, a literal segment beats a
+// `:param`, which beats the trailing wildcard; at a tie the shorter route (the exact one) wins.
+// Routes are compiled into a trie, so a match costs O(segments) plus backtracking over params.
+import { WasmletError } from '../../util/errors.ts';
+
+/** One route to serve: Spin route syntax and the component it invokes. */
+export interface RouteEntry {
+  route: string;
+  component: string;
+}
+
+/** The result of {@link Router.match}. */
+export interface RouteMatch {
+  /** The route as written in the manifest (`/users/:id/...`). */
+  route: string;
+  component: string;
+  /** `:name` parameters, percent-decoded (a malformed escape is kept raw). */
+  params: Record<string, string>;
+  /** The route without its trailing `/...` (`/users/:id`; `` for `/...`; `/` for `/`). */
+  matchedPrefix: string;
+  /**
+   * The raw (still percent-encoded) part of the path after the matched prefix: `` or starting
+   * with `/` (Spin keeps a trailing slash: `/static/...` on `/static/a/` gives `/a/`). Always ``
+   * for an exact route. This is PATH_INFO before decoding.
+   */
+  trailing: string;
+  /** The raw request path up to `trailing` (the matched prefix with parameters filled in). */
+  matchedPath: string;
+}
+
+/** A route split into segments. */
+export interface ParsedRoute {
+  /** Literal segments as strings, parameters as `{ param: name }`. */
+  segments: (string | { param: string })[];
+  wildcard: boolean;
+}
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Parses a route in Spin syntax: it starts with `/`; segments are literals or `:name`
+ * (letters, digits, `_`); `/...` (or Spin's alias `/*`) only as the last segment; a single
+ * trailing `/` is ignored (`/a/` is `/a`), as Spin does.
+ * @throws WasmletError `WASMLET_ERR_ROUTE` (blame user) with the reason.
+ */
+export function parseRoute(route: string): ParsedRoute {
+  const fail = (why: string): never => {
+    throw new WasmletError('WASMLET_ERR_ROUTE', `invalid route '${route}': ${why}`, { blame: 'user' });
+  };
+  if (!route.startsWith('/')) fail('a route must start with `/`, e.g. `/hello` or `/api/...`');
+  if (/[?#\s]/.test(route)) fail('a route may not contain `?`, `#` or whitespace');
+  let body = route.slice(1);
+  if (body.endsWith('/')) body = body.slice(0, -1);
+  const parts = body === '' ? [] : body.split('/');
+  const segments: ParsedRoute['segments'] = [];
+  const names = new Set<string>();
+  let wildcard = false;
+  parts.forEach((part, i) => {
+    const last = i === parts.length - 1;
+    if (part === '...' || part === '*') {
+      if (!last) fail('the wildcard `/...` may only be the last segment');
+      wildcard = true;
+    } else if (part === '') {
+      fail('empty segment (`//`)');
+    } else if (part.startsWith(':')) {
+      const name = part.slice(1);
+      if (!PARAM_NAME.test(name)) fail(`parameter \`${part}\` needs a name of letters, digits and \`_\``);
+      if (names.has(name)) fail(`parameter \`:${name}\` appears twice`);
+      names.add(name);
+      segments.push({ param: name });
+    } else if (part.includes('...') || part.includes('*')) {
+      fail(`\`${part}\`: a wildcard is a whole segment and only the last one (\`/...\`)`);
+    } else {
+      segments.push(part);
+    }
+  });
+  return { segments, wildcard };
+}
+
+/**
+ * A key equal for two routes that match exactly the same paths (`/a/:x` and `/a/:y/`), used to
+ * reject duplicates.
+ */
+export function routeShape(parsed: ParsedRoute): string {
+  const segs = parsed.segments.map((s) => (typeof s === 'string' ? `=${s}` : ':'));
+  return `/${segs.join('/')}${parsed.wildcard ? '/...' : ''}`;
+}
+
+interface CompiledRoute {
+  entry: RouteEntry;
+  paramNames: string[];
+  matchedPrefix: string;
+  wildcard: boolean;
+}
+
+interface Node {
+  exact: Map<string, Node>;
+  param: Node | undefined;
+  terminal: CompiledRoute | undefined;
+  wildcard: CompiledRoute | undefined;
+}
+
+function newNode(): Node {
+  return { exact: new Map(), param: undefined, terminal: undefined, wildcard: undefined };
+}
+
+function decode(s: string): string {
+  if (!s.includes('%')) return s;
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+/** Routes requests to components. Immutable once built. */
+export class Router {
+  readonly #root: Node;
+  readonly #entries: readonly RouteEntry[];
+
+  private constructor(root: Node, entries: RouteEntry[]) {
+    this.#root = root;
+    this.#entries = entries;
+  }
+
+  /**
+   * Compiles `entries`.
+   * @throws WasmletError `WASMLET_ERR_ROUTE` (blame user) for an invalid route, or two routes
+   *   that match the same paths (naming both components).
+   */
+  static build(entries: readonly RouteEntry[]): Router {
+    const root = newNode();
+    const seen = new Map<string, RouteEntry>();
+    for (const entry of entries) {
+      const parsed = parseRoute(entry.route);
+      const shape = routeShape(parsed);
+      const prior = seen.get(shape);
+      if (prior) {
+        throw new WasmletError('WASMLET_ERR_ROUTE',
+          `duplicate route: '${entry.route}' (component '${entry.component}') matches the same paths as `
+          + `'${prior.route}' (component '${prior.component}') — give one of them another route`, { blame: 'user' });
+      }
+      seen.set(shape, entry);
+      let node = root;
+      const paramNames: string[] = [];
+      for (const seg of parsed.segments) {
+        if (typeof seg === 'string') {
+          let next = node.exact.get(seg);
+          if (!next) node.exact.set(seg, next = newNode());
+          node = next;
+        } else {
+          paramNames.push(seg.param);
+          node = node.param ??= newNode();
+        }
+      }
+      const matchedPrefix = parsed.wildcard ? entry.route.replace(/\/(\.\.\.|\*)$/, '')
+        : entry.route.length > 1 ? entry.route.replace(/\/$/, '') : entry.route;
+      const compiled: CompiledRoute = { entry: { ...entry }, paramNames, matchedPrefix, wildcard: parsed.wildcard };
+      if (parsed.wildcard) node.wildcard = compiled; else node.terminal = compiled;
+    }
+    return new Router(root, entries.map((e) => ({ ...e })));
+  }
+
+  /** The routes, in manifest order. */
+  get routes(): readonly RouteEntry[] {
+    return this.#entries;
+  }
+
+  /**
+   * Finds the most specific route for a request path (`/a/b`; a query string, if present, is
+   * ignored). Trailing slashes do not matter for matching (`/a/` matches `/a`). Returns null when
+   * no route matches.
+   */
+  match(path: string): RouteMatch | null {
+    const q = path.search(/[?#]/);
+    const raw = q < 0 ? path : path.slice(0, q);
+    const trimmed = raw.replace(/^\//, '').replace(/\/+$/, '');
+    const segs = trimmed === '' ? [] : trimmed.split('/');
+    const values: string[] = [];
+    const found = this.#walk(this.#root, segs, 0, values);
+    if (!found) return null;
+    const { route, consumed } = found;
+    let trailing = '';
+    if (route.wildcard) {
+      const rest = segs.slice(consumed).join('/');
+      const slash = raw.endsWith('/') && raw !== '' ? '/' : '';
+      trailing = rest === '' ? slash : `/${rest}${slash}`;
+    }
+    const params: Record<string, string> = {};
+    route.paramNames.forEach((name, i) => { params[name] = decode(values[i]!); });
+    const matchedPath = trailing === '' ? raw : raw.slice(0, raw.length - trailing.length);
+    return { route: route.entry.route, component: route.entry.component, params, matchedPrefix: route.matchedPrefix,
+      trailing, matchedPath };
+  }
+
+  // Depth-first, literal child first, then the parameter, then the wildcard: the first full match
+  // is the lexicographically most specific route, which is routefinder's (and Spin's) order.
+  #walk(node: Node, segs: string[], i: number, values: string[]): { route: CompiledRoute; consumed: number } | undefined {
+    if (i === segs.length) {
+      const route = node.terminal ?? node.wildcard;
+      return route && { route, consumed: i };
+    }
+    const seg = segs[i]!;
+    const child = node.exact.get(seg) ?? node.exact.get(decode(seg));
+    if (child) {
+      const r = this.#walk(child, segs, i + 1, values);
+      if (r) return r;
+    }
+    if (node.param && seg !== '') {
+      values.push(seg);
+      const r = this.#walk(node.param, segs, i + 1, values);
+      if (r) return r;
+      values.pop();
+    }
+    return node.wildcard && { route: node.wildcard, consumed: i };
+  }
+}

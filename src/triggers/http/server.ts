@@ -1,0 +1,269 @@
+// The HTTP front end of `wasmlet serve`: accepts requests on the main thread, routes them, enforces
+// the front-end limits, hands each request to its route's executor (guests run in the worker pool),
+// maps failures to statuses, writes one access-log line per request, and shuts down gracefully.
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { LockedApp } from '../../app/locked-app.ts';
+import { WorkerPool } from '../../engine/pool.ts';
+import { WasmletError, isWasmletError } from '../../util/errors.ts';
+import type { ServerLog } from './access-log.ts';
+import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS,
+  RETRY_AFTER_SECONDS, checkContentLength, readBody,
+} from './limits.ts';
+import { Router } from './router.ts';
+import { prepareRoutes } from './routes-runtime.ts';
+import type { PreparedRoute } from './routes-runtime.ts';
+
+/** Options of {@link startHttpServer}. Sizes in bytes, durations in ms. */
+export interface HttpServerOptions {
+  app: LockedApp;
+  /** Address to bind; default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; default 3000; 0 picks a free port (see {@link RunningHttpServer.port}). */
+  port?: number;
+  /** Worker threads running guests; default: the number of cores. */
+  workers?: number;
+  /** Request body limit (413 above it); default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Request head limit (431 above it); default 16 KiB (Node's `maxHeaderSize`). */
+  maxHeaderBytes?: number;
+  /** Requests allowed to wait for a worker (503 + Retry-After above it); default 64 per worker. */
+  maxQueue?: number;
+  /** Invocation deadline for components without `limits.timeout`; default 30 s. */
+  defaultTimeoutMs?: number;
+  /** Where access lines, guest stderr and server events go. */
+  log: ServerLog;
+}
+
+/** A listening server. */
+export interface RunningHttpServer {
+  /** `http://HOST:PORT` of the bound socket. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Graceful shutdown: stops accepting connections, lets in-flight requests finish (at most
+   * `graceMs`, default 10 s; then their connections are closed), then stops the workers.
+   * Resolves true when every request finished in time. Idempotent.
+   */
+  close(graceMs?: number): Promise<boolean>;
+}
+
+/** HTTP status for an executor failure (see `HttpExecutor`). */
+export function statusForError(err: unknown): number {
+  const code = isWasmletError(err) ? err.code : '';
+  switch (code) {
+    case 'WASMLET_ERR_BODY_TOO_LARGE': return 413;
+    case 'WASMLET_ERR_QUEUE_FULL': return 503;
+    case 'WASMLET_ERR_POOL_CLOSED': return 503;
+    case 'WASMLET_ERR_TIMEOUT': return 504;
+    case 'WASMLET_ERR_CGI_RESPONSE': return 502;
+    case 'WASMLET_ERR_REQUEST_ABORTED': return 400;
+    default: return 500;
+  }
+}
+
+/** Adapts a Node response to {@link HttpResponseWriter}; holds the head back until body or end. */
+class NodeResponseWriter implements HttpResponseWriter {
+  readonly #res: ServerResponse;
+  #status = 200;
+  #headers: string[] = [];
+  #committed = false;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  get committed(): boolean { return this.#committed; }
+
+  head(status: number, headers: [string, string][]): void {
+    this.#status = status;
+    this.#headers = headers.flat();
+  }
+
+  #commit(): void {
+    this.#committed = true;
+    this.#res.writeHead(this.#status, this.#headers);
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!this.#committed) this.#commit();
+    return this.#res.write(chunk);
+  }
+
+  end(last?: Uint8Array): void {
+    if (!this.#committed) {
+      this.#committed = true;
+      if (last) this.#headers.push('Content-Length', String(last.length));
+      this.#res.writeHead(this.#status, this.#headers);
+    }
+    this.#res.end(last);
+  }
+}
+
+function plain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  const body = `${text}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+/**
+ * Compiles the app's components (once per content hash), starts the worker pool, and listens.
+ * @throws WasmletError from preparing the app (`WASMLET_ERR_ROUTE`, `WASMLET_ERR_INVALID_WASM`,
+ *   `WASMLET_ERR_EXECUTOR_UNSUPPORTED`, ...), `WASMLET_ERR_WORKER_START`, or `WASMLET_ERR_LISTEN`
+ *   (the address is in use or not available).
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { app, log } = options;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
+  const pool = new WorkerPool({
+    handler: new URL(`./wagi-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+    size: options.workers,
+    maxQueue: options.maxQueue,
+  });
+  let prepared: Map<string, PreparedRoute>;
+  let cleanup: () => void;
+  try {
+    ({ routes: prepared, cleanup } = await prepareRoutes(app, pool, options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS));
+    await pool.start();
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+
+  const idPrefix = randomBytes(3).toString('hex');
+  let nextId = 0;
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const info: ServerInfo = { host: options.host ?? '127.0.0.1', port: 0 };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, start: number): Promise<void> => {
+    const requestId = `${idPrefix}-${(nextId++).toString(36)}`;
+    const url = req.url ?? '/';
+    const match = router.match(url);
+    const route = match ? prepared.get(match.route) : undefined;
+    let error: string | undefined;
+    res.setHeader('X-Request-Id', requestId);
+    if (draining) res.shouldKeepAlive = false;
+    const abort = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
+    try {
+      if (!match || !route) {
+        plain(res, 404, `no route matches ${url.split('?')[0]}`);
+      } else {
+        checkContentLength(req, maxBody);
+        const invocation: HttpInvocation = {
+          requestId,
+          request: req,
+          matched: { route: route.route, component: route.component, match },
+          server: info,
+          readBody: () => readBody(req, maxBody),
+          signal: abort.signal,
+          logGuestStderr: (line) => log.guestStderr(requestId, route.component.id, line),
+        };
+        const writer = new NodeResponseWriter(res);
+        try {
+          await route.executor.execute(invocation, writer);
+        } catch (err) {
+          if (writer.committed) {
+            error = describe(err);
+            res.destroy(); // the status line is out: the only honest signal left is a cut connection
+          } else {
+            throw err;
+          }
+        }
+      }
+    } catch (err) {
+      const status = statusForError(err);
+      error = describe(err);
+      if (!res.headersSent && !res.destroyed) {
+        const extra: Record<string, string> = {};
+        if (status === 503) extra['Retry-After'] = String(RETRY_AFTER_SECONDS);
+        if (status === 413) { extra.Connection = 'close'; res.shouldKeepAlive = false; }
+        plain(res, status, statusText(status, err), extra);
+      }
+      if (status >= 500 && status !== 503) log.event('error', `request failed: ${error}`, { req: requestId });
+    }
+    const finish = () => log.access({
+      requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
+      status: res.statusCode, durationMs: performance.now() - start, error,
+    });
+    if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
+  };
+
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES }, (req, res) => {
+    const start = performance.now();
+    inFlight++;
+    handle(req, res, start).catch((err) => {
+      log.event('error', `internal error: ${describe(err)}`);
+      if (!res.headersSent) plain(res, 500, 'internal server error'); else res.destroy();
+    }).finally(() => {
+      const done = () => { if (--inFlight === 0 && drained) drained(); };
+      if (res.writableFinished || res.destroyed) done(); else res.once('close', done);
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    if (!socket.writable) { socket.destroy(); return; }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    log.event('error', `malformed request: ${err.code ?? err.message}`, { status, remote: socket.remoteAddress ?? '' });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: Error & { code?: string }) => {
+      reject(new WasmletError('WASMLET_ERR_LISTEN',
+        `cannot listen on ${info.host}:${options.port ?? 3000}: ${err.code ?? err.message}; pick another address with --listen`,
+        { blame: 'user', cause: err }));
+    });
+    server.listen(options.port ?? 3000, info.host, () => resolve());
+  }).catch(async (err) => { await pool.close(); cleanup(); throw err; });
+  const address = server.address();
+  info.port = typeof address === 'object' && address ? address.port : 0;
+  const host = info.host.includes(':') ? `[${info.host}]` : info.host;
+
+  let closing: Promise<boolean> | undefined;
+  const close = (graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<boolean> => {
+    closing ??= (async () => {
+      draining = true;
+      server.close();
+      server.closeIdleConnections();
+      let inTime = true;
+      if (inFlight > 0) {
+        inTime = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), graceMs);
+          drained = () => { clearTimeout(timer); resolve(true); };
+        });
+      }
+      server.closeAllConnections();
+      await pool.close();
+      cleanup();
+      return inTime;
+    })();
+    return closing;
+  };
+  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, close };
+}
+
+function describe(err: unknown): string {
+  if (isWasmletError(err)) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The body of an error response: the reason for client errors, a generic text for guest failures. */
+function statusText(status: number, err: unknown): string {
+  switch (status) {
+    case 413: return isWasmletError(err) ? err.message : 'Payload Too Large';
+    case 503: return 'Service Unavailable: the server is at capacity, retry later';
+    case 504: return 'Gateway Timeout: the guest did not finish in time';
+    case 502: return 'Bad Gateway: the guest wrote an invalid CGI response';
+    case 400: return 'Bad Request';
+    default: return 'Internal Server Error';
+  }
+}

@@ -1,0 +1,207 @@
+// The WAGI side of a pool worker (a `PoolHandler`, see engine/pool.ts): one fresh instance per
+// request, request body as stdin, CGI env + argv, and stdout parsed as a CGI response while the guest
+// writes it: the head goes to the main thread as soon as the blank line arrives, then body bytes in
+// chunks (ArrayBuffers transferred, not copied), so large responses stream.
+//
+// JSPI does not pay here: WAGI's stdin is bytes already in the worker, stdout/stderr are
+// `postMessage` (non-blocking), and file reads from `files` mounts are local synchronous fs calls.
+// Nothing the guest calls waits on the event loop, so suspending the guest would only add cost.
+import type { Transferable } from 'node:worker_threads';
+import { ProcExit, WasiP1 } from '../../host/wasi/p1/wasi-p1.ts';
+import type { PreopenSpec } from '../../sandbox/preopen.ts';
+import { bytesInput } from '../../sandbox/stdio.ts';
+import type { OutputStream } from '../../sandbox/stdio.ts';
+import { checkImports } from '../../engine/instance.ts';
+import type { PoolHandler } from '../../engine/pool.ts';
+import { WasmletError } from '../../util/errors.ts';
+import { CgiResponseParser } from './cgi-response.ts';
+import type { CgiHead } from './cgi-response.ts';
+
+/** Per-component data posted once per worker (see `WorkerPool.register`). */
+export interface WagiUnitConfig {
+  /** The component's `environment`; CGI variables of a request override same-named entries. */
+  env: Record<string, string>;
+  preopens: PreopenSpec[];
+  /** Export to call; `_start` (the default) runs the module as a WASI command. */
+  entrypoint: string;
+}
+
+/** One request, as sent to the worker. */
+export interface WagiInput {
+  args: string[];
+  /** CGI meta-variables (cgi-env.ts). */
+  env: Record<string, string>;
+  /** The whole request body (already bounded by the body limit). */
+  stdin: Uint8Array;
+}
+
+/** Events a WAGI run emits while the guest runs. */
+export type WagiEvent =
+  | { type: 'head'; status: number; headers: [string, string][] }
+  | { type: 'body'; chunk: ArrayBuffer }
+  | { type: 'stderr'; text: string };
+
+/** A WAGI run's result: the guest's exit code and the body bytes not yet sent as events. */
+export interface WagiResult {
+  exitCode: number;
+  /** Set when the head was not emitted as an event (the response came all at once). */
+  head?: { status: number; headers: [string, string][] };
+  body: Uint8Array;
+}
+
+/** Body bytes gathered before one `body` event: fewer messages for chatty guests. */
+const BODY_CHUNK_BYTES = 32 * 1024;
+/** Guest stderr forwarded per request, at most (a log flood must not become a memory flood). */
+const STDERR_LIMIT_BYTES = 64 * 1024;
+
+interface Prepared {
+  module: WebAssembly.Module;
+  config: WagiUnitConfig;
+  /** Reused across requests until it is transferred away. */
+  buffer: Uint8Array;
+}
+
+/** Collects stdout: CGI head first, then body bytes in chunks. Never throws into the guest. */
+class CgiStdout implements OutputStream {
+  readonly #parser = new CgiResponseParser();
+  readonly #prepared: Prepared;
+  readonly #emit: (event: WagiEvent, transfer?: Transferable[]) => void;
+  #length = 0;
+  head: CgiHead | undefined;
+  headEmitted = false;
+  error: unknown;
+
+  constructor(prepared: Prepared, emit: (event: WagiEvent, transfer?: Transferable[]) => void) {
+    this.#prepared = prepared;
+    this.#emit = emit;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.error !== undefined || bytes.length === 0) return;
+    if (!this.head) {
+      try {
+        const head = this.#parser.push(bytes.slice()); // the parser keeps chunks; `bytes` is guest memory
+        if (!head) return;
+        this.head = head;
+        this.headEmitted = true;
+        this.#emit({ type: 'head', status: head.status, headers: head.headers });
+        this.#append(head.bodyStart);
+      } catch (err) {
+        this.error = err; // reported when the guest is done; its later output is dropped
+      }
+      return;
+    }
+    this.#append(bytes);
+  }
+
+  #append(bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.length) {
+      const buf = this.#prepared.buffer;
+      const n = Math.min(bytes.length - off, buf.length - this.#length);
+      buf.set(bytes.subarray(off, off + n), this.#length);
+      this.#length += n;
+      off += n;
+      if (this.#length === buf.length) this.#flush();
+    }
+  }
+
+  #flush(): void {
+    const chunk = this.#prepared.buffer.buffer as ArrayBuffer;
+    this.#emit({ type: 'body', chunk }, [chunk]);
+    this.#prepared.buffer = new Uint8Array(BODY_CHUNK_BYTES);
+    this.#length = 0;
+  }
+
+  /** The head if the guest ended inside the header block (no blank line): the parser decides. */
+  finishHead(): CgiHead {
+    if (this.error !== undefined) throw this.error;
+    this.head = this.#parser.end();
+    this.#append(this.head.bodyStart);
+    return this.head;
+  }
+
+  /** Body bytes gathered since the last `body` event (a copy: the buffer is reused). */
+  tail(): Uint8Array {
+    const out = this.#prepared.buffer.slice(0, this.#length);
+    this.#length = 0;
+    return out;
+  }
+}
+
+/** Forwards guest stderr as text events, up to {@link STDERR_LIMIT_BYTES} per request. */
+function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
+  let total = 0;
+  const decoder = new TextDecoder();
+  return {
+    write(bytes: Uint8Array): void {
+      if (total >= STDERR_LIMIT_BYTES) return;
+      const take = Math.min(bytes.length, STDERR_LIMIT_BYTES - total);
+      total += take;
+      let text = decoder.decode(bytes.subarray(0, take), { stream: true });
+      if (total >= STDERR_LIMIT_BYTES) text += `\n[stderr truncated at ${STDERR_LIMIT_BYTES} bytes]\n`;
+      if (text) emit({ type: 'stderr', text });
+    },
+  };
+}
+
+/** Runs `prepared` once with `input`; see {@link poolHandler}. */
+export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
+  const { module, config } = prepared;
+  const stdout = new CgiStdout(prepared, emit);
+  const wasi = new WasiP1({
+    args: input.args,
+    env: { ...config.env, ...input.env },
+    preopens: config.preopens,
+    stdin: bytesInput(input.stdin),
+    stdout,
+    stderr: stderrSink(emit),
+  });
+  let exitCode: number;
+  try {
+    const instance = new WebAssembly.Instance(module, wasi.imports);
+    if (config.entrypoint === '_start') {
+      exitCode = wasi.start(instance);
+    } else {
+      wasi.initialize(instance);
+      try {
+        (instance.exports[config.entrypoint] as () => void)();
+        exitCode = 0;
+      } catch (err) {
+        if (!(err instanceof ProcExit)) throw err;
+        exitCode = err.code;
+      }
+    }
+  } finally {
+    wasi.dispose();
+  }
+  if (!stdout.head) {
+    if (exitCode !== 0) {
+      throw new WasmletError('WASMLET_ERR_GUEST_EXIT',
+        `the guest exited with code ${exitCode} before writing a complete CGI response`, { blame: 'guest' });
+    }
+    stdout.finishHead();
+  }
+  const result: WagiResult = { exitCode, body: stdout.tail() };
+  if (!stdout.headEmitted) result.head = { status: stdout.head!.status, headers: stdout.head!.headers };
+  return result;
+}
+
+/** The pool handler for WAGI units (`WorkerPool({ handler: new URL('./wagi-worker.ts', ...) })`). */
+export const poolHandler: PoolHandler = {
+  load(module: WebAssembly.Module, config: unknown): Prepared {
+    const cfg = config as WagiUnitConfig;
+    // Check the imports once per worker, not per request: a module built for another host fails
+    // every request with the same clear error instead of a LinkError.
+    const probe = new WasiP1({ args: [], env: {}, preopens: [] });
+    try { checkImports(module, probe.imports); } finally { probe.dispose(); }
+    if (cfg.entrypoint !== '_start' && !WebAssembly.Module.exports(module).some((e) => e.name === cfg.entrypoint && e.kind === 'function')) {
+      throw new WasmletError('WASMLET_ERR_NO_EXPORT', `the module exports no function \`${cfg.entrypoint}\` (the WAGI entrypoint)`,
+        { blame: 'user' });
+    }
+    return { module, config: cfg, buffer: new Uint8Array(BODY_CHUNK_BYTES) };
+  },
+  run(prepared: unknown, input: unknown, emit): WagiResult {
+    return runWagi(prepared as Prepared, input as WagiInput, emit);
+  },
+};

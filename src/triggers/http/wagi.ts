@@ -1,0 +1,87 @@
+// The WAGI executor (main-thread side): reads the request body, builds the CGI environment and
+// argv, and runs the guest in the worker pool (wagi-worker.ts), forwarding the parsed response
+// head and body chunks to the client as they arrive. WAGI: https://github.com/deislabs/wagi
+// (CGI 1.1, RFC 3875, over WASI); argv and env follow Spin's WAGI executor.
+import type { WorkerPool } from '../../engine/pool.ts';
+import { cgiArgv, cgiEnv } from './cgi-env.ts';
+import type { RouteMatch } from './router.ts';
+import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
+import type { WagiEvent, WagiInput, WagiResult } from './wagi-worker.ts';
+
+/** What one WAGI route needs. */
+export interface WagiExecutorOptions {
+  pool: WorkerPool;
+  /** The pool unit of the route's component (module + {@link WagiUnitConfig}). */
+  unit: string;
+  /** argv template (`${SCRIPT_NAME} ${ARGS}` when absent), see `cgiArgv`. */
+  argv?: string;
+  /** Wall-clock limit of one invocation, in ms. */
+  timeoutMs: number;
+}
+
+/** Headers a guest may not set: the server frames the response itself. */
+const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
+
+/** Runs a core module as a CGI program per request. */
+export class WagiExecutor implements HttpExecutor {
+  readonly #options: WagiExecutorOptions;
+
+  constructor(options: WagiExecutorOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Runs the guest for one request.
+   * @throws as `HttpExecutor.execute`; a guest `proc_exit(n != 0)` before a complete head is
+   *   `WASMLET_ERR_GUEST_EXIT` (500); after the head, the response is sent as written.
+   */
+  async execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void> {
+    const { request } = invocation;
+    const stdin = await invocation.readBody();
+    const url = request.url ?? '/';
+    const rawHeaders = request.rawHeaders;
+    const headers: [string, string][] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+    const env = cgiEnv({
+      method: request.method ?? 'GET',
+      url,
+      headers,
+      remoteAddr: request.socket.remoteAddress ?? '',
+      remotePort: request.socket.remotePort,
+      httpVersion: request.httpVersion,
+      bodyLength: stdin.length,
+    }, invocation.matched.match as RouteMatch, invocation.server);
+    const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env, stdin };
+
+    let pendingStderr = '';
+    const stderr = (text: string) => {
+      const lines = (pendingStderr + text).split('\n');
+      pendingStderr = lines.pop()!;
+      for (const line of lines) invocation.logGuestStderr(line);
+    };
+    const onEvent = (raw: unknown) => {
+      const event = raw as WagiEvent;
+      if (event.type === 'head') response.head(event.status, guestHeaders(event.headers));
+      else if (event.type === 'body') response.write(new Uint8Array(event.chunk));
+      else stderr(event.text);
+    };
+    try {
+      const result = await this.#options.pool.run({
+        unit: this.#options.unit,
+        input,
+        transfer: stdin.byteLength > 0 ? [stdin.buffer as ArrayBuffer] : [],
+        timeoutMs: this.#options.timeoutMs,
+        signal: invocation.signal,
+        onEvent,
+      }) as WagiResult;
+      if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
+      response.end(result.body.length > 0 ? result.body : undefined);
+    } finally {
+      if (pendingStderr) invocation.logGuestStderr(pendingStderr);
+    }
+  }
+}
+
+function guestHeaders(headers: [string, string][]): [string, string][] {
+  return headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase()));
+}

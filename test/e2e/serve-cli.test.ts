@@ -1,0 +1,82 @@
+// `wasmlet serve` as a child process: the README's command on the committed example, the
+// `listening on` line, JSON logs, and graceful shutdown on SIGTERM with a request in flight.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { repoRoot } from '../support/fixtures.ts';
+import { buildServeApp } from '../fixtures/serve/serve-app.ts';
+
+const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
+
+interface Child { proc: ChildProcess; url: string; out: () => string; exit: Promise<number | null> }
+
+/** Starts `wasmlet serve ARGS` and waits for its `listening on` line. */
+async function serve(args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, [ENTRY, 'serve', ...args], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    void exit.then((code) => reject(new Error(`serve exited (${code}) before listening: ${err}`)));
+  });
+  return { proc, url, out: () => out, exit };
+}
+
+test('serves the committed examples/hello and logs text access lines', async () => {
+  const child = await serve(['examples/hello', '--listen', '127.0.0.1:0', '--workers', '1']);
+  try {
+    const res = await fetch(`${child.url}/greet?who=me`, { method: 'POST', body: 'ping' });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^Hello from WAGI!\n/);
+    assert.match(text, /^X_MATCHED_ROUTE=\/\.\.\.$/m);
+    assert.ok(text.endsWith('body:\nping'));
+    const id = res.headers.get('x-request-id')!;
+    await new Promise((r) => setTimeout(r, 50)); // the line is written when the response closes
+    assert.match(child.out(), new RegExp(`POST /greet\\?who=me 200 [\\d.]+ms route=/\\.\\.\\. component=hello req=${id}`));
+  } finally {
+    child.proc.kill('SIGINT');
+  }
+  assert.equal(await child.exit, 0);
+});
+
+test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+  const dir = await buildServeApp();
+  const child = await serve([dir, '--listen', ':0', '--log-format', 'json', '--workers', '1']);
+  const inFlight = fetch(`${child.url}/slow?800`);
+  // The guest's stderr line reaches the log while it runs: the request is in flight.
+  await new Promise<void>((resolve) => {
+    const check = () => (child.out().includes('slow guest: waiting 800 ms') ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  child.proc.kill('SIGTERM');
+  const res = await inFlight;
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'slept 800 ms\n');
+  assert.equal(await child.exit, 0);
+  const records = child.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(records.some((r) => r.msg === 'request' && r.path === '/slow?800' && r.status === 200));
+  assert.ok(records.some((r) => r.msg === 'SIGTERM: shutting down'));
+  assert.equal(records.at(-1)!.msg, 'stopped');
+  await assert.rejects(fetch(`${child.url}/hello/x`), 'no longer accepting connections');
+});
+
+test('a bad flag is a usage error (exit 2)', async () => {
+  const proc = spawn(process.execPath, [ENTRY, 'serve', '--listen', 'nope'], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise((resolve) => proc.on('exit', resolve));
+  assert.equal(code, 2);
+  assert.match(err, /--listen 'nope'/);
+});

@@ -1,0 +1,118 @@
+// Builds WASI 0.2 component fixtures from source with real toolchains, memoized on disk under
+// test/fixtures/.build/ by a hash of every input (sources, WIT, toolchain versions):
+//   - componentize-js (StarlingMonkey) for JavaScript guests: a wasi:cli command, a wasi:http handler;
+//   - clang + wasi-libc, then jco's preview1 command adapter, for a C command.
+// componentize-js takes ~15 s per build and reads its WIT through preview2-shim's process-global
+// filesystem (no preopens by default in the installed version), so each build runs in a child
+// process (this same file, run as main) that grants it only the WIT directory.
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildC, buildDir, repoRoot } from './fixtures.ts';
+
+const bca = join(repoRoot, 'node_modules/@bytecodealliance');
+// componentize-js 0.23 at the top level cannot load (its preview2-shim peer is only installed
+// under jco); jco's own copy (0.22) is complete, so fixtures use that one.
+const componentizeDir = join(bca, 'jco/node_modules/@bytecodealliance/componentize-js');
+const shimFilesystem = join(bca, 'jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs/filesystem.js');
+/** The WASI WIT packages (0.2.12) shipped inside jco; fixture worlds are pinned to them. */
+const witDepsDir = join(bca, 'jco/lib/wit/builtin/0.2.12');
+const witDeps = ['wasi-cli', 'wasi-clocks', 'wasi-filesystem', 'wasi-http', 'wasi-io', 'wasi-random', 'wasi-sockets'];
+
+/** Milliseconds each fixture build actually took in this process (cache hits are not listed). */
+export const buildTimes: Record<string, number> = {};
+
+function version(pkgDir: string): string {
+  return (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function fixtureHash(kind: string, inputs: (string | Uint8Array)[]): string {
+  const hash = createHash('sha256').update(kind);
+  for (const input of inputs) hash.update(input).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (tmp: string) => Promise<void>): Promise<string> {
+  const out = join(buildDir, `${kind}-${fixtureHash(kind, inputs)}.wasm`);
+  if (existsSync(out)) return out;
+  mkdirSync(buildDir, { recursive: true });
+  const tmp = `${out}.${process.pid}.${Date.now()}.tmp`;
+  const t0 = performance.now();
+  await build(tmp);
+  buildTimes[kind] = Math.round(performance.now() - t0);
+  renameSync(tmp, out); // atomic: parallel test files never see a half-written fixture
+  return out;
+}
+
+/**
+ * Componentizes `test/fixtures/components/<name>/<entry>` against `<name>/world.wit` (world
+ * `worldName`) plus the pinned WASI 0.2.12 WIT; returns the component's path.
+ */
+export async function buildJsComponent(name: string, entry: string, worldName: string): Promise<string> {
+  const dir = join(repoRoot, 'test/fixtures/components', name);
+  const source = join(dir, entry);
+  const world = join(dir, 'world.wit');
+  const inputs = [readFileSync(source), readFileSync(world), version(componentizeDir), witDepsDir];
+  return memoAsync(`component-js-${name}`, inputs, async (tmp) => {
+    const witDir = mkdtempSync(join(tmpdir(), 'wasmlet-wit-'));
+    try {
+      cpSync(world, join(witDir, 'world.wit'));
+      for (const dep of witDeps) cpSync(join(witDepsDir, dep), join(witDir, 'deps', dep), { recursive: true });
+      await promisify(execFile)(process.execPath, [import.meta.filename, 'componentize', source, witDir, worldName, tmp], {
+        maxBuffer: 16 << 20,
+      });
+    } finally {
+      rmSync(witDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** The componentize-js `wasi:cli` command fixture (args, env, preopen file, exit code). */
+export function buildCliCommandComponent(): Promise<string> {
+  return buildJsComponent('cli-command', 'command.js', 'cli-command');
+}
+
+/** The componentize-js `wasi:http/incoming-handler` fixture (echo, large body, outbound). */
+export function buildHttpEchoComponent(): Promise<string> {
+  return buildJsComponent('http-echo', 'handler.js', 'http-echo');
+}
+
+/** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
+export const preview1CommandAdapter = join(bca, 'jco/lib/wasi_snapshot_preview1.command.wasm');
+
+/**
+ * Compiles C sources with clang + wasi-libc and wraps the module into a `wasi:cli` command
+ * component with jco's preview1 command adapter; returns the component's path.
+ */
+export async function buildCComponent(sources: string | string[], flags: string[] = []): Promise<string> {
+  const core = readFileSync(buildC(sources, flags));
+  const adapter = readFileSync(preview1CommandAdapter);
+  return memoAsync('component-c', [core, adapter], async (tmp) => {
+    const { componentNew } = await import('@bytecodealliance/jco');
+    writeFileSync(tmp, await componentNew(core, [['wasi_snapshot_preview1', adapter]]));
+  });
+}
+
+async function componentizeMain(source: string, witDir: string, worldName: string, out: string): Promise<void> {
+  // Grant the splicer the WIT directory only (preview2-shim state is process-global, hence the child).
+  const { _setPreopens } = await import(shimFilesystem) as { _setPreopens(p: Record<string, string>): void };
+  _setPreopens({ [witDir]: witDir });
+  const { componentize } = await import(join(componentizeDir, 'src/componentize.js')) as {
+    componentize(opts: { sourcePath: string; witPath: string; worldName: string }): Promise<{ component: Uint8Array }>;
+  };
+  const { component } = await componentize({ sourcePath: source, witPath: witDir, worldName });
+  writeFileSync(out, component);
+}
+
+if (import.meta.main && process.argv[2] === 'componentize') {
+  const [source, witDir, worldName, out] = process.argv.slice(3) as [string, string, string, string];
+  await componentizeMain(source, witDir, worldName, out);
+}
+
+/** Lists the fixture directories, for the meta-test that every fixture is used. */
+export function componentFixtureNames(): string[] {
+  return readdirSync(join(repoRoot, 'test/fixtures/components'));
+}
