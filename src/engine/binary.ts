@@ -48,7 +48,8 @@ export interface ModuleInfo {
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
-const KINDS: ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
+const KINDS: readonly ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
+const utf8 = new TextDecoder();
 
 function hex(offset: number): string { return `0x${offset.toString(16)}`; }
 
@@ -139,7 +140,7 @@ class Reader {
   name(what: string): string {
     const len = this.uleb(what);
     if (this.pos + len > this.end) throw truncated(this.end, what);
-    const s = new TextDecoder().decode(this.#bytes.subarray(this.pos, this.pos + len));
+    const s = utf8.decode(this.#bytes.subarray(this.pos, this.pos + len));
     this.pos += len;
     return s;
   }

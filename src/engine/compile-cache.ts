@@ -1,5 +1,4 @@
 // Compiles Wasm once per content hash and hands out the same `WebAssembly.Module` afterwards.
-import { createHash } from 'node:crypto';
 import { WasmletError } from '../util/errors.ts';
 
 /** A compiled module and the sha256 (hex) of the exact bytes it was compiled from. */
@@ -7,6 +6,8 @@ export interface CompiledEntry { module: WebAssembly.Module; hash: string }
 
 /** The sha256 of `bytes`, lowercase hex. */
 export function contentHash(bytes: Uint8Array): string {
+  // Loaded on first use: `wasmlet run` without a cache never pays for node:crypto.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(bytes).digest('hex');
 }
 

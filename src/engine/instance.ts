@@ -3,7 +3,7 @@
 // turn what went wrong into plain data that can cross a worker boundary.
 import { WasmletError, isWasmletError } from '../util/errors.ts';
 import type { Blame } from '../util/errors.ts';
-import { WasiP1 } from '../host/wasi/p1/wasi-p1.ts';
+import { ProcExit, WasiP1 } from '../host/wasi/p1/wasi-p1.ts';
 import type { WasiP1Options } from '../host/wasi/p1/wasi-p1.ts';
 
 /** A scalar an invoked export takes or returns (i64 as bigint). */
@@ -114,9 +114,15 @@ export function runInstance(module: WebAssembly.Module, request: InstanceRequest
         `the module exports no function named \`${request.invoke}\` (exported functions: ${names.join(', ') || 'none'})`,
         { blame: 'user' });
     }
-    wasi.initialize(instance);
     const args = (request.invokeArgs ?? []).map((a, i) => toWasmValue(a, request.invokeParams?.[i]));
-    const result: unknown = (fn as (...a: WasmValue[]) => unknown)(...args);
+    let result: unknown;
+    try {
+      wasi.initialize(instance);
+      result = (fn as (...a: WasmValue[]) => unknown)(...args);
+    } catch (err) {
+      if (err instanceof ProcExit) return { exitCode: err.code }; // a reactor may exit too
+      throw err;
+    }
     const results = result === undefined ? [] : Array.isArray(result) ? result as WasmValue[] : [result as WasmValue];
     return { exitCode: 0, results };
   } finally {

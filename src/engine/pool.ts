@@ -71,6 +71,10 @@ interface Pending {
   reject: (err: unknown) => void;
   id: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** False while prefetched behind a running job on a sequential worker. */
+  started: boolean;
+  /** performance.now() when it started. */
+  startedAt?: number;
   onAbort?: () => void;
 }
 
@@ -121,10 +125,27 @@ export class WorkerPool {
 
   /** Number of worker threads. */
   get size(): number { return this.#size; }
-  /** Jobs waiting for a worker. */
-  get queued(): number { return this.#queue.length; }
+  /** Jobs waiting to start (in the pool's queue or prefetched to a busy worker). */
+  get queued(): number { return this.#queue.length + this.#prefetched(); }
   /** Jobs running in workers. */
-  get running(): number { return this.#slots.reduce((n, s) => n + s.active.size, 0); }
+  get running(): number {
+    let n = 0;
+    for (const slot of this.#slots) for (const p of slot.active.values()) if (p.started) n++;
+    return n;
+  }
+
+  #prefetched(): number {
+    let n = 0;
+    for (const slot of this.#slots) for (const p of slot.active.values()) if (!p.started) n++;
+    return n;
+  }
+
+  /**
+   * Jobs a worker holds at once. A sequential worker (concurrency 1) also holds the next job, so it
+   * starts it without waiting for a round trip through the main thread; that job's deadline
+   * starts when it does, and if the worker is terminated first it goes back to the queue.
+   */
+  get #capacity(): number { return this.#concurrency === 1 ? 2 : this.#concurrency; }
 
   /**
    * Spawns the workers and waits until each has imported the handler.
@@ -161,12 +182,16 @@ export class WorkerPool {
       return Promise.reject(new WasmletError('WASMLET_ERR_UNKNOWN_UNIT', `no module registered as '${job.unit}'`));
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { job, resolve, reject, id: this.#nextId++ };
+      const pending: Pending = { job, resolve, reject, id: this.#nextId++, started: false };
       const slot = this.#freeSlot();
-      if (slot) { this.#dispatch(slot, pending); return; }
-      if (this.#queue.length >= this.#maxQueue) {
+      if (slot && (slot.active.size === 0 || this.#prefetched() + this.#queue.length < this.#maxQueue)) {
+        this.#dispatch(slot, pending);
+        return;
+      }
+      const waiting = this.#queue.length + this.#prefetched();
+      if (waiting >= this.#maxQueue) {
         reject(new WasmletError('WASMLET_ERR_QUEUE_FULL',
-          `all ${this.#size} workers are busy and ${this.#queue.length} requests are waiting; retry later or raise --workers / --max-queue`));
+          `all ${this.#size} workers are busy and ${waiting} requests are waiting; retry later or raise --workers / --max-queue`));
         return;
       }
       if (job.signal) {
@@ -191,24 +216,39 @@ export class WorkerPool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
+  // An idle worker if there is one; else, for prefetch, the worker whose current job started most
+  // recently: a job that has already run long is the likeliest to run on (a loop, a slow guest),
+  // and a prefetched job waits behind it.
   #freeSlot(): Slot | undefined {
     let best: Slot | undefined;
+    let bestStart = -Infinity;
     for (const slot of this.#slots) {
-      if (slot.active.size >= this.#concurrency) continue;
-      if (slot.active.size === 0 && slot.ready) return slot;
-      if (!best || slot.active.size < best.active.size) best = slot;
+      if (slot.active.size >= this.#capacity) continue;
+      if (slot.active.size === 0) {
+        if (slot.ready) return slot;
+        if (!best || best.active.size > 0) { best = slot; bestStart = Infinity; }
+        continue;
+      }
+      const start = slot.active.values().next().value!.startedAt ?? Infinity;
+      if (start > bestStart) { best = slot; bestStart = start; }
     }
     return best;
   }
 
   #dispatch(slot: Slot, pending: Pending): void {
     if (pending.onAbort) pending.job.signal!.removeEventListener('abort', pending.onAbort);
-    slot.active.set(pending.id, pending);
     const { job } = pending;
-    if (job.timeoutMs !== undefined) {
-      pending.timer = setTimeout(() => this.#timeout(slot, pending), job.timeoutMs);
-    }
+    if (this.#concurrency > 1 || slot.active.size === 0) this.#started(slot, pending);
+    slot.active.set(pending.id, pending);
     slot.worker.postMessage({ type: 'run', id: pending.id, unit: job.unit, input: job.input }, job.transfer ?? []);
+  }
+
+  #started(slot: Slot, pending: Pending): void {
+    pending.started = true;
+    pending.startedAt = performance.now();
+    if (pending.job.timeoutMs !== undefined) {
+      pending.timer = setTimeout(() => this.#timeout(slot, pending), pending.job.timeoutMs);
+    }
   }
 
   #settle(pending: Pending, err: unknown, result?: unknown): void {
@@ -218,7 +258,12 @@ export class WorkerPool {
   }
 
   #pump(slot: Slot): void {
-    while (this.#queue.length > 0 && slot.active.size < this.#concurrency && this.#slots.includes(slot)) {
+    if (!this.#slots.includes(slot)) return;
+    if (this.#concurrency === 1) {
+      const head = slot.active.values().next().value;
+      if (head && !head.started) this.#started(slot, head); // the worker moved on to it
+    }
+    while (this.#queue.length > 0 && slot.active.size < this.#capacity) {
       this.#dispatch(slot, this.#queue.shift()!);
     }
   }
@@ -237,7 +282,10 @@ export class WorkerPool {
     const jobs = [...slot.active.values()];
     slot.active.clear();
     void slot.worker.terminate();
-    for (const p of jobs) this.#settle(p, errorFor(p));
+    const notStarted = jobs.filter((p) => !p.started);
+    for (const p of jobs) if (p.started) this.#settle(p, errorFor(p));
+    this.#queue.unshift(...notStarted); // never ran: they wait for the next free worker
+    for (const other of this.#slots) if (other !== slot) this.#pump(other);
     if (!this.#closed) void this.#spawn(index).catch(() => {});
   }
 

@@ -51,11 +51,12 @@ export async function prepareModule(source: Uint8Array | ArrayBuffer, options: P
     final = capped.bytes;
     importedMemories = capped.importedMemories;
   }
-  const { module, hash } = options.cache
-    ? await options.cache.compile(final)
-    : { module: await compileModule(final), hash: contentHash(final) };
+  const compiled = options.cache ? await options.cache.compile(final) : undefined;
+  const module = compiled ? compiled.module : await compileModule(final);
+  let hash = compiled?.hash;
   return {
-    module, hash, info, importedMemories,
+    module, info, importedMemories,
+    get hash() { return hash ??= contentHash(final); }, // computed on demand when uncached
     ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
   };
 }
@@ -77,8 +78,9 @@ export interface RunWasiOptions {
   /** Cap on each linear memory, in bytes; growth past it fails in the guest (`memory.grow` returns -1). */
   maxMemoryBytes?: number;
   /**
-   * Wall-clock deadline in milliseconds. When set, the guest runs on a worker thread and is
-   * terminated at the deadline (`WASMLET_ERR_TIMEOUT`). When unset, it runs synchronously on the
+   * Wall-clock deadline in milliseconds, counted from when the guest starts (after the worker
+   * thread is up). When set, the guest runs on a worker thread and is terminated at the
+   * deadline (`WASMLET_ERR_TIMEOUT`); V8 interrupts running Wasm, so this takes a few ms. When unset, it runs synchronously on the
    * calling thread (fastest start-up; the caller's event loop is blocked until it finishes).
    */
   timeoutMs?: number;
@@ -119,6 +121,7 @@ export interface WorkerData {
 
 /** Messages from the worker. */
 export type WorkerMessage =
+  | { type: 'started' }
   | { type: 'out'; fd: 1 | 2; bytes: Uint8Array }
   | { type: 'trace'; line: string }
   | { type: 'done'; outcome: Outcome }
@@ -236,20 +239,20 @@ async function runInWorker(prepared: PreparedModule, request: WorkerData['reques
   });
   const outcome = await new Promise<Outcome>((resolve, reject) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       fn();
     };
-    const timer = setTimeout(() => {
-      settle(() => {
-        void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
-          `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
-      });
-    }, timeoutMs);
+    const expire = (): void => settle(() => {
+      void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
+        `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
+    });
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
+      if (m.type === 'started') timer = setTimeout(expire, timeoutMs);
+      else if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
       else if (m.type === 'trace') options.trace?.(m.line);
       else if (m.type === 'done') settle(() => resolve(m.outcome));
       else settle(() => reject(failureToError(m.failure, prepared.info)));

@@ -11,6 +11,7 @@ const port = parentPort!;
 const post = (m: WorkerMessage, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 let message: WorkerMessage;
+post({ type: 'started' }); // the deadline counts from here, not from thread start-up
 try {
   const outcome = runInstance(data.module, {
     ...data.request,

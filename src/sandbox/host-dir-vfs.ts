@@ -86,13 +86,34 @@ export class HostDirVfs implements Vfs {
     return rel === '' ? root : `${root}/${rel}`;
   }
 
-  isPlainPath(rel: string): boolean {
-    const abs = this.#abs(rel);
-    try {
-      return realpathSync.native(abs) === abs;
-    } catch {
-      return false;
-    }
+  // Resolution cost. realpath(3) re-walks every ancestor of the root (measured ~6x an lstat for
+  // a 3-deep path under /tmp), so the resolver instead lstats each component inside the root,
+  // and this vfs remembers the ones that were real directories (`#dirs`). The memo lives as
+  // long as this object, i.e. one guest instance, and is cleared by every operation of this
+  // guest that could turn a directory name into something else (rmdir, rename, symlink,
+  // unlink). Threat model: a path-based resolver in Node (no openat/RESOLVE_BENEATH) cannot
+  // stop a *concurrent* writer of the same host directory (another instance sharing it
+  // read-write, a host process) from swapping a checked directory for a symlink: with or
+  // without the memo that is a race it can win. Give concurrently running guests distinct
+  // read-write directories; read-only shares are safe.
+  readonly #dirs = new Set<string>();
+  // Rel paths last seen as regular files: a read open of one skips the fstat that tells files
+  // from directories. Being wrong here is harmless (a directory opened as a file fails its
+  // reads with EISDIR; a symlink is still refused by O_NOFOLLOW). Cleared with `#dirs`.
+  readonly #files = new Set<string>();
+
+  #forget(): void {
+    this.#dirs.clear();
+    this.#files.clear();
+  }
+
+  typeOf(rel: string): FileType | null {
+    if (this.#dirs.has(rel)) return 'directory';
+    const s = lstatSync(this.#abs(rel), { throwIfNoEntry: false });
+    if (s === undefined) return null;
+    const type = fileType(s.mode);
+    if (type === 'directory') this.#dirs.add(rel);
+    return type;
   }
 
   lstat(rel: string): VfsStat { return vfsStatFromNode(lstatSync(this.#abs(rel), BIGINT)); }
@@ -107,7 +128,7 @@ export class HostDirVfs implements Vfs {
     if (o.directory) flags |= O_DIRECTORY;
     const fd = openSync(this.#abs(rel), flags, 0o666);
     // A write open of a directory already failed with EISDIR; a read open needs a look.
-    if (!o.write && !o.create) {
+    if (!o.write && !o.create && !this.#files.has(rel)) {
       let isDir: boolean;
       try {
         isDir = (fstatSync(fd).mode & S_IFMT) === S_IFDIR;
@@ -119,16 +140,17 @@ export class HostDirVfs implements Vfs {
         closeSync(fd);
         return 'directory';
       }
+      this.#files.add(rel);
     }
     return new HostFile(fd);
   }
 
   mkdir(rel: string): void { mkdirSync(this.#abs(rel)); }
-  rmdir(rel: string): void { rmdirSync(this.#abs(rel)); }
-  unlink(rel: string): void { unlinkSync(this.#abs(rel)); }
-  rename(fromRel: string, toRel: string): void { renameSync(this.#abs(fromRel), this.#abs(toRel)); }
+  rmdir(rel: string): void { this.#forget(); rmdirSync(this.#abs(rel)); }
+  unlink(rel: string): void { this.#forget(); unlinkSync(this.#abs(rel)); }
+  rename(fromRel: string, toRel: string): void { this.#forget(); renameSync(this.#abs(fromRel), this.#abs(toRel)); }
   link(fromRel: string, toRel: string): void { linkSync(this.#abs(fromRel), this.#abs(toRel)); }
-  symlink(target: string, rel: string): void { symlinkSync(target, this.#abs(rel)); }
+  symlink(target: string, rel: string): void { this.#forget(); symlinkSync(target, this.#abs(rel)); }
 
   setTimes(rel: string, atime: TimeSpec, mtime: TimeSpec): void {
     const abs = this.#abs(rel);

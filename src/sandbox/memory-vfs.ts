@@ -116,22 +116,23 @@ export class MemoryVfs implements Vfs {
 
   lstat(rel: string): VfsStat { return statOf(this.#lookup(rel)); }
 
+  typeOf(rel: string): FileType | null {
+    let node: MemNode = this.#root;
+    if (rel !== '') {
+      for (const c of rel.split('/')) {
+        if (node.kind !== 'dir') return null;
+        const next = node.entries.get(c);
+        if (next === undefined) return null;
+        node = next;
+      }
+    }
+    return TYPE[node.kind];
+  }
+
   readlink(rel: string): string {
     const n = this.#lookup(rel);
     if (n.kind !== 'link') throw fsError('EINVAL');
     return n.target;
-  }
-
-  isPlainPath(rel: string): boolean {
-    if (rel === '') return true;
-    let node: MemNode = this.#root;
-    for (const c of rel.split('/')) {
-      if (node.kind !== 'dir') return false;
-      const next = node.entries.get(c);
-      if (next === undefined || next.kind === 'link') return false;
-      node = next;
-    }
-    return true;
   }
 
   open(rel: string, o: VfsOpenOptions): VfsFile | 'directory' {

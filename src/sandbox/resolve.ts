@@ -1,9 +1,11 @@
 // Guest path resolution, confined to a preopen. This is the security boundary of the filesystem
 // sandbox: every guest path goes through `resolvePath` before a Vfs sees it.
 //
-// Rules (cap-std's, which Wasmtime uses; errnos as Wasmtime reports them):
-// - an absolute path, a `..` above the preopen root, or a symlink whose target is absolute or
-//   climbs above the root: EPERM (cap-std's "a path led outside of the filesystem" is
+// Rules (cap-std's, which Wasmtime uses; errnos as Wasmtime reports them). Every directory
+// descriptor is its own root, as a cap-std `Dir` is: a path given relative to a subdirectory
+// opened with path_open cannot `..` above that subdirectory either.
+// - an absolute path, a `..` above the directory, or a symlink whose target is absolute or
+//   climbs above it: EPERM (cap-std's "a path led outside of the filesystem" is
 //   io::ErrorKind::PermissionDenied, which Wasmtime maps to ERRNO_PERM);
 // - more than MAX_SYMLINK_EXPANSIONS symlinks on one path (chains, loops): ELOOP;
 // - a non-directory used as a directory: ENOTDIR; a missing intermediate component: ENOENT;
@@ -17,17 +19,44 @@ import type { Vfs } from './vfs.ts';
 /** Linux's limit (MAXSYMLINKS); a chain or loop longer than this gives ELOOP. */
 export const MAX_SYMLINK_EXPANSIONS = 40;
 
-function hasMoreComponents(pending: string[]): boolean {
-  for (let i = pending.length - 1; i >= 0; i--) {
-    const c = pending[i]!;
-    if (c !== '' && c !== '.') return true;
+/** True when `s` has a component other than `` and `.` at or after index `i`. */
+function moreAfter(s: string, i: number): boolean {
+  while (i < s.length) {
+    let j = s.indexOf('/', i);
+    if (j < 0) j = s.length;
+    const len = j - i;
+    if (len > 1 || (len === 1 && s.charCodeAt(i) !== 46)) return true;
+    i = j + 1;
   }
   return false;
 }
 
+/** Checks that each component of `base` is still a directory (it may have been renamed away or
+ * swapped for a symlink since the descriptor was opened): ENOENT otherwise. */
+function verifyBase(vfs: Vfs, base: string): void {
+  let i = base.indexOf('/');
+  for (;;) {
+    const prefix = i < 0 ? base : base.slice(0, i);
+    const type = vfs.typeOf !== undefined ? vfs.typeOf(prefix) : typeByLstat(vfs, prefix);
+    if (type !== 'directory') throw fsError('ENOENT');
+    if (i < 0) return;
+    i = base.indexOf('/', i + 1);
+  }
+}
+
+function typeByLstat(vfs: Vfs, rel: string): string | null {
+  try {
+    return vfs.lstat(rel).type;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+    return null;
+  }
+}
+
 /**
  * Resolves a guest `path` relative to the directory `base` (a canonical rel path inside the
- * preopen, `''` = its root) to a canonical rel path for `vfs`. Intermediate symlinks are always
+ * preopen, `''` = its root, which is also the floor `..` cannot cross) to a canonical rel path
+ * for `vfs`. Intermediate symlinks are always
  * followed; the final component is followed only when `followFinal` (or the path ends in `/`).
  * The final component need not exist (for creation); any other component must. Throws FsError
  * (EPERM, ELOOP, ENOENT, ENOTDIR, EINVAL) or the vfs's errors.
@@ -37,55 +66,50 @@ export function resolvePath(vfs: Vfs, base: string, path: string, followFinal: b
   if (path.charCodeAt(0) === 47 /* / */) throw fsError('EPERM');
   if (path.includes('\0')) throw fsError('EINVAL');
   const trailingSlash = path.charCodeAt(path.length - 1) === 47;
-
-  // Fast path: no `..` and no trailing slash means lexical resolution is exact whenever no
-  // component is a symlink, which the vfs checks in one call (host: one realpath).
-  if (!trailingSlash && vfs.isPlainPath !== undefined && !path.includes('..') && !path.endsWith('/.')) {
-    let rel = base;
-    let start = 0;
-    for (let i = 0; i <= path.length; i++) {
-      if (i === path.length || path.charCodeAt(i) === 47) {
-        const c = path.slice(start, i);
-        start = i + 1;
-        if (c !== '' && c !== '.') rel = rel === '' ? c : `${rel}/${c}`;
-      }
-    }
-    if (vfs.isPlainPath(rel)) return rel;
+  if (base !== '') verifyBase(vfs, base);
+  // A lone name that is not followed needs no lookup at all.
+  if (!followFinal && path.indexOf('/') < 0 && path !== '..' && path !== '.') {
+    return base === '' ? path : `${base}/${path}`;
   }
 
-  const stack = base === '' ? [] : base.split('/');
-  const pending = path.split('/').reverse();
+  // The walk keeps the resolved prefix as a string (`rel`) and scans the remaining path in
+  // place; a symlink replaces the rest with `target/rest` and restarts the scan.
+  let rel = base;
+  let rest = path;
+  let i = 0;
   let expansions = 0;
-  while (pending.length > 0) {
-    const c = pending.pop()!;
+  while (i < rest.length) {
+    let j = rest.indexOf('/', i);
+    if (j < 0) j = rest.length;
+    const c = rest.slice(i, j);
+    i = j + 1;
     if (c === '' || c === '.') continue;
     if (c === '..') {
-      if (stack.length === 0) throw fsError('EPERM');
-      stack.pop();
+      if (rel.length <= base.length) throw fsError('EPERM'); // rel === base: the floor
+      const k = rel.lastIndexOf('/');
+      rel = k < 0 ? '' : rel.slice(0, k);
       continue;
     }
-    const last = !hasMoreComponents(pending);
-    stack.push(c);
+    const last = !moreAfter(rest, i);
+    const parent = rel;
+    rel = parent === '' ? c : `${parent}/${c}`;
     if (last && !followFinal && !trailingSlash) break;
-    const rel = stack.join('/');
-    let type: string;
-    try {
-      type = vfs.lstat(rel).type;
-    } catch (err) {
-      if (last && (err as { code?: unknown }).code === 'ENOENT') break;
-      throw err;
+    const type = vfs.typeOf !== undefined ? vfs.typeOf(rel) : typeByLstat(vfs, rel);
+    if (type === null) {
+      if (last) break;
+      throw fsError('ENOENT');
     }
     if (type === 'symbolic-link') {
       if (++expansions > MAX_SYMLINK_EXPANSIONS) throw fsError('ELOOP');
       const target = vfs.readlink(rel);
-      stack.pop();
       if (target.length === 0) throw fsError('ENOENT');
       if (target.charCodeAt(0) === 47) throw fsError('EPERM');
-      const parts = target.split('/');
-      for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i]!);
+      rel = parent;
+      rest = i < rest.length ? `${target}/${rest.slice(i)}` : (trailingSlash ? `${target}/` : target);
+      i = 0;
     } else if (type !== 'directory' && (!last || trailingSlash)) {
       throw fsError('ENOTDIR');
     }
   }
-  return stack.join('/');
+  return rel;
 }

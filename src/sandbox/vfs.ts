@@ -63,13 +63,13 @@ export interface VfsFile {
 export interface Vfs {
   /** Metadata without following a final symlink. */
   lstat(rel: string): VfsStat;
+  /**
+   * Cheap type probe for the resolver: the node's type without following a final symlink, or
+   * null when it does not exist. Optional; the resolver falls back to `lstat`.
+   */
+  typeOf?(rel: string): FileType | null;
   /** Target of the symlink at `rel` (EINVAL if not a symlink). */
   readlink(rel: string): string;
-  /**
-   * Fast path of the resolver: true when `rel` (no `..`) exists and no component of it is a
-   * symlink, so lexical resolution is exact. Optional; false means "walk it".
-   */
-  isPlainPath?(rel: string): boolean;
   /** Opens `rel`; returns a file handle, or `'directory'` when it is a directory (opened read-only). */
   open(rel: string, options: VfsOpenOptions): VfsFile | 'directory';
   mkdir(rel: string): void;

@@ -94,7 +94,7 @@ test('files the module cannot be run from are one-line errors with exit status 1
     ['text.wasm', '(module)', /not a WebAssembly binary/],
     ['truncated.wasm', readFileSync(buildC(fx('exit-code.c'))).subarray(0, 300), /truncated/],
     ['component.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]), /component/],
-    ['invalid.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x0a, 0x01, 0x00]), /invalid WebAssembly module/],
+    ['invalid.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x0a, 0x02, 0x01, 0x00]) /* 1 body, 0 functions */, /invalid WebAssembly module/],
   ];
   for (const [name, bytes, pattern] of cases) {
     writeFileSync(join(dir, name), bytes);

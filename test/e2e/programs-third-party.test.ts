@@ -90,12 +90,14 @@ describe('Lua 5.4 (lua.wasm) under wasmlet run', () => {
     assert.match(failed.stderr, /kaboom/);
   });
 
-  test('cannot open a file outside its preopens', () => {
+  test('cannot open a file outside its preopens, nor write into a read-only one', () => {
     const r = wasmlet(['--dir-ro', `${luaDir}::/scripts`, programs.luaWasm, '--', '-e',
-      'local f, err = io.open("/scripts/../../../../etc/passwd") io.write(tostring(f)) '
-      + 'io.write(" ", tostring(io.open("/etc/hostname")))']);
+      'io.write(tostring(io.open("/scripts/../../../../etc/passwd")), " ", tostring(io.open("/etc/hostname")), " ", '
+      + 'tostring(io.open("/scripts/created-by-lua.txt", "w")), " ", tostring(io.open("/scripts/input.txt", "a")), " ", '
+      + 'io.open("/scripts/input.txt"):read("l"))']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.toString(), 'nil nil');
+    assert.equal(r.stdout.toString(), 'nil nil nil nil alpha 3 1.5');
+    assert.equal(existsSync(join(luaDir, 'created-by-lua.txt')), false);
   });
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { loadApp } from '../../src/app/loader.ts';
 import { createServerLog } from '../../src/triggers/http/access-log.ts';
 import { startHttpServer } from '../../src/triggers/http/server.ts';
@@ -97,5 +98,61 @@ describe('queue', () => {
     } finally {
       await limits.close(1000);
     }
+  });
+});
+
+describe('backpressure', () => {
+  let server: RunningHttpServer;
+  before(async () => {
+    const app = await loadApp(await buildServeApp());
+    server = await startHttpServer({ app, host: '127.0.0.1', port: 0, workers: 1, log: quietLog });
+  });
+  after(async () => { await server.close(2000); });
+
+  /** Opens a raw connection asking for a `bytes`-long body, paused (nothing read). */
+  function stalledBig(bytes: number) {
+    const socket = connect(server.port, '127.0.0.1');
+    socket.pause();
+    socket.write(`GET /big?${bytes} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    return socket;
+  }
+
+  test('a guest writing to a client that does not read is held back, not buffered without bound', async () => {
+    const n = 64 * 1024 * 1024;
+    const socket = stalledBig(n);
+    await new Promise((r) => setTimeout(r, 200));
+    // The only worker is blocked in the big guest's writes, so this request waits for it.
+    let helloDone = false;
+    const hello = fetch(`${server.url}/hello/after-big`).then(async (r) => { helloDone = true; return r.text(); });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(helloDone, false, 'the worker is held by the stalled response');
+    // Reading the whole response releases it; every byte arrives.
+    let received = 0;
+    let headerDone = false;
+    let pending = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      if (!headerDone) {
+        pending = Buffer.concat([pending, d]);
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        headerDone = true;
+        received += pending.length - end - 4;
+      } else {
+        received += d.length;
+      }
+    });
+    socket.resume();
+    await new Promise((r) => socket.on('close', r));
+    assert.ok(received > n, `received ${received} bytes (body plus chunk framing)`);
+    assert.match(await hello, /^Hello from WAGI!/);
+  });
+
+  test('a client that goes away mid-response frees the worker', async () => {
+    const socket = stalledBig(64 * 1024 * 1024);
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    const res = await fetch(`${server.url}/hello/after-close`);
+    assert.equal(res.status, 200);
+    await res.text();
   });
 });

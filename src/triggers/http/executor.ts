@@ -50,8 +50,12 @@ export interface HttpInvocation {
 export interface HttpResponseWriter {
   /** Sets status and headers (header names as the guest wrote them; repeated names allowed). */
   head(status: number, headers: [string, string][]): void;
-  /** Queues body bytes. Returns false when the client is slow (Node's backpressure signal). */
-  write(chunk: Uint8Array): boolean;
+  /**
+   * Queues body bytes. Returns false when the client is slow (Node's backpressure signal);
+   * `flushed` is called once the bytes have been handed to the socket (or the connection failed):
+   * the signal an executor uses to bound what it has in flight.
+   */
+  write(chunk: Uint8Array, flushed?: () => void): boolean;
   /**
    * Finishes the response, with `last` as the final body bytes. When nothing was written before,
    * the server sends a `Content-Length` response instead of a chunked one.

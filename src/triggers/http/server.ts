@@ -90,9 +90,9 @@ class NodeResponseWriter implements HttpResponseWriter {
     this.#res.writeHead(this.#status, this.#headers);
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, flushed?: () => void): boolean {
     if (!this.#committed) this.#commit();
-    return this.#res.write(chunk);
+    return flushed ? this.#res.write(chunk, () => flushed()) : this.#res.write(chunk);
   }
 
   end(last?: Uint8Array): void {
@@ -188,7 +188,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (status === 413) { extra.Connection = 'close'; res.shouldKeepAlive = false; }
         plain(res, status, statusText(status, err), extra);
       }
-      if (status >= 500 && status !== 503) log.event('error', `request failed: ${error}`, { req: requestId });
     }
     const finish = () => log.access({
       requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,

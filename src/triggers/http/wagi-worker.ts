@@ -1,7 +1,10 @@
 // The WAGI side of a pool worker (a `PoolHandler`, see engine/pool.ts): one fresh instance per
 // request, request body as stdin, CGI env + argv, and stdout parsed as a CGI response while the guest
-// writes it: the head goes to the main thread as soon as the blank line arrives, then body bytes in
-// chunks (ArrayBuffers transferred, not copied), so large responses stream.
+// writes it: body bytes go to the main thread in chunks (ArrayBuffers transferred, not copied) as
+// the guest writes them, so large responses stream; the head rides on the first chunk. (The server
+// holds the head back until body bytes or the end arrive anyway, so that a trap right after the
+// headers is still a 500; sending it alone would cost a message per request and gain nothing.)
+// A small response is one message: the `done` result carries head and body.
 //
 // JSPI does not pay here: WAGI's stdin is bytes already in the worker, stdout/stderr are
 // `postMessage` (non-blocking), and file reads from `files` mounts are local synchronous fs calls.
@@ -33,19 +36,37 @@ export interface WagiInput {
   env: Record<string, string>;
   /** The whole request body (already bounded by the body limit). */
   stdin: Uint8Array;
+  /**
+   * Flow control shared with the main thread (an Int32Array over a SharedArrayBuffer):
+   * `[FLOW_IN_FLIGHT]` body bytes sent but not yet flushed to the client (the worker adds, the
+   * main thread subtracts and notifies), `[FLOW_CLOSED]` 1 once the client is gone.
+   */
+  flow: Int32Array;
 }
+
+/** Index of the in-flight byte count in {@link WagiInput.flow}. */
+export const FLOW_IN_FLIGHT = 0;
+/** Index of the client-gone flag in {@link WagiInput.flow}. */
+export const FLOW_CLOSED = 1;
+/**
+ * Body bytes a guest may have in flight to a slow client before its writes block: the memory a
+ * large response can hold on the main thread is bounded by this, not by the response size.
+ */
+export const FLOW_WINDOW_BYTES = 1024 * 1024;
 
 /** Events a WAGI run emits while the guest runs. */
 export type WagiEvent =
-  | { type: 'head'; status: number; headers: [string, string][] }
-  | { type: 'body'; chunk: ArrayBuffer }
+  | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead }
   | { type: 'stderr'; text: string };
+
+/** The parsed CGI head, as sent to the main thread. */
+export interface WagiHead { status: number; headers: [string, string][] }
 
 /** A WAGI run's result: the guest's exit code and the body bytes not yet sent as events. */
 export interface WagiResult {
   exitCode: number;
-  /** Set when the head was not emitted as an event (the response came all at once). */
-  head?: { status: number; headers: [string, string][] };
+  /** Set when the head was not sent with a `body` event (the response came all at once). */
+  head?: WagiHead;
   body: Uint8Array;
 }
 
@@ -71,8 +92,11 @@ class CgiStdout implements OutputStream {
   headEmitted = false;
   error: unknown;
 
-  constructor(prepared: Prepared, emit: (event: WagiEvent, transfer?: Transferable[]) => void) {
+  readonly #flow: Int32Array;
+
+  constructor(prepared: Prepared, flow: Int32Array, emit: (event: WagiEvent, transfer?: Transferable[]) => void) {
     this.#prepared = prepared;
+    this.#flow = flow;
     this.#emit = emit;
   }
 
@@ -83,8 +107,6 @@ class CgiStdout implements OutputStream {
         const head = this.#parser.push(bytes.slice()); // the parser keeps chunks; `bytes` is guest memory
         if (!head) return;
         this.head = head;
-        this.headEmitted = true;
-        this.#emit({ type: 'head', status: head.status, headers: head.headers });
         this.#append(head.bodyStart);
       } catch (err) {
         this.error = err; // reported when the guest is done; its later output is dropped
@@ -95,6 +117,7 @@ class CgiStdout implements OutputStream {
   }
 
   #append(bytes: Uint8Array): void {
+    if (Atomics.load(this.#flow, FLOW_CLOSED) === 1) return; // nobody is listening: drop
     let off = 0;
     while (off < bytes.length) {
       const buf = this.#prepared.buffer;
@@ -108,9 +131,23 @@ class CgiStdout implements OutputStream {
 
   #flush(): void {
     const chunk = this.#prepared.buffer.buffer as ArrayBuffer;
-    this.#emit({ type: 'body', chunk }, [chunk]);
+    const event: WagiEvent = { type: 'body', chunk };
+    if (!this.headEmitted) {
+      event.head = { status: this.head!.status, headers: this.head!.headers };
+      this.headEmitted = true;
+    }
+    const flow = this.#flow;
+    Atomics.add(flow, FLOW_IN_FLIGHT, this.#length);
+    this.#emit(event, [chunk]);
     this.#prepared.buffer = new Uint8Array(BODY_CHUNK_BYTES);
     this.#length = 0;
+    // Backpressure: block the guest (this worker runs only it) until the client catches up. Timed
+    // waits, so a worker.terminate() at the deadline is never stuck behind a wait.
+    for (;;) {
+      const inFlight = Atomics.load(flow, FLOW_IN_FLIGHT);
+      if (inFlight <= FLOW_WINDOW_BYTES || Atomics.load(flow, FLOW_CLOSED) === 1) break;
+      Atomics.wait(flow, FLOW_IN_FLIGHT, inFlight, 100);
+    }
   }
 
   /** The head if the guest ended inside the header block (no blank line): the parser decides. */
@@ -148,7 +185,7 @@ function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
   const { module, config } = prepared;
-  const stdout = new CgiStdout(prepared, emit);
+  const stdout = new CgiStdout(prepared, input.flow, emit);
   const wasi = new WasiP1({
     args: input.args,
     env: { ...config.env, ...input.env },

@@ -6,6 +6,7 @@ import type { WorkerPool } from '../../engine/pool.ts';
 import { cgiArgv, cgiEnv } from './cgi-env.ts';
 import type { RouteMatch } from './router.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
+import { FLOW_CLOSED, FLOW_IN_FLIGHT } from './wagi-worker.ts';
 import type { WagiEvent, WagiInput, WagiResult } from './wagi-worker.ts';
 
 /** What one WAGI route needs. */
@@ -51,7 +52,17 @@ export class WagiExecutor implements HttpExecutor {
       httpVersion: request.httpVersion,
       bodyLength: stdin.length,
     }, invocation.matched.match as RouteMatch, invocation.server);
-    const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env, stdin };
+    const flow = new Int32Array(new SharedArrayBuffer(8));
+    const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env, stdin, flow };
+    const release = (bytes: number) => {
+      Atomics.sub(flow, FLOW_IN_FLIGHT, bytes);
+      Atomics.notify(flow, FLOW_IN_FLIGHT);
+    };
+    const onClose = () => {
+      Atomics.store(flow, FLOW_CLOSED, 1);
+      Atomics.notify(flow, FLOW_IN_FLIGHT);
+    };
+    invocation.signal.addEventListener('abort', onClose, { once: true });
 
     let pendingStderr = '';
     const stderr = (text: string) => {
@@ -61,9 +72,10 @@ export class WagiExecutor implements HttpExecutor {
     };
     const onEvent = (raw: unknown) => {
       const event = raw as WagiEvent;
-      if (event.type === 'head') response.head(event.status, guestHeaders(event.headers));
-      else if (event.type === 'body') response.write(new Uint8Array(event.chunk));
-      else stderr(event.text);
+      if (event.type === 'stderr') { stderr(event.text); return; }
+      if (event.head) response.head(event.head.status, guestHeaders(event.head.headers));
+      const bytes = event.chunk.byteLength;
+      response.write(new Uint8Array(event.chunk), () => release(bytes));
     };
     try {
       const result = await this.#options.pool.run({
@@ -77,6 +89,7 @@ export class WagiExecutor implements HttpExecutor {
       if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
       response.end(result.body.length > 0 ? result.body : undefined);
     } finally {
+      invocation.signal.removeEventListener('abort', onClose);
       if (pendingStderr) invocation.logGuestStderr(pendingStderr);
     }
   }

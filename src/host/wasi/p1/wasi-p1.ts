@@ -126,6 +126,7 @@ export class WasiP1 {
   #imports: WebAssembly.Imports | null = null;
   #memory: WebAssembly.Memory | null = null;
   #ab: ArrayBufferLike | null = null;
+  #shared = false;
   #u8 = new Uint8Array(0);
   #dv = new DataView(new ArrayBuffer(0));
   #sleeper: Int32Array | null = null;
@@ -182,6 +183,15 @@ export class WasiP1 {
     if (typeof init === 'function') (init as () => void)();
   }
 
+  /**
+   * Writes back file data the guest wrote but wasmlet still buffers (it is otherwise written at
+   * the guest's next WASI call). For reactors: call after an export returns if the host reads
+   * the guest's files. Throws the write's Node error if the write-back fails.
+   */
+  flush(): void {
+    this.#table.flushPending();
+  }
+
   /** Flushes buffered writes and closes every host fd the guest opened. Idempotent. */
   dispose(): void {
     this.#table.closeAll();
@@ -193,15 +203,26 @@ export class WasiP1 {
       throw new WasmletError('WASMLET_ERR_WASI_NO_MEMORY', 'the module exports no `memory`: WASI modules must export their linear memory as `memory`', { blame: 'guest' });
     }
     this.#memory = memory;
+    this.#ab = null;
+    this.#u8 = new Uint8Array(0);
   }
 
-  /** Re-creates the memory views only when the guest's buffer changed (after memory.grow). */
+  /**
+   * Makes `#u8`/`#dv` current. Cheap when nothing changed: growing a non-shared memory detaches
+   * its old buffer, so an empty view means "re-read memory.buffer"; a shared memory never
+   * detaches and is re-read every time.
+   */
   #refresh(): void {
+    if (this.#u8.length === 0 || this.#shared) this.#rebind();
+  }
+
+  #rebind(): void {
     const memory = this.#memory;
     if (memory === null) throw new WebAssembly.RuntimeError('WASI call before start()/initialize() bound the memory');
     const buf = memory.buffer;
     if (buf !== this.#ab) {
       this.#ab = buf;
+      this.#shared = typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
       this.#u8 = new Uint8Array(buf);
       this.#dv = new DataView(buf);
     }
@@ -216,9 +237,21 @@ export class WasiP1 {
   }
 
   #str(ptr: number, len: number): string {
-    if (ptr + len > this.#u8.length) oob();
+    const u8 = this.#u8;
+    if (ptr + len > u8.length) oob();
+    // Paths are short and nearly always ASCII: build them directly, skip the decoder.
+    if (len <= 128) {
+      let s = '';
+      for (let k = ptr; k < ptr + len; k++) {
+        const b = u8[k]!;
+        if (b >= 0x80) { s = ''; break; }
+        s += String.fromCharCode(b);
+        if (k === ptr + len - 1) return s;
+      }
+      if (len === 0) return '';
+    }
     try {
-      return strictDecoder.decode(this.#u8.subarray(ptr, ptr + len));
+      return strictDecoder.decode(u8.subarray(ptr, ptr + len));
     } catch {
       throw fsError('EILSEQ');
     }
@@ -239,14 +272,15 @@ export class WasiP1 {
   #writeFilestat(ptr: number, s: VfsStat): void {
     const dv = this.#dv;
     if (ptr + 64 > this.#u8.length) oob();
-    dv.setBigUint64(ptr, BigInt.asUintN(64, s.dev), true);
-    dv.setBigUint64(ptr + 8, BigInt.asUintN(64, s.ino), true);
+    dv.setBigUint64(ptr, s.dev, true);
+    dv.setBigUint64(ptr + 8, s.ino, true);
     dv.setBigUint64(ptr + 16, BigInt(FILETYPE[s.type]), true); // filetype u8 + padding
-    dv.setBigUint64(ptr + 24, BigInt.asUintN(64, s.nlink), true);
-    dv.setBigUint64(ptr + 32, BigInt.asUintN(64, s.size), true);
-    dv.setBigUint64(ptr + 40, BigInt.asUintN(64, s.atimNs), true);
-    dv.setBigUint64(ptr + 48, BigInt.asUintN(64, s.mtimNs), true);
-    dv.setBigUint64(ptr + 56, BigInt.asUintN(64, s.ctimNs), true);
+    dv.setBigUint64(ptr + 24, s.nlink, true);
+    dv.setBigUint64(ptr + 32, s.size, true);
+    // Times before 1970 are negative: store their two's complement, as a u64 field holds them.
+    dv.setBigInt64(ptr + 40, s.atimNs, true);
+    dv.setBigInt64(ptr + 48, s.mtimNs, true);
+    dv.setBigInt64(ptr + 56, s.ctimNs, true);
   }
 
   #now(id: number): bigint | number {
@@ -328,8 +362,7 @@ export class WasiP1 {
         try {
           const now = this.#now(id);
           if (typeof now === 'number') return now;
-          const mem = this.#memory!;
-          if (mem.buffer !== this.#ab) this.#refresh();
+          this.#refresh();
           this.#dv.setBigUint64(out >>> 0, now, true);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
@@ -506,8 +539,7 @@ export class WasiP1 {
         try {
           if (table.dirty !== null) table.flushPending();
           const d = this.#get(fd);
-          const mem = this.#memory;
-          if (mem === null || mem.buffer !== this.#ab) this.#refresh();
+          this.#refresh();
           const dv = this.#dv;
           const u8 = this.#u8;
           iovs >>>= 0;
@@ -531,8 +563,7 @@ export class WasiP1 {
           if (d === undefined) return ERRNO_BADF;
           const dirty = table.dirty;
           if (dirty !== null && dirty !== d) table.flushPending();
-          const mem = this.#memory;
-          if (mem === null || mem.buffer !== this.#ab) this.#refresh();
+          this.#refresh();
           const dv = this.#dv;
           const u8 = this.#u8;
           iovs >>>= 0;

@@ -1,0 +1,125 @@
+// The per-request cost of a WASI 0.2 component with a fresh instance per request, in process:
+// prepare (transpile output already on disk), instantiate (fresh host + jco glue + core
+// instances), and a full request (instantiate + call + drain the body / run to exit). Fixtures:
+// the componentize-js http-echo handler (StarlingMonkey, 14 MB) and the C hello command (jco's
+// preview1 adapter). The baseline is plain `new WebAssembly.Instance` of the same core modules with
+// stub imports, in jco's order, so the ratio shows what jco's glue and our host add.
+//
+//   node_modules/.bin/node bench/component-instantiate.ts [--n 200] [--quick]
+//
+// Every iteration yields to the event loop (`setImmediate`) as a server does between requests:
+// without that, V8 never runs the tasks that free old instances and the loop measures a leak.
+// Figures are wall-clock median / p90 per operation plus CPU per operation (process CPU time over
+// the timed loop, all threads: includes GC and V8 background work a sustained load pays for).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCComponent, buildHttpEchoComponent } from '../test/support/components.ts';
+import { repoRoot } from '../test/support/fixtures.ts';
+import { prepareComponent, type PreparedComponent } from '../src/engine/component/transpile.ts';
+import { instantiateComponent } from '../src/engine/component/instantiate.ts';
+import { handleHttpRequest } from '../src/engine/component/http-handler.ts';
+import { runComponentCommand } from '../src/engine/component/run-command.ts';
+import { createWasiP2Host } from '../src/host/wasi/p2/host.ts';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const nIdx = argv.indexOf('--n');
+const n = nIdx >= 0 ? Number(argv[nIdx + 1]) : quick ? 60 : 200;
+const warmup = Math.max(10, n >> 2);
+
+interface Row { name: string; medianMs: number; p90Ms: number; cpuMs: number }
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function measure(name: string, iterations: number, once: () => Promise<unknown> | unknown): Promise<Row> {
+  for (let i = 0; i < warmup; i++) { await once(); await yieldToLoop(); }
+  const samples: number[] = [];
+  let cpu = 0;
+  for (let i = 0; i < iterations; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await once();
+    samples.push(performance.now() - t0);
+    await yieldToLoop(); // deferred cleanup of this instance counts toward its cost
+    const c = process.cpuUsage(c0);
+    cpu += (c.user + c.system) / 1000;
+  }
+  samples.sort((a, b) => a - b);
+  return { name, medianMs: samples[samples.length >> 1]!, p90Ms: samples[Math.floor(samples.length * 0.9)]!, cpuMs: cpu / iterations };
+}
+
+/** Plain core instances in jco's order: each module gets stub functions and the memory/table it imports. */
+function baselineInstantiate(prepared: PreparedComponent): () => void {
+  const modules = [...prepared.coreModules.entries()];
+  return () => {
+    const exported: Record<string, WebAssembly.ExportValue> = {};
+    // Instantiate modules that need no memory/table first (jco does the same), then the rest.
+    const pending = [...modules];
+    for (let guard = 0; pending.length > 0 && guard < 10; guard++) {
+      for (let i = 0; i < pending.length; i++) {
+        const [, module] = pending[i]!;
+        const imports: Record<string, Record<string, WebAssembly.ExportValue | (() => void)>> = {};
+        let ok = true;
+        for (const imp of WebAssembly.Module.imports(module)) {
+          const ns = (imports[imp.module] ??= {});
+          if (imp.kind === 'function') ns[imp.name] = () => {};
+          else if (exported[imp.kind] !== undefined) ns[imp.name] = exported[imp.kind]!;
+          else ok = false;
+        }
+        if (!ok) continue;
+        const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
+        for (const [k, v] of Object.entries(instance.exports)) {
+          if (v instanceof WebAssembly.Memory) exported.memory = v;
+          else if (v instanceof WebAssembly.Table) exported.table = v;
+          else void k;
+        }
+        pending.splice(i--, 1);
+      }
+    }
+  };
+}
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-bench-component-'));
+const rows: { fixture: string; rows: Row[] }[] = [];
+try {
+  const fixtures = [
+    { fixture: 'http-echo (componentize-js)', path: await buildHttpEchoComponent(), kind: 'http' as const },
+    { fixture: 'c-hello (C + preview1 adapter)', path: await buildCComponent(join(repoRoot, 'test/fixtures/components/c-hello/hello.c')), kind: 'command' as const },
+  ];
+  for (const f of fixtures) {
+    const bytes = readFileSync(f.path);
+    await prepareComponent(bytes, { cacheDir }); // cold: transpile into the disk cache
+    const out: Row[] = [];
+    out.push(await measure('prepare (warm disk cache)', Math.max(5, n >> 4), () => prepareComponent(bytes, { cacheDir })));
+    const prepared = await prepareComponent(bytes, { cacheDir });
+    out.push(await measure('baseline: new WebAssembly.Instance x core modules', n, baselineInstantiate(prepared)));
+    out.push(await measure('instantiate (host + glue + core instances)', n, () => instantiateComponent(prepared, createWasiP2Host().imports)));
+    if (f.kind === 'http') {
+      out.push(await measure('full request (instantiate + GET + drain body)', n, async () => {
+        const res = await handleHttpRequest(prepared, { method: 'GET', pathWithQuery: '/bench' });
+        for await (const chunk of res.body) void chunk;
+        await res.done;
+      }));
+    } else {
+      out.push(await measure('full run (instantiate + run to exit)', n, () => runComponentCommand(prepared, { args: ['hello'] })));
+    }
+    rows.push({ fixture: f.fixture, rows: out });
+  }
+} finally {
+  rmSync(cacheDir, { recursive: true, force: true });
+}
+
+const fmt = (x: number) => x.toFixed(2).padStart(8);
+console.log(`node ${process.version}, ${n} iterations per row after ${warmup} warm-up, times in ms`);
+for (const { fixture, rows: rs } of rows) {
+  console.log(`\n${fixture}`);
+  console.log(`${'row'.padEnd(52)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'cpu/op'.padStart(8)} ${'cpu x base'.padStart(10)}`);
+  const base = rs.find((r) => r.name.startsWith('baseline'))!;
+  for (const r of rs) {
+    const ratio = r.name.startsWith('prepare') ? '' : (r.cpuMs / base.cpuMs).toFixed(2);
+    console.log(`${r.name.padEnd(52)} ${fmt(r.medianMs)} ${fmt(r.p90Ms)} ${fmt(r.cpuMs)} ${ratio.padStart(10)}`);
+  }
+  const full = rs.at(-1)!;
+  console.log(`=> ${(1000 / full.cpuMs).toFixed(0)} requests/s per core at 100% CPU (fresh instance each)`);
+}

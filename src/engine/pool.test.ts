@@ -1,0 +1,98 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkerPool } from './pool.ts';
+import type { PoolJob } from './pool.ts';
+import type { PoolTestInput } from '../../test/fixtures/serve/pool-handler.ts';
+
+const handler = new URL('../../test/fixtures/serve/pool-handler.ts', import.meta.url);
+const empty = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+
+async function makePool(options: { size?: number; maxQueue?: number } = {}): Promise<WorkerPool> {
+  const pool = new WorkerPool({ handler, size: options.size ?? 1, maxQueue: options.maxQueue });
+  pool.register('u', empty, { name: 'unit-config' });
+  await pool.start();
+  return pool;
+}
+
+function job(input: PoolTestInput, extra: Partial<PoolJob> = {}): PoolJob {
+  return { unit: 'u', input, ...extra };
+}
+
+describe('WorkerPool', () => {
+  const pools: WorkerPool[] = [];
+  const pool = async (options?: { size?: number; maxQueue?: number }) => {
+    const p = await makePool(options);
+    pools.push(p);
+    return p;
+  };
+  after(async () => { await Promise.all(pools.map((p) => p.close())); });
+
+  test('runs a job in a worker with the unit config, events first, in order', async () => {
+    const p = await pool();
+    assert.deepEqual(await p.run(job({ op: 'echo', value: [1, 'two'] })),
+      { value: [1, 'two'], config: { name: 'unit-config' }, threadRuns: 1 });
+    const events: unknown[] = [];
+    const result = await p.run(job({ op: 'events', n: 5 }, { onEvent: (e) => events.push(e) }));
+    assert.equal(result, 'events done');
+    assert.deepEqual(events, [0, 1, 2, 3, 4].map((i) => ({ i })));
+    assert.equal(await p.run(job({ op: 'async', ms: 5 })), 'later');
+  });
+
+  test('stops a job at its timeout, replaces the worker, and requeues the job prefetched behind it', async () => {
+    const p = await pool();
+    const spinning = p.run(job({ op: 'spin' }, { timeoutMs: 300 }));
+    const behind = p.run(job({ op: 'echo', value: 'after' }, { timeoutMs: 300 }));
+    await assert.rejects(spinning, { code: 'WASMLET_ERR_TIMEOUT', blame: 'guest' });
+    const r = await behind as { value: string; threadRuns: number };
+    assert.equal(r.value, 'after');
+    assert.equal(r.threadRuns, 1, 'it ran on the fresh worker');
+    assert.equal(p.size, 1);
+  });
+
+  test('refuses work beyond maxQueue with WASMLET_ERR_QUEUE_FULL', async () => {
+    const p = await pool({ size: 1, maxQueue: 1 });
+    const running = p.run(job({ op: 'sleep', ms: 300 }));
+    const waiting = p.run(job({ op: 'echo', value: 1 }));
+    assert.equal(p.queued, 1);
+    await assert.rejects(p.run(job({ op: 'echo', value: 2 })), { code: 'WASMLET_ERR_QUEUE_FULL' });
+    assert.equal(await running, 'slept');
+    assert.equal((await waiting as { value: number }).value, 1);
+  });
+
+  test('an aborted queued job never runs', async () => {
+    const p = await pool({ size: 1, maxQueue: 4 });
+    const running = p.run(job({ op: 'sleep', ms: 200 }));
+    const prefetched = p.run(job({ op: 'echo', value: 'b' }));
+    const controller = new AbortController();
+    const queued = p.run(job({ op: 'echo', value: 'c' }, { signal: controller.signal }));
+    controller.abort();
+    await assert.rejects(queued, { code: 'WASMLET_ERR_ABORTED' });
+    assert.equal(await running, 'slept');
+    assert.equal((await prefetched as { value: string }).value, 'b');
+  });
+
+  test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
+    const p = await pool();
+    await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_TEST', message: /on purpose/ });
+    p.register('bad', empty, 'refuse');
+    await assert.rejects(p.run({ unit: 'bad', input: { op: 'echo', value: 0 } }), { code: 'WASMLET_ERR_TEST_LOAD' });
+    await assert.rejects(p.run({ unit: 'nope', input: {} }), { code: 'WASMLET_ERR_UNKNOWN_UNIT' });
+  });
+
+  test('a worker that dies under a job fails it with WASMLET_ERR_WORKER_LOST and is replaced', async () => {
+    const p = await pool();
+    await assert.rejects(p.run(job({ op: 'exit' })), { code: 'WASMLET_ERR_WORKER_LOST' });
+    assert.equal((await p.run(job({ op: 'echo', value: 'alive' })) as { value: string }).value, 'alive');
+  });
+
+  test('close rejects queued jobs and further runs', async () => {
+    const p = await makePool({ size: 1 });
+    const running = p.run(job({ op: 'sleep', ms: 100 }));
+    const queued = p.run(job({ op: 'echo', value: 1 }));
+    const third = p.run(job({ op: 'echo', value: 2 }));
+    const checks = [running, queued, third].map((j) => assert.rejects(j, { code: 'WASMLET_ERR_POOL_CLOSED' }));
+    await p.close();
+    await Promise.all(checks);
+    await assert.rejects(p.run(job({ op: 'echo', value: 3 })), { code: 'WASMLET_ERR_POOL_CLOSED' });
+  });
+});
