@@ -3,7 +3,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WasmletError } from '../util/errors.ts';
-import { DEFAULT_WAGI_ARGV } from '../triggers/http/cgi-env.ts';
+import { DEFAULT_WAGI_ARGV } from './locked-app.ts';
 import type { LockedApp } from './locked-app.ts';
 import { parseManifest } from './manifest/parse-manifest.ts';
 import { locateKey } from './manifest/locate-key.ts';

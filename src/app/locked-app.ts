@@ -8,6 +8,9 @@
  * - `auto`: not decided yet; the loader resolves it by inspecting the binary (core module -> `wagi`,
  *   component -> `wasi-http`). A runtime that meets `auto` must do the same.
  */
+/** Spin's default WAGI argv template (`executor = { type = "wagi" }` without `argv`). */
+export const DEFAULT_WAGI_ARGV = '${SCRIPT_NAME} ${ARGS}';
+
 export type ExecutorKind = 'wagi' | 'wasi-http' | 'auto';
 
 /** The executor of one HTTP route. `argv`/`entrypoint` are set only for `wagi`. */

@@ -6,8 +6,8 @@ import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { isWasmletError } from '../../util/errors.ts';
 import { parseDuration, parseSize } from '../../util/units.ts';
-import { parseRoute, routeShape } from '../../triggers/http/router.ts';
-import { DEFAULT_WAGI_ARGV } from '../../triggers/http/cgi-env.ts';
+import { parseRoute, routeShape } from '../route-syntax.ts';
+import { DEFAULT_WAGI_ARGV } from '../locked-app.ts';
 import type {
   LockedApp, LockedBuild, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
 } from '../locked-app.ts';

@@ -2,6 +2,9 @@
 // server address. RFC 3875 section 4.1, plus the extras Spin's WAGI executor sets
 // (`crates/trigger-http/src/wagi.rs`, `headers.rs`, and deislabs/wagi `http_util`).
 import type { RouteMatch } from './router.ts';
+import { DEFAULT_WAGI_ARGV } from '../../app/locked-app.ts';
+
+export { DEFAULT_WAGI_ARGV };
 
 /** The request as received, as plain data. */
 export interface CgiRequest {
@@ -161,8 +164,6 @@ export function cgiEnv(request: CgiRequest, match: CgiRouteMatch, server: CgiSer
   return env;
 }
 
-/** Spin's default WAGI argv template. */
-export const DEFAULT_WAGI_ARGV = '${SCRIPT_NAME} ${ARGS}';
 
 /**
  * The argv of a WAGI guest, as Spin builds it: the template (default `${SCRIPT_NAME} ${ARGS}`) with
