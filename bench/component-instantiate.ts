@@ -5,7 +5,10 @@
 // preview1 adapter). The baseline is plain `new WebAssembly.Instance` of the same core modules with
 // stub imports, in jco's order, so the ratio shows what jco's glue and our host add.
 //
-//   node_modules/.bin/node bench/component-instantiate.ts [--n 200] [--quick]
+//   node_modules/.bin/node bench/component-instantiate.ts [--n 200] [--quick] [--no-recycle]
+//
+// --no-recycle prepares with `recycleMemory: false` (every instance gets a new linear memory), to
+// show what memory recycling buys.
 //
 // Every iteration yields to the event loop (`setImmediate`) as a server does between requests:
 // without that, V8 never runs the tasks that free old instances and the loop measures a leak.
@@ -17,23 +20,39 @@ import { join } from 'node:path';
 import { buildCComponent, buildHttpEchoComponent } from '../test/support/components.ts';
 import { repoRoot } from '../test/support/fixtures.ts';
 import { prepareComponent, type PreparedComponent } from '../src/engine/component/transpile.ts';
-import { instantiateComponent } from '../src/engine/component/instantiate.ts';
-import { handleHttpRequest } from '../src/engine/component/http-handler.ts';
+import { createComponentInstance, findExport } from '../src/engine/component/instantiate.ts';
+import { handleHttpRequest, handleHttpRequestOn, type HttpResponseOutput } from '../src/engine/component/http-handler.ts';
+import { PrewarmedInstances } from '../src/engine/component/prewarmed-instances.ts';
 import { runComponentCommand } from '../src/engine/component/run-command.ts';
 import { createWasiP2Host } from '../src/host/wasi/p2/host.ts';
+import { QueueSource } from '../src/host/wasi/p2/io.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const nIdx = argv.indexOf('--n');
 const n = nIdx >= 0 ? Number(argv[nIdx + 1]) : quick ? 60 : 200;
 const warmup = Math.max(10, n >> 2);
+const recycleMemory = !argv.includes('--no-recycle');
 
 interface Row { name: string; medianMs: number; p90Ms: number; cpuMs: number }
 
+/** Requests/s of one thread with `concurrency` requests in flight back to back (a saturated core). */
+async function saturate(total: number, concurrency: number, request: () => Promise<void>): Promise<{ rps: number; cpuMs: number }> {
+  let next = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < total) { await request(); await yieldToLoop(); }
+  }));
+  const c = process.cpuUsage(c0);
+  return { rps: total / ((performance.now() - t0) / 1000), cpuMs: (c.user + c.system) / 1000 / total };
+}
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function measure(name: string, iterations: number, once: () => Promise<unknown> | unknown): Promise<Row> {
-  for (let i = 0; i < warmup; i++) { await once(); await yieldToLoop(); }
+/** `between` runs untimed after each sample (its CPU counts: e.g. a pool refilling in idle time). */
+async function measure(name: string, iterations: number, once: () => Promise<unknown> | unknown, between: () => Promise<unknown> = yieldToLoop): Promise<Row> {
+  for (let i = 0; i < warmup; i++) { await once(); await between(); }
   const samples: number[] = [];
   let cpu = 0;
   for (let i = 0; i < iterations; i++) {
@@ -42,6 +61,7 @@ async function measure(name: string, iterations: number, once: () => Promise<unk
     await once();
     samples.push(performance.now() - t0);
     await yieldToLoop(); // deferred cleanup of this instance counts toward its cost
+    await between();
     const c = process.cpuUsage(c0);
     cpu += (c.user + c.system) / 1000;
   }
@@ -49,9 +69,12 @@ async function measure(name: string, iterations: number, once: () => Promise<unk
   return { name, medianMs: samples[samples.length >> 1]!, p90Ms: samples[Math.floor(samples.length * 0.9)]!, cpuMs: cpu / iterations };
 }
 
-/** Plain core instances in jco's order: each module gets stub functions and the memory/table it imports. */
+/**
+ * Plain core instances of the modules as jco wrote them (memories not rewritten), in dependency
+ * order: each module gets stub functions and the memory/table it imports.
+ */
 function baselineInstantiate(prepared: PreparedComponent): () => void {
-  const modules = [...prepared.coreModules.entries()];
+  const modules = [...prepared.coreModules.keys()].map((f) => [f, new WebAssembly.Module(readFileSync(join(prepared.dir, f)))] as const);
   return () => {
     const exported: Record<string, WebAssembly.ExportValue> = {};
     // Instantiate modules that need no memory/table first (jco does the same), then the rest.
@@ -82,6 +105,7 @@ function baselineInstantiate(prepared: PreparedComponent): () => void {
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-bench-component-'));
 const rows: { fixture: string; rows: Row[] }[] = [];
+const saturated: string[] = [];
 try {
   const fixtures = [
     { fixture: 'http-echo (componentize-js)', path: await buildHttpEchoComponent(), kind: 'http' as const },
@@ -91,11 +115,42 @@ try {
     const bytes = readFileSync(f.path);
     await prepareComponent(bytes, { cacheDir }); // cold: transpile into the disk cache
     const out: Row[] = [];
-    out.push(await measure('prepare (warm disk cache)', Math.max(5, n >> 4), () => prepareComponent(bytes, { cacheDir })));
-    const prepared = await prepareComponent(bytes, { cacheDir });
+    out.push(await measure('prepare (warm disk cache)', Math.max(5, n >> 4), () => prepareComponent(bytes, { cacheDir, recycleMemory })));
+    const prepared = await prepareComponent(bytes, { cacheDir, recycleMemory });
     out.push(await measure('baseline: new WebAssembly.Instance x core modules', n, baselineInstantiate(prepared)));
-    out.push(await measure('instantiate (host + glue + core instances)', n, () => instantiateComponent(prepared, createWasiP2Host().imports)));
+    out.push(await measure('instantiate (host + glue + core instances)', n, async () => {
+      (await createComponentInstance(prepared, createWasiP2Host().imports)).retire();
+    }));
     if (f.kind === 'http') {
+      const get = async (res: Promise<HttpResponseOutput>) => {
+        const r = await res;
+        for await (const chunk of r.body) void chunk;
+        await r.done;
+      };
+      // Partial load: between requests the pool refills and the thread idles 2 ms.
+      const prewarmed = new PrewarmedInstances(prepared, {}, { size: 2 });
+      out.push(await measure('pre-warmed: request on a ready instance', n,
+        async () => get(handleHttpRequestOn(await prewarmed.take(), { method: 'GET', pathWithQuery: '/bench' })),
+        async () => { await prewarmed.whenReady(); await new Promise((resolve) => setTimeout(resolve, 2)); }));
+      const total = n * 2;
+      const plain = await saturate(total, 8, () => get(handleHttpRequest(prepared, { method: 'GET', pathWithQuery: '/bench' })));
+      const pooled = await saturate(total, 8, async () => get(handleHttpRequestOn(await prewarmed.take(), { method: 'GET', pathWithQuery: '/bench' })));
+      prewarmed.close();
+      saturated.push(`saturated, 8 in flight, ${total} requests, one thread: fresh ${plain.rps.toFixed(0)} rps (${plain.cpuMs.toFixed(2)} ms CPU/req), pre-warmed ${pooled.rps.toFixed(0)} rps (${pooled.cpuMs.toFixed(2)} ms CPU/req; hits ${JSON.stringify(prewarmed.stats())})`);
+      // Diagnostic floor, not a serving mode: the guest's own work on an instance that already
+      // served a request (no instantiation, no first-call costs).
+      const host = createWasiP2Host();
+      const { exports } = await createComponentInstance(prepared, host.imports);
+      const handle = findExport(exports, 'wasi:http/incoming-handler')!.handle as (req: object, out: object) => Promise<void>;
+      out.push(await measure('(floor) handle on an already-used instance', n, async () => {
+        const body = new QueueSource();
+        body.end();
+        const req = host.http.createIncomingRequest({ method: 'GET', pathWithQuery: '/bench', scheme: 'http', authority: 'localhost', headers: [], body });
+        const { outparam, response } = host.http.createResponseOutparam();
+        const done = handle(req, outparam);
+        for await (const chunk of (await response).body) void chunk;
+        await done;
+      }));
       out.push(await measure('full request (instantiate + GET + drain body)', n, async () => {
         const res = await handleHttpRequest(prepared, { method: 'GET', pathWithQuery: '/bench' });
         for await (const chunk of res.body) void chunk;
@@ -111,15 +166,16 @@ try {
 }
 
 const fmt = (x: number) => x.toFixed(2).padStart(8);
-console.log(`node ${process.version}, ${n} iterations per row after ${warmup} warm-up, times in ms`);
+console.log(`node ${process.version}, ${n} iterations per row after ${warmup} warm-up, times in ms, memory recycling ${recycleMemory ? 'on' : 'off'}`);
 for (const { fixture, rows: rs } of rows) {
   console.log(`\n${fixture}`);
   console.log(`${'row'.padEnd(52)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'cpu/op'.padStart(8)} ${'cpu x base'.padStart(10)}`);
   const base = rs.find((r) => r.name.startsWith('baseline'))!;
   for (const r of rs) {
-    const ratio = r.name.startsWith('prepare') ? '' : (r.cpuMs / base.cpuMs).toFixed(2);
+    const ratio = r.name.startsWith('prepare') || r.name.startsWith('(floor)') || r.name.startsWith('pre-warmed') ? '' : (r.cpuMs / base.cpuMs).toFixed(2);
     console.log(`${r.name.padEnd(52)} ${fmt(r.medianMs)} ${fmt(r.p90Ms)} ${fmt(r.cpuMs)} ${ratio.padStart(10)}`);
   }
-  const full = rs.at(-1)!;
+  const full = rs.find((r) => r.name.startsWith('full'))!;
   console.log(`=> ${(1000 / full.cpuMs).toFixed(0)} requests/s per core at 100% CPU (fresh instance each)`);
+  if (fixture.startsWith('http')) for (const line of saturated) console.log(line);
 }

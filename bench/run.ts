@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['wasi-p1.ts'];
+const BENCHMARKS = ['wasi-p1.ts', 'instantiate.ts', 'serve.ts', 'component-instantiate.ts'];
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 let failed = 0;

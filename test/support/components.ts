@@ -80,6 +80,14 @@ export function buildHttpEchoComponent(): Promise<string> {
   return buildJsComponent('http-echo', 'handler.js', 'http-echo');
 }
 
+/**
+ * The componentize-js handler `wasmlet serve` is tested with: the echo handler plus streaming,
+ * env, files, allocation, loop, trap and exit paths (see its source).
+ */
+export function buildHttpServeComponent(): Promise<string> {
+  return buildJsComponent('http-serve', 'handler.js', 'http-serve');
+}
+
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
 export const preview1CommandAdapter = join(bca, 'jco/lib/wasi_snapshot_preview1.command.wasm');
 
@@ -115,4 +123,12 @@ if (import.meta.main && process.argv[2] === 'componentize') {
 /** Lists the fixture directories, for the meta-test that every fixture is used. */
 export function componentFixtureNames(): string[] {
   return readdirSync(join(repoRoot, 'test/fixtures/components'));
+}
+
+/**
+ * The C command that reports whether the top page of its 16-page memory starts all zero, then
+ * dirties it (for the memory-recycling isolation tests); returns the component's path.
+ */
+export function buildCMemoryComponent(): Promise<string> {
+  return buildCComponent(join(repoRoot, 'test/fixtures/components/c-memory/memory.c'), ['-Wl,--initial-memory=1048576']);
 }

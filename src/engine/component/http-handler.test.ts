@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHttpEchoComponent } from '../../../test/support/components.ts';
 import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
-import { handleHttpRequest, type HttpResponseOutput } from './http-handler.ts';
+import { handleHttpRequest, handleHttpRequestOn, type HttpResponseOutput } from './http-handler.ts';
+import { PrewarmedInstances } from './prewarmed-instances.ts';
 import { prepareComponent, type PreparedComponent } from './transpile.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-http-test-'));
@@ -122,4 +123,57 @@ test('a guest blocked on outbound I/O (JSPI) does not block the thread: another 
   assert.equal(JSON.parse((await collect(fast)).toString()).path, '/fast');
   releaseSlow();
   assert.equal((await collect(await slow)).toString(), 'upstream 200 slow done');
+});
+
+test('every request gets a fresh instance: a module-level counter is 1 each time, with memories recycled', async () => {
+  for (let i = 0; i < 4; i++) {
+    const res = await handleHttpRequest(prepared, { method: 'GET', pathWithQuery: '/counter' });
+    assert.equal((await collect(res)).toString(), '1');
+  }
+  const [pool, ...rest] = [...prepared.memoryPools!.values()].filter((p) => p !== null);
+  assert.ok(pool !== undefined && rest.length === 0, 'the StarlingMonkey module memory is pooled');
+  assert.ok(pool.stats().reused >= 3, 'sequential requests reuse zeroed memories');
+});
+
+test('pre-warmed instances: each serves exactly one request (counter is always 1), most requests find one ready', async () => {
+  const pool = new PrewarmedInstances(prepared, {}, { size: 2 });
+  try {
+    const seen = new Set<object>();
+    for (let i = 0; i < 6; i++) {
+      await pool.whenReady(); // idle time: the pool refills
+      const ready = await pool.take();
+      assert.ok(!seen.has(ready.instance.exports), 'an instance is never handed out twice');
+      seen.add(ready.instance.exports);
+      const res = await handleHttpRequestOn(ready, { method: 'GET', pathWithQuery: '/counter' });
+      assert.equal((await collect(res)).toString(), '1');
+    }
+    // Back-to-back requests drain the pool and then instantiate on the spot; still one each.
+    const answers = await Promise.all(Array.from({ length: 5 }, async () => {
+      const res = await handleHttpRequestOn(await pool.take(), { method: 'GET', pathWithQuery: '/counter' });
+      return (await collect(res)).toString();
+    }));
+    assert.deepEqual(answers, ['1', '1', '1', '1', '1']);
+    const stats = pool.stats();
+    assert.equal(stats.hits + stats.misses, 11);
+    assert.ok(stats.hits >= 6 && stats.misses >= 1, JSON.stringify(stats));
+  } finally {
+    pool.close();
+  }
+});
+
+test('pre-warmed instances refill only when no taken instance is still serving', async () => {
+  const pool = new PrewarmedInstances(prepared, {}, { size: 1 });
+  try {
+    await pool.whenReady();
+    assert.equal(pool.stats().built, 1);
+    const taken = await pool.take();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(pool.stats().built, 1, 'no instantiation while a request is in flight');
+    const res = await handleHttpRequestOn(taken, { method: 'GET', pathWithQuery: '/counter' });
+    assert.equal((await collect(res)).toString(), '1'); // handle settled: the instance retired
+    await pool.whenReady();
+    assert.equal(pool.stats().built, 2);
+  } finally {
+    pool.close();
+  }
 });

@@ -3,7 +3,8 @@ import { WasmletError } from '../../util/errors.ts';
 import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
 import type { OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
-import { findExport, instantiateComponent } from './instantiate.ts';
+import { createComponentInstance, findExport } from './instantiate.ts';
+import type { ReadyInstance } from './prewarmed-instances.ts';
 import type { PreparedComponent } from './transpile.ts';
 
 /** An HTTP request as the trigger hands it over. */
@@ -16,8 +17,11 @@ export interface HttpRequestInput {
   /** Host[:port] of the request. Default `'localhost'`. */
   authority?: string;
   headers?: readonly (readonly [string, string])[];
-  /** Body bytes or chunks (e.g. a Node `IncomingMessage`). Default: empty. */
-  body?: Uint8Array | AsyncIterable<Uint8Array>;
+  /**
+   * Body bytes or chunks (e.g. a Node `IncomingMessage`), or a `QueueSource` the caller feeds
+   * itself (a subclass can watch what the guest reads, for flow control). Default: empty.
+   */
+  body?: Uint8Array | AsyncIterable<Uint8Array> | QueueSource;
 }
 
 /** The guest's response: the body streams while the guest is still writing it. */
@@ -36,16 +40,26 @@ export interface HttpResponseOutput extends OutgoingResponseResult {
  */
 export async function handleHttpRequest(prepared: PreparedComponent, request: HttpRequestInput, options: WasiP2HostOptions = {}): Promise<HttpResponseOutput> {
   const host = createWasiP2Host(options);
-  const exports = await instantiateComponent(prepared, host.imports);
-  const handle = findExport(exports, 'wasi:http/incoming-handler')?.handle as ((req: object, out: object) => Promise<void>) | undefined;
+  return handleHttpRequestOn({ host, instance: await createComponentInstance(prepared, host.imports) }, request);
+}
+
+/**
+ * {@link handleHttpRequest} on a never-used instance the caller supplies (e.g. from
+ * `PrewarmedInstances.take()`). The instance serves this one request and is retired when `handle`
+ * settles; never pass the same instance twice. Same errors as {@link handleHttpRequest}.
+ */
+export async function handleHttpRequestOn(ready: ReadyInstance, request: HttpRequestInput): Promise<HttpResponseOutput> {
+  const { host, instance } = ready;
+  const handle = findExport(instance.exports, 'wasi:http/incoming-handler')?.handle as ((req: object, out: object) => Promise<void>) | undefined;
   if (typeof handle !== 'function') {
+    instance.retire();
     throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_HTTP',
       'the component does not export wasi:http/incoming-handler@0.2.x; `serve` needs an http component',
       { blame: 'guest' });
   }
-  const body = new QueueSource();
   const input = request.body;
-  if (input === undefined) body.end();
+  const body = input instanceof QueueSource ? input : new QueueSource();
+  if (input instanceof QueueSource) { /* fed by the caller */ } else if (input === undefined) body.end();
   else if (input instanceof Uint8Array) { body.push(input); body.end(); }
   else {
     void (async () => {
@@ -67,6 +81,8 @@ export async function handleHttpRequest(prepared: PreparedComponent, request: Ht
   });
   const { outparam, response } = host.http.createResponseOutparam();
   const done = handle(incoming, outparam);
+  // One request per instance: once `handle` settles the instance never runs again.
+  done.then(instance.retire, instance.retire);
   const noResponse = done.then(
     () => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', 'the guest returned from handle without setting a response', { blame: 'guest' }); },
     (err: unknown) => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', `the guest trapped before setting a response: ${(err as Error)?.message ?? err}`, { cause: err, blame: 'guest' }); },

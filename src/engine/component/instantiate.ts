@@ -1,6 +1,8 @@
 // Creates one instance of a prepared component with a given host import object. Cheap: no
-// transpile, no compile; only `WebAssembly.instantiate` of already-compiled core modules.
+// transpile, no compile; only `new WebAssembly.Instance` of already-compiled core modules, with
+// linear memories taken from the component's pools of zeroed memories (recycled-memory.ts).
 import { WasmletError } from '../../util/errors.ts';
+import { findRecycledMemoryImport, MemoryPool, RECYCLED_MEMORY_MODULE } from './recycled-memory.ts';
 import type { PreparedComponent } from './transpile.ts';
 
 /** `ns:pkg/iface[@version]` -> its parts. */
@@ -33,19 +35,71 @@ export function linkImports(imports: readonly string[], host: Readonly<Record<st
   return out;
 }
 
+/** One instance of a component: its exports and the way to retire it. */
+export interface ComponentInstance {
+  /** The component's exports as jco lifts them (see {@link instantiateComponent}). */
+  exports: Record<string, unknown>;
+  /**
+   * Declares that this instance will never run again (its export call settled, or it trapped) and
+   * gives its linear memories back to the component's pools (zeroed there). Idempotent. Never call
+   * it while a call into the instance is pending: the memory would be reused under it.
+   */
+  retire(): void;
+}
+
 /**
- * Instantiates `prepared` with `host` (interface objects keyed by unversioned specifier, as built
- * by `createWasiP2Host`). Returns the component's exports as jco lifts them (e.g.
- * `exports['wasi:cli/run@0.2.12'].run()`, which returns a Promise under JSPI).
+ * Instantiates `prepared` with `host` and returns the exports plus `retire`. Core modules whose
+ * memory was rewritten into an import get a memory from their pool (zeroed, declared size).
+ * Calling `retire` is optional: an instance that is never retired keeps its memory until GC.
  */
-export async function instantiateComponent(prepared: PreparedComponent, host: Readonly<Record<string, object>>): Promise<Record<string, unknown>> {
+export async function createComponentInstance(prepared: PreparedComponent, host: Readonly<Record<string, object>>): Promise<ComponentInstance> {
   const imports = linkImports(prepared.imports, host);
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = prepared.coreModules.get(name);
     if (m === undefined) throw new WasmletError('WASMLET_ERR_COMPONENT_CACHE', `transpiled component is missing ${name}; delete ${prepared.dir} and retry`);
     return m;
   };
-  return prepared.instantiate(getCoreModule, imports, (module, imp) => WebAssembly.instantiate(module, imp));
+  const leased: [MemoryPool, WebAssembly.Memory][] = [];
+  const pools = (prepared.memoryPools ??= new Map());
+  const instantiateCore = async (module: WebAssembly.Module, imp: WebAssembly.Imports = {}): Promise<WebAssembly.Instance> => {
+    let pool = pools.get(module);
+    if (pool === undefined) {
+      const spec = findRecycledMemoryImport(module);
+      pool = spec === undefined ? null : new MemoryPool(spec.initialPages, spec.maximumPages);
+      pools.set(module, pool);
+    }
+    if (pool !== null) {
+      const memory = pool.acquire();
+      leased.push([pool, memory]);
+      imp = { ...imp, [RECYCLED_MEMORY_MODULE]: { [pool.field]: memory } };
+    }
+    // Synchronous: the module is compiled already, and the async form only adds a task hop.
+    return new WebAssembly.Instance(module, imp);
+  };
+  let exports: Record<string, unknown>;
+  try {
+    exports = await prepared.instantiate(getCoreModule, imports, instantiateCore);
+  } catch (err) {
+    // A failed start function leaves nothing that can run: the memories can go back.
+    for (const [pool, memory] of leased.splice(0)) pool.release(memory);
+    throw err;
+  }
+  return {
+    exports,
+    retire() {
+      for (const [pool, memory] of leased.splice(0)) pool.release(memory);
+    },
+  };
+}
+
+/**
+ * Instantiates `prepared` with `host` (interface objects keyed by unversioned specifier, as built
+ * by `createWasiP2Host`). Returns the component's exports as jco lifts them (e.g.
+ * `exports['wasi:cli/run@0.2.12'].run()`, which returns a Promise under JSPI). The instance is
+ * never retired, so its memory is not recycled; use {@link createComponentInstance} for that.
+ */
+export async function instantiateComponent(prepared: PreparedComponent, host: Readonly<Record<string, object>>): Promise<Record<string, unknown>> {
+  return (await createComponentInstance(prepared, host)).exports;
 }
 
 /** Finds an export by unversioned interface name (`wasi:cli/run`), any 0.2.x version. */

@@ -2,7 +2,7 @@
 import { WasmletError } from '../../util/errors.ts';
 import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
-import { findExport, instantiateComponent } from './instantiate.ts';
+import { createComponentInstance, findExport } from './instantiate.ts';
 import type { PreparedComponent } from './transpile.ts';
 
 /**
@@ -13,9 +13,10 @@ import type { PreparedComponent } from './transpile.ts';
  */
 export async function runComponentCommand(prepared: PreparedComponent, options: WasiP2HostOptions = {}): Promise<number> {
   const host = createWasiP2Host(options);
-  const exports = await instantiateComponent(prepared, host.imports);
-  const run = findExport(exports, 'wasi:cli/run')?.run as (() => Promise<unknown>) | undefined;
+  const instance = await createComponentInstance(prepared, host.imports);
+  const run = findExport(instance.exports, 'wasi:cli/run')?.run as (() => Promise<unknown>) | undefined;
   if (typeof run !== 'function') {
+    instance.retire();
     throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_COMMAND',
       'the component does not export wasi:cli/run@0.2.x; `run` needs a command component (serve an http component instead)',
       { blame: 'guest' });
@@ -28,5 +29,7 @@ export async function runComponentCommand(prepared: PreparedComponent, options: 
     // jco's ComponentError wraps `result::err` from run (payload undefined): exit code 1.
     if (err instanceof Error && err.constructor.name === 'ComponentError') return 1;
     throw err;
+  } finally {
+    instance.retire(); // `run` settled: the instance never runs again
   }
 }

@@ -54,3 +54,10 @@ test('bytes that are not a component are rejected with a typed error', async () 
   const notComponent = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]); // a core module header
   await assert.rejects(prepareComponent(notComponent, { cacheDir }), { code: 'WASMLET_ERR_COMPONENT_INVALID', blame: 'guest' });
 });
+
+test("the cached glue has jco's per-call debug logger (a process.env read each call) removed", async () => {
+  const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c')), { cacheDir });
+  const js = readFileSync(prepared.jsPath, 'utf8');
+  assert.ok(js.includes('const _debugLog = () => {};'), 'the logger is a no-op');
+  assert.ok(!js.includes('process?.env?.JCO_DEBUG'), 'no process.env read left in the glue');
+});

@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
+import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
 
 /** Bumped when the transpile options or cache layout change. */
-const CACHE_FORMAT = 'v1';
+const CACHE_FORMAT = 'v2';
 
 /**
  * WASI imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
@@ -49,6 +50,12 @@ export interface PreparedComponent {
   instantiate: InstantiateFn;
   /** Core modules by the file name jco asks for (`component.core.wasm`...), compiled once. */
   coreModules: Map<string, WebAssembly.Module>;
+  /**
+   * Pools of recycled memories by core module, filled on first instantiation of each module
+   * (`null`: the module has no recycled-memory import). Thread-local and optional: a copy rebuilt
+   * elsewhere (e.g. in a worker, from the modules alone) gets its own pools lazily.
+   */
+  memoryPools?: Map<WebAssembly.Module, MemoryPool | null>;
   /** Imported interfaces as jco keys them (unversioned, e.g. `wasi:io/streams`). */
   imports: string[];
   /** Exported names (`wasi:cli/run@0.2.12`, `run`, ...). */
@@ -63,6 +70,12 @@ export interface PreparedComponent {
 export interface PrepareOptions {
   /** Cache root; transpile output goes under `<cacheDir>/components/`. Default `.wasmlet/cache`. */
   cacheDir?: string;
+  /**
+   * Recycle zeroed linear memories between instances (each instance is still fresh: same size,
+   * all zero, data segments re-applied). Default `true`; turned off by itself when jco's glue uses
+   * a `FinalizationRegistry` (it could call into a retired instance).
+   */
+  recycleMemory?: boolean;
 }
 
 interface CacheMeta {
@@ -96,14 +109,17 @@ export async function prepareComponent(bytes: Uint8Array, options: PrepareOption
   }
   const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
   const t1 = performance.now();
+  const jsPath = join(dir, 'component.js');
+  const recycle = (options.recycleMemory ?? true) && !(await readFile(jsPath, 'utf8')).includes('FinalizationRegistry');
   const coreModules = new Map<string, WebAssembly.Module>();
   await Promise.all(meta.files.filter((f) => f.endsWith('.wasm')).map(async (f) => {
-    coreModules.set(f, await WebAssembly.compile(await readFile(join(dir, f))));
+    const bytes: Uint8Array<ArrayBuffer> = await readFile(join(dir, f));
+    const rewrite = recycle ? rewriteMemoryAsImport(bytes) : undefined;
+    coreModules.set(f, await WebAssembly.compile(rewrite?.bytes ?? bytes));
   }));
-  const jsPath = join(dir, 'component.js');
   const mod = await import(pathToFileURL(jsPath).href) as { instantiate: InstantiateFn };
   return {
-    digest, dir, jsPath, instantiate: mod.instantiate, coreModules,
+    digest, dir, jsPath, instantiate: mod.instantiate, coreModules, memoryPools: new Map(),
     imports: meta.imports, exports: meta.exports, fromCache,
     timings: { transpileMs, compileMs: performance.now() - t1 },
   };
@@ -131,7 +147,10 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
   const tmp = `${dir}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
-    for (const f of files) await writeFile(join(tmp, f), result.files[f]!);
+    for (const f of files) {
+      const content = f.endsWith('.js') ? postProcessGlue(new TextDecoder().decode(result.files[f]!)) : result.files[f]!;
+      await writeFile(join(tmp, f), content);
+    }
     const meta: CacheMeta = { imports: result.imports, exports: result.exports.map(([name]) => name), files };
     await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta));
     try {
@@ -146,6 +165,22 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** jco's debug logger as 1.35 emits it: it reads `process.env.JCO_DEBUG` on every call. */
+const JCO_DEBUG_LOG = `const _debugLog = (...args) => {
+    if (!globalThis?.process?.env?.JCO_DEBUG) { return; }
+    console.debug(...args);
+  };`;
+
+/**
+ * Rewrites jco's generated glue where it costs per call. jco calls `_debugLog` ~3 000 times per
+ * request of a componentize-js http handler and each call reads `process.env` (a C++ interceptor,
+ * ~0.3 us), about 1 ms per request; wasmlet never wants jco's debug output, so the logger becomes
+ * a no-op. Exact-text match: if a jco upgrade changes the text, the glue is left as generated.
+ */
+export function postProcessGlue(js: string): string {
+  return js.replace(JCO_DEBUG_LOG, 'const _debugLog = () => {};');
 }
 
 /** Lists the cached transpile outputs (directory names) under `cacheDir`. */
