@@ -1,18 +1,28 @@
 // The per-request cost of `wasmlet serve`'s hot path, in process: a fresh WASI host + a new
 // instance of an already compiled module + `_start`, for the C WAGI hello with a realistic CGI
 // environment and a small request body. Compared with node:wasi doing the same, and with a floor:
-// plain JS-function imports that do just enough for the guest to run.
+// plain JS-function imports that do just enough for the guest to run. The first row is what
+// `wasmlet serve` does (the module rewritten to import its memory, a zeroed memory from a pool per
+// instance: see src/triggers/http/wagi-worker.ts); the second is the same with a memory V8
+// allocates per instance, as the unmodified module gets.
 //
-//   node bench/instantiate.ts [iterations]      (default 5000 per variant, after 500 warm-up runs)
+//   node bench/instantiate.ts [iterations | --quick]   (default 5000 per variant, --quick 1000, after 500 warm-up runs)
 import { openSync, readFileSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 import { WasiP1 } from '../src/host/wasi/p1/wasi-p1.ts';
 import { bytesInput } from '../src/sandbox/stdio.ts';
+import { MemoryPool, RECYCLED_MEMORY_MODULE, rewriteMemoryAsImport } from '../src/engine/component/recycled-memory.ts';
 import type { OutputStream } from '../src/sandbox/stdio.ts';
 
-const iterations = Number(process.argv[2] ?? 5000);
+const arg = process.argv[2];
+const iterations = arg === '--quick' ? 1000 : Number(arg ?? 5000);
+if (!(iterations > 0)) throw new Error(`usage: bench/instantiate.ts [iterations | --quick], got '${arg}'`);
 const warmup = 500;
-const module = await WebAssembly.compile(readFileSync(new URL('../examples/hello/hello.wasm', import.meta.url)));
+const helloBytes = readFileSync(new URL('../examples/hello/hello.wasm', import.meta.url));
+const module = await WebAssembly.compile(helloBytes);
+const rewritten = rewriteMemoryAsImport(helloBytes)!;
+const recycledModule = await WebAssembly.compile(rewritten.bytes);
+const memories = new MemoryPool(rewritten.initialPages, rewritten.maximumPages);
 const args = ['/hello', ''];
 const env: Record<string, string> = {
   AUTH_TYPE: '', CONTENT_LENGTH: '4', CONTENT_TYPE: 'text/plain', GATEWAY_INTERFACE: 'CGI/1.1', PATH_INFO: '/x',
@@ -43,7 +53,20 @@ function measure(name: string, once: () => void): { name: string; medianUs: numb
 // wasmlet: what wagi-worker.ts does per request (stdout discarded here instead of CGI-parsed).
 let written = 0;
 const sink: OutputStream = { write(bytes) { written += bytes.length; } };
-const wasmlet = measure('wasmlet WasiP1 + new Instance + _start', () => {
+const serve = measure('wasmlet serve: WasiP1 + recycled memory + new Instance + _start', () => {
+  const wasi = new WasiP1({ args, env, preopens: [], stdin: bytesInput(body), stdout: sink, stderr: sink });
+  const memory = memories.acquire();
+  try {
+    const instance = new WebAssembly.Instance(recycledModule, {
+      wasi_snapshot_preview1: wasi.imports['wasi_snapshot_preview1']!, [RECYCLED_MEMORY_MODULE]: { [memories.field]: memory },
+    });
+    if (wasi.start(instance) !== 0) throw new Error('hello failed');
+  } finally {
+    memories.release(memory);
+  }
+});
+
+const wasmlet = measure('wasmlet WasiP1 + fresh memory + new Instance + _start', () => {
   const wasi = new WasiP1({ args, env, preopens: [], stdin: bytesInput(body), stdout: sink, stderr: sink });
   const instance = new WebAssembly.Instance(module, wasi.imports);
   if (wasi.start(instance) !== 0) throw new Error('hello failed');
@@ -88,7 +111,7 @@ const floor = measure('plain JS imports + new Instance + _start', () => {
 });
 
 console.log(`C WAGI hello (${iterations} runs each, node ${process.version})`);
-for (const r of [wasmlet, nodeWasi, floor]) {
-  console.log(`${r.name.padEnd(42)} median ${r.medianUs.toFixed(1).padStart(7)} us   p99 ${r.p99Us.toFixed(1).padStart(7)} us`);
+for (const r of [serve, wasmlet, nodeWasi, floor]) {
+  console.log(`${r.name.padEnd(62)} median ${r.medianUs.toFixed(1).padStart(7)} us   p99 ${r.p99Us.toFixed(1).padStart(7)} us`);
 }
 if (written === 0) throw new Error('the guest wrote nothing');

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds every example's .wasm from its source. Needs clang + wasi-libc, wabt (wat2wasm) and
-# binaryen (wasm-opt) from Debian (scripts/install-deps.sh), and `npm ci` for AssemblyScript.
+# binaryen (wasm-opt) from Debian (scripts/install-deps.sh), and `npm ci` for AssemblyScript and
+# componentize-js.
 # Only examples/hello/hello.wasm is committed (so `npx wasmlet serve examples/hello` works on a
 # fresh clone); the others are built here.
 set -euo pipefail
@@ -20,4 +21,10 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
 (cd "$root" && node_modules/.bin/asc "$here/hello-as/hello.ts" \
   --config node_modules/@assemblyscript/wasi-shim/asconfig.json \
   --optimizeLevel 2 --outFile "$here/hello-as/hello-as.wasm")
+# The WASI 0.2 component (componentize-js, ~15 s; memoized under test/fixtures/.build/).
+(cd "$root" && node_modules/.bin/node --input-type=module -e "
+  import { copyFileSync } from 'node:fs';
+  import { buildExampleHttpComponent } from './test/support/components.ts';
+  copyFileSync(await buildExampleHttpComponent(), 'examples/http-component/handler.wasm');
+")
 echo "built: $(cd "$here" && ls */*.wasm | tr '\n' ' ')"

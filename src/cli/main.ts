@@ -1,8 +1,11 @@
 // `wasmlet` entry: dispatches to one file per command, loaded on demand so that `wasmlet run`
 // never pays for what `serve` (or any other command) imports.
-import { readFileSync } from 'node:fs';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { printError, printOut } from './output.ts';
+
+// Builtins via process.getBuiltinModule: an ESM `import` of node:fs builds a facade that reads
+// every export, loading fs streams and fs/promises (~5 ms of start-up; see sandbox/stdio.ts).
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** A command: gets the arguments after its name, returns the exit status (see exit-codes.ts). */
 export type Command = (argv: string[]) => Promise<number>;

@@ -1,16 +1,22 @@
-// `wasmlet run`: run a WASI preview1 module, modelled on `wasmtime run`.
-import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+// `wasmlet run`: run a WASI preview1 module or a WASI 0.2 command component, modelled on `wasmtime run`.
+import { dirname, join, resolve } from 'node:path';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printOut } from './output.ts';
 
+// Not `import`: an ESM import of node:fs / node:util builds a facade that reads every export
+// (fs streams, fs/promises, util's TextDecoder...), ~7 ms of start-up; see main.ts.
+const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { parseArgs } = process.getBuiltinModule('node:util');
+
 const HELP = `Usage: wasmlet run [options] <module.wasm> [--] [guest args...]
 
-Runs a WASI preview1 command module (calls _start). Everything after the module goes to the guest;
+Runs a WASI preview1 command module (calls _start) or a WASI 0.2 command component (calls
+wasi:cli/run; told apart by the file's header). Everything after the module goes to the guest;
 the guest's argv[0] is the module path as given. The guest sees nothing of the host unless granted.
+A component is transpiled once (jco) into .wasmlet/cache/ next to it, or into $WASMLET_CACHE_DIR.
 
 Options:
   --dir HOST[::GUEST]     Preopen directory HOST read-write, visible to the guest as GUEST
@@ -20,19 +26,21 @@ Options:
   --env NAME              Pass the host's value of NAME through (skipped when unset).
   --max-memory SIZE       Cap each linear memory (e.g. 64MiB, 512KiB, 1GB, bytes); memory.grow
                           past it fails in the guest. A module needing more initially is refused.
+                          For a component: each core module's memory.
   --timeout DURATION      Stop the guest after DURATION (e.g. 500ms, 2s, 1m); exit status 124.
   --invoke NAME           Call export NAME instead of _start (after _initialize); guest args are
-                          its arguments; prints each result on its own line.
-  --trace                 Print every WASI call to stderr.
+                          its arguments; prints each result on its own line. Modules only.
+  --trace                 Print every WASI call to stderr. Modules only.
   -h, --help              Print this help.
 
 Exit status:
-  n    the guest's proc_exit(n) (0 when _start returns)
+  n    the guest's proc_exit(n) (0 when _start returns); for a component: 0 when run returns ok,
+       1 for err or exit(err), n for exit-with-code(n)
   1    the guest trapped
   2    usage error (bad flag or flag value)
   124  the guest was stopped at --timeout
-  125  wasmlet could not run the module (missing, not Wasm, truncated, invalid, a component,
-       unknown import, initial memory over --max-memory, no such export)
+  125  wasmlet could not run the module (missing, not Wasm, truncated, invalid, unknown import,
+       initial memory over --max-memory, no such export, a component without wasi:cli/run)
 `;
 
 const VALUE_OPTIONS = new Set(['--dir', '--dir-ro', '--env', '--max-memory', '--timeout', '--invoke']);
@@ -149,6 +157,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(values.invoke === undefined ? {} : { invoke: values.invoke, invokeArgs: split.guest }),
     ...(values.trace ? { trace: (line: string) => printErr(`${line}\n`) } : {}),
+    cacheDir: process.env.WASMLET_CACHE_DIR ?? join(dirname(resolve(split.module)), '.wasmlet', 'cache'),
   });
   for (const r of result.results ?? []) printOut(`${r}\n`);
   return result.exitCode;

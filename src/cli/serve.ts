@@ -1,10 +1,9 @@
 // `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadApp } from '../app/loader.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
 import type { LogFormat } from '../triggers/http/access-log.ts';
-import { startHttpServer } from '../triggers/http/server.ts';
+import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
@@ -14,14 +13,16 @@ import { printOut } from './output.ts';
 const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
 
 Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
-directory. A bare module.wasm is served as one WAGI component on /... . Every request runs in a
-fresh instance on a pool of worker threads.
+directory. A bare module.wasm is served as one component on /... . Every request runs in a
+fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
+exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
+.wasmlet/cache/ under the app dir, or into $WASMLET_CACHE_DIR.
 
 Options:
   --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
-  --workers N          Worker threads running guests (default: number of cores, ${availableParallelism()} here).
+  --workers N          Worker threads running guests (default: cores - 1, at least 1; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
   --max-queue N        Requests allowed to wait for a busy worker pool (default 64 per worker);
                        beyond it requests get 503 with Retry-After.
@@ -84,7 +85,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
 
   const app = await loadApp(positionals[0] ?? '.');
-  const log = createServerLog(format as LogFormat, printOut);
+  const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
   const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
 

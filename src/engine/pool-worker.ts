@@ -2,18 +2,44 @@
 // module named in `workerData.handler`, prepares units as they are loaded, and runs invocations.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort, Transferable } from 'node:worker_threads';
-import type { PoolHandler } from './pool.ts';
+import type { PoolHandler, WireJob } from './pool.ts';
 import { toFailure } from './instance.ts';
 
 type ToWorker =
   | { type: 'load'; unit: string; module: WebAssembly.Module; config: unknown }
-  | { type: 'run'; id: number; unit: string; input: unknown };
+  | { type: 'runs'; jobs: WireJob[] };
 
 type Unit = { prepared: unknown } | { error: unknown };
 
-/** Serves the pool protocol on `port` with `handler` until the thread is terminated. */
-export function serveWorker(port: MessagePort, handler: PoolHandler): void {
+/** Value of a claim cell once the worker has taken its job (see pool.ts). */
+const CLAIMED = -1;
+
+/**
+ * Serves the pool protocol on `port` with `handler` until the thread is terminated. `claims` is
+ * the claim-cell array shared with the main thread: a job runs only if its cell still holds its
+ * sequence number, which this swaps for CLAIMED.
+ */
+export function serveWorker(port: MessagePort, handler: PoolHandler, claims: Int32Array): void {
   const units = new Map<string, Unit>();
+  const runOne = (id: number, unitName: string, input: unknown) => {
+    const emit = (event: unknown, transfer?: Transferable[]) => {
+      port.postMessage({ type: 'event', id, event }, transfer ?? []);
+    };
+    const fail = (err: unknown) => port.postMessage({ type: 'fail', id, failure: toFailure(err) });
+    const unit = units.get(unitName);
+    if (!unit) { fail(new Error(`unit '${unitName}' was never loaded in this worker`)); return; }
+    if ('error' in unit) { fail(unit.error); return; }
+    try {
+      const result = handler.run(unit.prepared, input, emit);
+      if (result instanceof Promise) {
+        result.then((r) => port.postMessage({ type: 'done', id, result: r }), fail);
+      } else {
+        port.postMessage({ type: 'done', id, result });
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'load') {
       try {
@@ -23,29 +49,17 @@ export function serveWorker(port: MessagePort, handler: PoolHandler): void {
       }
       return;
     }
-    const { id } = msg;
-    const emit = (event: unknown, transfer?: Transferable[]) => {
-      port.postMessage({ type: 'event', id, event }, transfer ?? []);
-    };
-    const fail = (err: unknown) => port.postMessage({ type: 'fail', id, failure: toFailure(err) });
-    const unit = units.get(msg.unit);
-    if (!unit) { fail(new Error(`unit '${msg.unit}' was never loaded in this worker`)); return; }
-    if ('error' in unit) { fail(unit.error); return; }
-    try {
-      const result = handler.run(unit.prepared, msg.input, emit);
-      if (result instanceof Promise) {
-        result.then((r) => port.postMessage({ type: 'done', id, result: r }), fail);
-      } else {
-        port.postMessage({ type: 'done', id, result });
-      }
-    } catch (err) {
-      fail(err);
+    for (const [id, cell, seq, unit, input] of msg.jobs) {
+      if (Atomics.compareExchange(claims, cell, seq, CLAIMED) !== seq) continue; // taken back
+      runOne(id, unit, input);
     }
   });
 }
 
 if (parentPort) {
-  const { poolHandler } = await import((workerData as { handler: string }).handler) as { poolHandler: PoolHandler };
-  serveWorker(parentPort, poolHandler);
-  parentPort.postMessage({ type: 'ready' });
+  const { handler, cells } = workerData as { handler: string; cells: number };
+  const { poolHandler } = await import(handler) as { poolHandler: PoolHandler };
+  const claims = new Int32Array(new SharedArrayBuffer(4 * cells));
+  serveWorker(parentPort, poolHandler, claims);
+  parentPort.postMessage({ type: 'ready', claims: claims.buffer });
 }

@@ -71,6 +71,52 @@ describe('WorkerPool', () => {
     assert.equal((await prefetched as { value: string }).value, 'b');
   });
 
+  test('jobs sent in batches run once each, in submission order', async () => {
+    const p = await pool({ size: 1, maxQueue: 100 });
+    const runs = Array.from({ length: 40 }, (_, i) => p.run(job({ op: 'echo', value: i })));
+    const results = await Promise.all(runs) as { value: number; threadRuns: number }[];
+    assert.deepEqual(results.map((r) => r.value), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(results.map((r) => r.threadRuns), Array.from({ length: 40 }, (_, i) => i + 1), 'one run each, in order');
+  });
+
+  test('a timeout inside a batch fails only that job; the jobs behind it run once on the new worker', async () => {
+    const p = await pool({ size: 1, maxQueue: 100 });
+    const first = p.run(job({ op: 'echo', value: 'first' }, { timeoutMs: 2000 }));
+    const spinning = p.run(job({ op: 'spin' }, { timeoutMs: 300 }));
+    const behind = Array.from({ length: 5 }, (_, i) => p.run(job({ op: 'echo', value: i }, { timeoutMs: 2000 })));
+    assert.equal((await first as { value: string }).value, 'first');
+    await assert.rejects(spinning, { code: 'WASMLET_ERR_TIMEOUT' });
+    const results = await Promise.all(behind) as { value: number; threadRuns: number }[];
+    assert.deepEqual(results.map((r) => r.value), [0, 1, 2, 3, 4]);
+    assert.deepEqual(results.map((r) => r.threadRuns), [1, 2, 3, 4, 5], 'each ran once, in order, on the fresh worker');
+  });
+
+  test('jobs waiting behind a long job move to a worker that goes idle', async () => {
+    const p = await pool({ size: 2, maxQueue: 100 });
+    const done: string[] = [];
+    const short = p.run(job({ op: 'sleep', ms: 100 })).then(() => done.push('short'));
+    const long = p.run(job({ op: 'sleep', ms: 1500 })).then(() => done.push('long'));
+    await new Promise((r) => setTimeout(r, 20)); // both running; the long one started last
+    const waiting = Array.from({ length: 4 }, (_, i) => p.run(job({ op: 'echo', value: i })).then(() => done.push(`echo${i}`)));
+    await Promise.all([short, ...waiting]);
+    assert.deepEqual(done.slice(0, 1), ['short']);
+    assert.deepEqual(done.slice(1).toSorted(), ['echo0', 'echo1', 'echo2', 'echo3'], 'none waited for the long job');
+    await long;
+  });
+
+  test('aborting a job prefetched to a busy worker drops it before it runs', async () => {
+    const p = await pool({ size: 1, maxQueue: 4 });
+    const running = p.run(job({ op: 'sleep', ms: 200 }));
+    const controller = new AbortController();
+    const dropped = p.run(job({ op: 'echo', value: 'b' }, { signal: controller.signal }));
+    await new Promise((r) => setImmediate(r)); // sent to the worker behind the running job
+    assert.equal(p.queued, 1);
+    controller.abort();
+    await assert.rejects(dropped, { code: 'WASMLET_ERR_ABORTED' });
+    assert.equal(await running, 'slept');
+    assert.equal((await p.run(job({ op: 'echo', value: 'c' })) as { threadRuns: number }).threadRuns, 2, 'the dropped job never ran');
+  });
+
   test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
     const p = await pool();
     await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_TEST', message: /on purpose/ });

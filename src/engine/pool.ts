@@ -3,15 +3,28 @@
 // (which interrupts running Wasm) without touching other workers.
 //
 // Worker protocol (structured-clone data only; every invocation carries an id so a worker can hold
-// several in flight, though a synchronous handler such as WAGI runs one at a time):
+// several in flight):
 //   main -> worker  { type: 'load', unit, module: WebAssembly.Module, config }   once per unit, at
 //                   register() for live workers and at spawn for replacements
-//                   { type: 'run', id, unit, input }                              one per invocation
-//   worker -> main  { type: 'ready' }                                             handler imported
+//                   { type: 'runs', jobs: [id, cell, unit, input][] }              one or more jobs
+//   worker -> main  { type: 'ready', claims: SharedArrayBuffer }                 handler imported
 //                   { type: 'event', id, event }                                  0..n per run (transfer ok)
 //                   { type: 'done', id, result } | { type: 'fail', id, failure }  exactly one per run
+//                   that was claimed (see below); none for a job the main thread took back
 // The handler (what "run" means) is a module the worker imports by URL: it exports `poolHandler`
 // (see {@link PoolHandler}). This keeps the engine free of trigger code (WAGI lives in triggers/).
+//
+// Why several jobs per worker and per message: a request's own work is tens of microseconds, while
+// a wake-up of the main thread can take longer when the cores are busy. A sequential worker holds
+// up to PREFETCH_DEPTH jobs so it never waits for the main thread between two of them, and the
+// main thread refills it in batches (one message) once it is down to half.
+//
+// Claims: each worker owns a small Int32Array over a SharedArrayBuffer (`claims`, one cell per job
+// it may hold). The main thread writes a job's sequence number into a free cell before posting
+// it; the worker swaps it for CLAIMED (compareExchange) just before running it, and skips the job
+// if the swap fails. The main thread takes back a job that has not started with the opposite
+// swap (seq -> FREE). So a job runs at most once, even when the main thread requeues prefetched
+// jobs (worker replaced), hands them to an idle worker (stealing), or drops them (abort).
 import { Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -65,6 +78,12 @@ export interface PoolJob {
   signal?: AbortSignal;
 }
 
+/** Jobs a sequential worker (concurrency 1) holds: one running, the rest waiting in its queue. */
+const PREFETCH_DEPTH = 16;
+/** Claim cell states besides a job's sequence number (which is always >= 1). */
+const FREE = 0;
+const CLAIMED = -1;
+
 interface Pending {
   job: PoolJob;
   resolve: (result: unknown) => void;
@@ -76,19 +95,30 @@ interface Pending {
   /** performance.now() when it started. */
   startedAt?: number;
   onAbort?: () => void;
+  /** Claim cell and sequence number while held by a worker. */
+  cell: number;
+  seq: number;
 }
 
 interface Slot {
   worker: Worker;
+  /** Jobs posted to the worker, in the order it runs them (a sequential worker's head is running). */
   active: Map<number, Pending>;
   ready: boolean;
+  /** Claim cells shared with the worker (see the protocol note above); set once it is ready. */
+  claims: Int32Array | null;
+  freeCells: number[];
+  nextSeq: number;
 }
 
 type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; claims: SharedArrayBuffer }
   | { type: 'event'; id: number; event: unknown }
   | { type: 'done'; id: number; result: unknown }
   | { type: 'fail'; id: number; failure: Failure };
+
+/** A job as posted to a worker: id, claim cell, unit, input. */
+export type WireJob = [id: number, cell: number, seq: number, unit: string, input: unknown];
 
 /** Turns a worker's structured failure back into an error with a stable code. */
 export function failureToError(failure: Failure): WasmletError {
@@ -115,6 +145,7 @@ export class WorkerPool {
   #closed = false;
   #startupFailures = 0;
   #fatal: WasmletError | undefined;
+  #flushScheduled = false;
 
   constructor(options: WorkerPoolOptions) {
     this.#handler = options.handler;
@@ -136,16 +167,26 @@ export class WorkerPool {
 
   #prefetched(): number {
     let n = 0;
-    for (const slot of this.#slots) for (const p of slot.active.values()) if (!p.started) n++;
+    for (const slot of this.#slots) n += slot.active.size - this.#startedIn(slot);
     return n;
   }
 
+  /** Started jobs of a slot: all of them, or (sequential worker) at most its head. */
+  #startedIn(slot: Slot): number {
+    if (this.#concurrency > 1) return slot.active.size;
+    return slot.active.size > 0 && slot.active.values().next().value!.started ? 1 : 0;
+  }
+
   /**
-   * Jobs a worker holds at once. A sequential worker (concurrency 1) also holds the next job, so it
-   * starts it without waiting for a round trip through the main thread; that job's deadline
-   * starts when it does, and if the worker is terminated first it goes back to the queue.
+   * Jobs a worker holds at once. A sequential worker (concurrency 1) also holds the next jobs, so
+   * it starts them without waiting for a round trip through the main thread; a job's deadline
+   * starts when it does, and a job that has not started can be taken back (requeued when the
+   * worker is replaced, moved to an idle worker, dropped when aborted).
    */
-  get #capacity(): number { return this.#concurrency === 1 ? 2 : this.#concurrency; }
+  get #capacity(): number { return this.#concurrency === 1 ? PREFETCH_DEPTH : this.#concurrency; }
+
+  /** A sequential worker is refilled once it holds this many jobs or fewer: batches, not singles. */
+  get #lowWater(): number { return this.#concurrency === 1 ? PREFETCH_DEPTH / 2 : this.#concurrency - 1; }
 
   /**
    * Spawns the workers and waits until each has imported the handler.
@@ -168,7 +209,8 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a job on the first free worker, or queues it.
+   * Runs a job on the first free worker, or queues it. Jobs start in the order they were
+   * submitted on each worker; a job waiting behind a busy worker may move to an idle one.
    * @returns the handler's result.
    * @throws WasmletError `WASMLET_ERR_QUEUE_FULL` (queue at `maxQueue`), `WASMLET_ERR_TIMEOUT`
    *   (deadline passed; the worker was replaced), `WASMLET_ERR_TRAP` (blame guest),
@@ -182,11 +224,10 @@ export class WorkerPool {
       return Promise.reject(new WasmletError('WASMLET_ERR_UNKNOWN_UNIT', `no module registered as '${job.unit}'`));
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { job, resolve, reject, id: this.#nextId++, started: false };
-      const slot = this.#freeSlot();
-      if (slot && (slot.active.size === 0 || this.#prefetched() + this.#queue.length < this.#maxQueue)) {
-        this.#dispatch(slot, pending);
-        return;
+      const pending: Pending = { job, resolve, reject, id: this.#nextId++, started: false, cell: -1, seq: 0 };
+      if (this.#queue.length === 0) {
+        const idle = this.#idleSlot();
+        if (idle) { this.#post(idle, [pending]); return; }
       }
       const waiting = this.#queue.length + this.#prefetched();
       if (waiting >= this.#maxQueue) {
@@ -196,13 +237,15 @@ export class WorkerPool {
       }
       if (job.signal) {
         if (job.signal.aborted) { reject(aborted()); return; }
-        pending.onAbort = () => {
-          const i = this.#queue.indexOf(pending);
-          if (i >= 0) { this.#queue.splice(i, 1); reject(aborted()); }
-        };
+        pending.onAbort = () => this.#abort(pending);
         job.signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.#queue.push(pending);
+      // Requests that arrive in the same turn of the event loop go out together, in one message.
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => { this.#flushScheduled = false; this.#fill(); });
+      }
     });
   }
 
@@ -216,36 +259,58 @@ export class WorkerPool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  // An idle worker if there is one; else, for prefetch, the worker whose current job started most
-  // recently: a job that has already run long is the likeliest to run on (a loop, a slow guest),
-  // and a prefetched job waits behind it.
-  #freeSlot(): Slot | undefined {
-    let best: Slot | undefined;
-    let bestStart = -Infinity;
-    for (const slot of this.#slots) {
-      if (slot.active.size >= this.#capacity) continue;
-      if (slot.active.size === 0) {
-        if (slot.ready) return slot;
-        if (!best || best.active.size > 0) { best = slot; bestStart = Infinity; }
-        continue;
-      }
-      const start = slot.active.values().next().value!.startedAt ?? Infinity;
-      if (start > bestStart) { best = slot; bestStart = start; }
-    }
-    return best;
+  #idleSlot(): Slot | undefined {
+    for (const slot of this.#slots) if (slot.ready && slot.active.size === 0) return slot;
+    return undefined;
   }
 
-  #dispatch(slot: Slot, pending: Pending): void {
-    if (pending.onAbort) pending.job.signal!.removeEventListener('abort', pending.onAbort);
-    const { job } = pending;
-    if (this.#concurrency > 1 || slot.active.size === 0) this.#started(slot, pending);
-    slot.active.set(pending.id, pending);
-    slot.worker.postMessage({ type: 'run', id: pending.id, unit: job.unit, input: job.input }, job.transfer ?? []);
+  /**
+   * Hands queued jobs to workers at or below the low-water mark, least loaded first; among equally
+   * loaded workers, the one whose current job started most recently (a job that has already run
+   * long is the likeliest to run on, and prefetched jobs wait behind it).
+   */
+  #fill(): void {
+    while (this.#queue.length > 0) {
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (!slot.ready || slot.active.size > this.#lowWater) continue;
+        if (!best || slot.active.size < best.active.size
+          || (slot.active.size === best.active.size && headStart(slot) > headStart(best))) best = slot;
+      }
+      if (!best) return;
+      const n = Math.min(this.#queue.length, this.#capacity - best.active.size);
+      this.#post(best, this.#queue.splice(0, n));
+    }
+  }
+
+  /** Posts `jobs` to `slot` in one message. */
+  #post(slot: Slot, jobs: Pending[]): void {
+    const claims = slot.claims!;
+    const wire: WireJob[] = [];
+    const transfer: Transferable[] = [];
+    for (const pending of jobs) {
+      const { job } = pending;
+      const startsNow = this.#concurrency > 1 || slot.active.size === 0;
+      if (startsNow) this.#started(slot, pending);
+      pending.cell = slot.freeCells.pop()!;
+      pending.seq = slot.nextSeq++;
+      Atomics.store(claims, pending.cell, pending.seq);
+      slot.active.set(pending.id, pending);
+      wire.push([pending.id, pending.cell, pending.seq, job.unit, job.input]);
+      // Move buffers only into a job that starts now: one that waits may be taken back and posted
+      // again, which a transferred (detached) buffer cannot be.
+      if (startsNow && job.transfer) transfer.push(...job.transfer);
+    }
+    slot.worker.postMessage({ type: 'runs', jobs: wire }, transfer);
   }
 
   #started(slot: Slot, pending: Pending): void {
     pending.started = true;
     pending.startedAt = performance.now();
+    if (pending.onAbort) { // it runs now whatever happens to the client
+      pending.job.signal!.removeEventListener('abort', pending.onAbort);
+      pending.onAbort = undefined;
+    }
     if (pending.job.timeoutMs !== undefined) {
       pending.timer = setTimeout(() => this.#timeout(slot, pending), pending.job.timeoutMs);
     }
@@ -257,15 +322,55 @@ export class WorkerPool {
     if (err) pending.reject(err); else pending.resolve(result);
   }
 
+  /** Takes a prefetched job back from its worker; false if the worker has already claimed it. */
+  #takeBack(slot: Slot, pending: Pending): boolean {
+    if (pending.started || Atomics.compareExchange(slot.claims!, pending.cell, pending.seq, FREE) !== pending.seq) return false;
+    this.#release(slot, pending);
+    return true;
+  }
+
+  #release(slot: Slot, pending: Pending): void {
+    slot.active.delete(pending.id);
+    slot.freeCells.push(pending.cell);
+  }
+
+  #abort(pending: Pending): void {
+    const i = this.#queue.indexOf(pending);
+    if (i >= 0) {
+      this.#queue.splice(i, 1);
+    } else {
+      const slot = this.#slots.find((s) => s.active.get(pending.id) === pending);
+      if (!slot || !this.#takeBack(slot, pending)) return; // it runs on
+    }
+    pending.onAbort = undefined;
+    pending.reject(aborted());
+  }
+
+  /** After a job of `slot` settled: start the next one's clock, refill, or borrow work. */
   #pump(slot: Slot): void {
-    if (!this.#slots.includes(slot)) return;
+    if (!slot.ready || !this.#slots.includes(slot)) return;
     if (this.#concurrency === 1) {
       const head = slot.active.values().next().value;
       if (head && !head.started) this.#started(slot, head); // the worker moved on to it
     }
-    while (this.#queue.length > 0 && slot.active.size < this.#capacity) {
-      this.#dispatch(slot, this.#queue.shift()!);
+    if (slot.active.size > this.#lowWater) return;
+    if (this.#queue.length > 0) {
+      this.#post(slot, this.#queue.splice(0, Math.min(this.#queue.length, this.#capacity - slot.active.size)));
+    } else if (slot.active.size === 0 && this.#concurrency === 1) {
+      this.#steal(slot);
     }
+  }
+
+  /** An idle sequential worker takes the oldest waiting job of the busiest other worker. */
+  #steal(idle: Slot): void {
+    let victim: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot !== idle && slot.active.size > 1 && (!victim || slot.active.size > victim.active.size)) victim = slot;
+    }
+    if (!victim) return;
+    const waiting = [...victim.active.values()].slice(1, 1 + Math.ceil((victim.active.size - 1) / 2));
+    const taken = waiting.filter((p) => this.#takeBack(victim, p));
+    if (taken.length > 0) this.#post(idle, taken);
   }
 
   #timeout(slot: Slot, pending: Pending): void {
@@ -275,40 +380,57 @@ export class WorkerPool {
       : lost());
   }
 
-  /** Terminates `slot`'s worker, fails its jobs, and puts a fresh worker in its place. */
+  /** Terminates `slot`'s worker, fails its started jobs, requeues the others, and respawns it. */
   #replace(slot: Slot, errorFor: (p: Pending) => WasmletError): void {
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
     const jobs = [...slot.active.values()];
-    slot.active.clear();
+    slot.ready = false; // nothing more goes to it
     void slot.worker.terminate();
-    const notStarted = jobs.filter((p) => !p.started);
-    for (const p of jobs) if (p.started) this.#settle(p, errorFor(p));
-    this.#queue.unshift(...notStarted); // never ran: they wait for the next free worker
+    // A job the worker claimed has started even if its predecessor's `done` is still on its way:
+    // it fails rather than risk running twice. The others never ran: they go back to the queue,
+    // ahead of newer work.
+    const requeue = jobs.filter((p) => this.#takeBack(slot, p));
+    slot.active.clear();
+    for (const p of jobs) if (!requeue.includes(p)) this.#settle(p, errorFor(p));
+    for (const p of requeue) {
+      p.cell = -1;
+      if (p.job.signal && !p.onAbort) { // abortable again while it waits
+        p.onAbort = () => this.#abort(p);
+        p.job.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+    }
+    this.#queue.unshift(...requeue);
     for (const other of this.#slots) if (other !== slot) this.#pump(other);
+    this.#fill();
     if (!this.#closed) void this.#spawn(index).catch(() => {});
   }
 
   #spawn(index: number): Promise<void> {
     const worker = new Worker(new URL(`./pool-worker${extname(import.meta.url)}`, import.meta.url), {
-      workerData: { handler: this.#handler.href },
+      workerData: { handler: this.#handler.href, cells: this.#capacity },
     });
-    const slot: Slot = { worker, active: new Map(), ready: false };
+    const slot: Slot = {
+      worker, active: new Map(), ready: false, claims: null,
+      freeCells: Array.from({ length: this.#capacity }, (_, i) => this.#capacity - 1 - i), nextSeq: 1,
+    };
     this.#slots[index] = slot;
     for (const [unit, { module, config }] of this.#units) worker.postMessage({ type: 'load', unit, module, config });
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') {
+          slot.claims = new Int32Array(msg.claims);
           slot.ready = true;
           this.#startupFailures = 0;
           resolve();
-          this.#pump(slot);
+          this.#fill();
+          if (slot.active.size === 0) this.#steal(slot);
           return;
         }
         const pending = slot.active.get(msg.id);
         if (!pending) return; // a job already failed by timeout
         if (msg.type === 'event') { pending.job.onEvent?.(msg.event); return; }
-        slot.active.delete(msg.id);
+        this.#release(slot, pending);
         if (msg.type === 'done') this.#settle(pending, undefined, msg.result);
         else this.#settle(pending, failureToError(msg.failure));
         this.#pump(slot);
@@ -333,6 +455,12 @@ export class WorkerPool {
       worker.on('exit', (code) => died(new Error(`worker exited with code ${code}`)));
     });
   }
+}
+
+/** When the running job of a slot started (Infinity if none has). */
+function headStart(slot: Slot): number {
+  if (slot.active.size === 0) return Infinity;
+  return slot.active.values().next().value!.startedAt ?? Infinity;
 }
 
 function extname(url: string): string {

@@ -2,7 +2,7 @@
 // memory, compile), then execute on this thread, or on a worker thread when there is a deadline.
 import { WasmletError } from '../util/errors.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
-import { inspectModule } from './binary.ts';
+import { detectWasmKind, inspectModule } from './binary.ts';
 import type { ImportEntry, ModuleInfo } from './binary.ts';
 import { applyMemoryCap } from './limits.ts';
 import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
@@ -95,6 +95,11 @@ export interface RunWasiOptions {
   trace?: (line: string) => void;
   /** Reuse compiled modules across calls (when `source` is bytes). Default: compile afresh. */
   cache?: CompileCache;
+  /**
+   * For a component: root of the transpile cache. Default `$WASMLET_CACHE_DIR`, else
+   * `.wasmlet/cache` in the current directory (see `RunComponentOptions.cacheDir`).
+   */
+  cacheDir?: string;
 }
 
 /** What a run produced. */
@@ -129,7 +134,10 @@ export type WorkerMessage =
 
 /**
  * Runs a WASI preview1 command module (`_start`), or with `invoke` one export of a reactor, and
- * resolves when it finishes. Each call gets a fresh instance and a fresh WASI host.
+ * resolves when it finishes. Each call gets a fresh instance and a fresh WASI host. Bytes of a
+ * WASI 0.2 command component (detected from the preamble) run through `runComponent` with the
+ * same options (`invoke` and `trace` are refused for components; `maxMemoryBytes` caps each core
+ * memory; `wasi:cli/exit` gives the exit code).
  * @param source the module bytes, or a {@link PreparedModule} (then `maxMemoryBytes` must be
  *   unset or equal to the one it was prepared with).
  * @throws WasmletError with `code`:
@@ -142,6 +150,9 @@ export type WorkerMessage =
  *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed.
  */
 export async function runWasi(source: Uint8Array | ArrayBuffer | PreparedModule, options: RunWasiOptions = {}): Promise<RunWasiResult> {
+  if ((source instanceof Uint8Array || source instanceof ArrayBuffer) && isComponent(source)) {
+    return runComponentWasi(source instanceof Uint8Array ? source : new Uint8Array(source), options);
+  }
   let prepared: PreparedModule;
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     prepared = await prepareModule(source, {
@@ -163,6 +174,29 @@ export async function runWasi(source: Uint8Array | ArrayBuffer | PreparedModule,
   return options.timeoutMs === undefined
     ? runHere(prepared, request, options)
     : runInWorker(prepared, request, options, options.timeoutMs);
+}
+
+function isComponent(source: Uint8Array | ArrayBuffer): boolean {
+  try {
+    return detectWasmKind(source instanceof Uint8Array ? source : new Uint8Array(source)) === 'component';
+  } catch {
+    return false; // not Wasm at all: prepareModule reports it
+  }
+}
+
+/** A WASI 0.2 command component: the same options, run by run-component.ts. */
+async function runComponentWasi(bytes: Uint8Array, options: RunWasiOptions): Promise<RunWasiResult> {
+  if (options.invoke !== undefined) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
+      'invoke calls an export of a core module; a component is run through its wasi:cli/run export (drop --invoke)', { blame: 'user' });
+  }
+  if (options.trace !== undefined) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
+      'tracing WASI calls is supported for core modules only, not yet for components (drop --trace)', { blame: 'user' });
+  }
+  const { runComponent } = await import('./run-component.ts');
+  const { invoke: _i, invokeArgs: _a, trace: _t, cache: _c, ...rest } = options;
+  return runComponent(bytes, rest);
 }
 
 function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): WorkerData['request'] {

@@ -22,6 +22,13 @@ export interface OpenAtOptions {
   append: boolean;
 }
 
+/** Errors an O_NOFOLLOW open reports for a final symlink: ELOOP (Linux, macOS; ENOTDIR with
+ * O_DIRECTORY on Linux), EMLINK (FreeBSD). */
+function maybeSymlinkError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ELOOP' || code === 'ENOTDIR' || code === 'EMLINK';
+}
+
 function zeroStat(type: FileType): VfsStat {
   return { type, dev: 0n, ino: 0n, nlink: 0n, size: 0n, atimNs: 0n, mtimNs: 0n, ctimNs: 0n };
 }
@@ -261,16 +268,38 @@ export class DirDescriptor extends Descriptor {
     // before looking at the path.
     if (this.readOnly && (o.create || o.truncate || o.write)) throw fsError('EPERM');
     if (o.directory && (o.create || o.exclusive || o.truncate)) throw fsError('EINVAL');
-    const rel = this.#resolve(path, o.followSymlinks);
     const write = o.write || o.create || o.truncate;
     const read = o.read || !write;
-    const opened = this.vfs.open(rel, { read, write, create: o.create, exclusive: o.exclusive, truncate: o.truncate, directory: o.directory });
+    const vo = { read, write, create: o.create, exclusive: o.exclusive, truncate: o.truncate, directory: o.directory };
+    let rel: string;
+    let opened: VfsFile | 'directory';
+    if (o.followSymlinks && !o.create) {
+      // Fast path: a followed final component is rarely a symlink, so skip its lstat: resolve
+      // without following it and let the vfs open it with O_NOFOLLOW. Only when that open says
+      // "symlink" resolve again, following (the intermediate components resolve the same
+      // either way). Not for create: O_CREAT|O_EXCL would not report a symlink as one.
+      rel = this.#resolve(path, false);
+      try {
+        opened = this.vfs.open(rel, vo);
+      } catch (err) {
+        if (!maybeSymlinkError(err)) throw err;
+        rel = this.#resolve(path, true);
+        opened = this.vfs.open(rel, vo);
+      }
+    } else {
+      rel = this.#resolve(path, o.followSymlinks);
+      opened = this.vfs.open(rel, vo);
+    }
     if (opened === 'directory') return new DirDescriptor(this.vfs, rel, this.readOnly, null);
     return new FileDescriptor(opened, { readable: read, writable: write, append: o.append, readOnlyMount: this.readOnly });
   }
 
   statAt(path: string, follow: boolean): VfsStat {
-    return this.vfs.lstat(this.#resolve(path, follow));
+    // Stat the final component unfollowed first: unless it is a symlink, that is the answer,
+    // and it saves the resolver's own lstat of it.
+    const s = this.vfs.lstat(this.#resolve(path, false));
+    if (!follow || s.type !== 'symbolic-link') return s;
+    return this.vfs.lstat(this.#resolve(path, true));
   }
 
   setTimesAt(path: string, follow: boolean, atime: TimeSpec, mtime: TimeSpec): void {

@@ -55,6 +55,11 @@ export class FdTable {
 
   #insertFree(fd: number): void {
     const free = this.#free;
+    // The common case (closing the newest fd) appends: no splice, which allocates its result.
+    if (free.length === 0 || free[free.length - 1]! < fd) {
+      free.push(fd);
+      return;
+    }
     let i = free.length;
     while (i > 0 && free[i - 1]! > fd) i--;
     free.splice(i, 0, fd);

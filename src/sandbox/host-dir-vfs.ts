@@ -3,12 +3,16 @@
 // resolution is not followed by the OS. (A directory component swapped for a symlink between
 // resolution and use by another process is a residual race; guests alone cannot cause it,
 // since a guest is single-threaded and resolution happens inside its own call.)
-import {
+import type { BigIntStats } from 'node:fs';
+import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsOpenOptions, VfsStat } from './vfs.ts';
+
+// Not `import ... from 'node:fs'`: that builds an ESM facade reading every export, which loads
+// fs streams and fs/promises (~5 ms of `wasmlet run` start-up). See stdio.ts.
+const {
   closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync,
   lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync,
-  renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync, type BigIntStats,
-} from 'node:fs';
-import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsOpenOptions, VfsStat } from './vfs.ts';
+  renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync,
+} = process.getBuiltinModule('node:fs');
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, S_IFMT, S_IFREG,
   S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK } = constants;

@@ -45,3 +45,21 @@ test('fdInput / fdOutput stream through host fds', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fdInput / fdOutput report a terminal only for a terminal', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-stdio-'));
+  const fds: number[] = [];
+  const open = (path: string, flags: string): number => { const fd = openSync(path, flags); fds.push(fd); return fd; };
+  try {
+    assert.equal(fdOutput(open(join(dir, 'file'), 'w')).isTTY, false);
+    assert.equal(fdOutput(open('/dev/null', 'w')).isTTY, false); // a char device, not a tty
+    assert.equal(fdInput(open('/dev/zero', 'r')).isTTY, false);
+    // A pty master is a terminal (Linux/macOS always have /dev/ptmx).
+    assert.equal(fdOutput(open('/dev/ptmx', 'r+')).isTTY, true);
+    assert.equal(fdInput(open('/dev/ptmx', 'r+')).isTTY, true);
+    assert.equal(fdOutput(2 ** 30).isTTY, false); // not an open fd
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,8 +1,31 @@
 // Byte streams a guest's stdio descriptors are bound to. The guest's fds 0/1/2 are entries in
 // its own descriptor table pointing at these objects; closing or renumbering them never touches
 // the host process's real stdio.
-import { readSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+// Builtins through process.getBuiltinModule, not `import`: an ESM import of node:fs builds a
+// facade that touches every export (loading fs streams and fs/promises, ~5 ms of `wasmlet run`
+// start-up), and node:tty pulls in net and streams; it is loaded only when a char device is seen.
+const { fstatSync, readSync, writeSync } = process.getBuiltinModule('node:fs');
+
+/** Linux's major number of the memory devices (/dev/null, /dev/zero, /dev/urandom...): never a terminal. */
+const LINUX_MEM_MAJOR = 1;
+
+/**
+ * isatty(3) for a host fd, cheaply: only a character device can be a terminal, and on Linux
+ * the memory devices (what stdio is often redirected to) are not one; anything else asks
+ * node:tty. An fd that cannot be fstat'ed is not a terminal.
+ */
+function isTerminal(fd: number): boolean {
+  let s;
+  try {
+    s = fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!s.isCharacterDevice()) return false;
+  // glibc's dev_t: major in bits 8-19 (and 32+, zero for the small majors checked here).
+  if (process.platform === 'linux' && s.rdev < 2 ** 32 && ((s.rdev >>> 8) & 0xfff) === LINUX_MEM_MAJOR) return false;
+  return process.getBuiltinModule('node:tty').isatty(fd);
+}
 
 /** A synchronous byte source. */
 export interface InputStream {
@@ -34,8 +57,9 @@ function isAgain(err: unknown): boolean {
  * Other errors are thrown as Node errors (the ABI layer maps their `code`).
  */
 export function fdInput(fd: number): InputStream {
+  let tty: boolean | undefined;
   return {
-    isTTY: isatty(fd),
+    get isTTY(): boolean { return tty ??= isTerminal(fd); },
     read(into: Uint8Array): number {
       if (into.length === 0) return 0;
       for (;;) {
@@ -53,8 +77,9 @@ export function fdInput(fd: number): InputStream {
 
 /** Writes to a host fd with a `fs.writeSync` loop (partial writes and `EAGAIN` retried). */
 export function fdOutput(fd: number): OutputStream {
+  let tty: boolean | undefined;
   return {
-    isTTY: isatty(fd),
+    get isTTY(): boolean { return tty ??= isTerminal(fd); },
     write(bytes: Uint8Array): void {
       let off = 0;
       while (off < bytes.length) {

@@ -48,11 +48,12 @@ async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (
 }
 
 /**
- * Componentizes `test/fixtures/components/<name>/<entry>` against `<name>/world.wit` (world
- * `worldName`) plus the pinned WASI 0.2.12 WIT; returns the component's path.
+ * Componentizes `test/fixtures/components/<name>/<entry>` (or `<dir>/<entry>`) against
+ * `world.wit` beside it (world `worldName`) plus the pinned WASI 0.2.12 WIT; returns the
+ * component's path.
  */
-export async function buildJsComponent(name: string, entry: string, worldName: string): Promise<string> {
-  const dir = join(repoRoot, 'test/fixtures/components', name);
+export async function buildJsComponent(name: string, entry: string, worldName: string,
+  dir: string = join(repoRoot, 'test/fixtures/components', name)): Promise<string> {
   const source = join(dir, entry);
   const world = join(dir, 'world.wit');
   const inputs = [readFileSync(source), readFileSync(world), version(componentizeDir), witDepsDir];
@@ -86,6 +87,11 @@ export function buildHttpEchoComponent(): Promise<string> {
  */
 export function buildHttpServeComponent(): Promise<string> {
   return buildJsComponent('http-serve', 'handler.js', 'http-serve');
+}
+
+/** examples/http-component (componentize-js), as examples/build.sh builds it. */
+export function buildExampleHttpComponent(): Promise<string> {
+  return buildJsComponent('example-http-component', 'handler.js', 'http-component', join(repoRoot, 'examples/http-component'));
 }
 
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */

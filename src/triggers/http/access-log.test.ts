@@ -33,3 +33,34 @@ test('text: method, path, status, duration, then key=value fields (quoted when n
   assert.match(lines[1]!, /^\S+Z GET \/nope 404 0\.5ms req=r2\n$/);
   assert.match(lines[2]!, /^\S+Z \[api stderr\] req=r2 a line\n$/);
 });
+
+test('buffered: access and stderr lines are written together later; an event flushes them first, in order', async () => {
+  const writes: string[] = [];
+  const log = createServerLog('text', (t) => writes.push(t), { flushMs: 5 });
+  log.access(record);
+  log.guestStderr('r2', 'api', 'a line');
+  assert.equal(writes.length, 0);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(writes.length, 1);
+  assert.match(writes[0]!, /^\S+Z POST \/api\/x\?y=1 502 .*\n\S+Z \[api stderr\] req=r2 a line\n$/);
+  log.access({ requestId: 'r3', method: 'GET', path: '/a', status: 200, durationMs: 1 });
+  log.event('info', 'stopped');
+  assert.equal(writes.length, 3);
+  assert.match(writes[1]!, /GET \/a 200 1ms req=r3\n$/);
+  assert.match(writes[2]!, /stopped\n$/);
+  log.access({ requestId: 'r4', method: 'GET', path: '/b', status: 200, durationMs: 1 });
+  log.flush!();
+  assert.equal(writes.length, 4);
+  log.flush!();
+  assert.equal(writes.length, 4, 'nothing buffered: no write');
+});
+
+test('buffered: a full buffer is written at once, without waiting for the timer', () => {
+  const writes: string[] = [];
+  const log = createServerLog('json', (t) => writes.push(t), { flushMs: 60_000, bufferBytes: 300 });
+  for (let i = 0; i < 3; i++) log.access({ ...record, requestId: `r${i}` });
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]!.split('\n').filter(Boolean).length, 2);
+  log.flush!();
+  assert.equal(JSON.parse(writes[1]!).requestId, 'r2');
+});

@@ -26,8 +26,24 @@ export interface ServerLog {
   access(record: AccessRecord): void;
   /** One line (without newline) the guest wrote to stderr. */
   guestStderr(requestId: string, component: string, line: string): void;
-  /** A server event: `info` (listening, shutting down) or `error` (with a reason). */
+  /** A server event: `info` (listening, shutting down) or `error` (with a reason). Never buffered. */
   event(level: 'info' | 'error', message: string, fields?: Record<string, string | number>): void;
+  /** Writes out any buffered lines now (see {@link ServerLogOptions.flushMs}). */
+  flush?(): void;
+}
+
+/** Options of {@link createServerLog}. */
+export interface ServerLogOptions {
+  /**
+   * Buffer access and guest-stderr lines and write them at most this many ms later, in one
+   * `write` call (at most {@link ServerLogOptions.bufferBytes} per call): a synchronous write per
+   * request costs more than the request's own HTTP work under load. Event lines flush the buffer
+   * first and are written at once, so the order of lines never changes. Default: no buffering
+   * (every line is written when it happens).
+   */
+  flushMs?: number;
+  /** Buffered characters that trigger an early flush; default 16 KiB. */
+  bufferBytes?: number;
 }
 
 function textFields(fields: Record<string, string | number | undefined>): string {
@@ -45,24 +61,67 @@ function textFields(fields: Record<string, string | number | undefined>): string
  * Text lines start with an ISO timestamp; JSON lines have `time`, `level` and `msg`
  * (`request`, `stderr` or the event message) plus the record's fields.
  */
-export function createServerLog(format: LogFormat, write: (line: string) => void): ServerLog {
+export function createServerLog(format: LogFormat, write: (line: string) => void, options: ServerLogOptions = {}): ServerLog {
+  const lines = options.flushMs === undefined ? unbuffered(write) : new LineBuffer(write, options.flushMs, options.bufferBytes ?? 16 * 1024);
   if (format === 'json') {
-    const emit = (level: string, msg: string, fields: object) =>
-      write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+    const json = (level: string, msg: string, fields: object) =>
+      `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
     return {
-      access: (r) => emit('info', 'request', { ...r, durationMs: round(r.durationMs) }),
-      guestStderr: (requestId, component, line) => emit('info', 'stderr', { requestId, component, line }),
-      event: (level, message, fields = {}) => emit(level, message, fields),
+      access: (r) => lines.add(json('info', 'request', { ...r, durationMs: round(r.durationMs) })),
+      guestStderr: (requestId, component, line) => lines.add(json('info', 'stderr', { requestId, component, line })),
+      event: (level, message, fields = {}) => { lines.flush(); write(json(level, message, fields)); },
+      flush: () => lines.flush(),
     };
   }
   return {
-    access: (r) => write(`${new Date().toISOString()} ${r.method} ${r.path} ${r.status} ${round(r.durationMs)}ms${textFields({
+    access: (r) => lines.add(`${new Date().toISOString()} ${r.method} ${r.path} ${r.status} ${round(r.durationMs)}ms${textFields({
       route: r.route, component: r.component, req: r.requestId, error: r.error })}\n`),
     guestStderr: (requestId, component, line) =>
-      write(`${new Date().toISOString()} [${component} stderr]${textFields({ req: requestId })} ${line}\n`),
-    event: (level, message, fields = {}) =>
-      write(`${new Date().toISOString()} ${level === 'error' ? 'ERROR ' : ''}${message}${textFields(fields)}\n`),
+      lines.add(`${new Date().toISOString()} [${component} stderr]${textFields({ req: requestId })} ${line}\n`),
+    event: (level, message, fields = {}) => {
+      lines.flush();
+      write(`${new Date().toISOString()} ${level === 'error' ? 'ERROR ' : ''}${message}${textFields(fields)}\n`);
+    },
+    flush: () => lines.flush(),
   };
+}
+
+interface Lines { add(line: string): void; flush(): void }
+
+function unbuffered(write: (line: string) => void): Lines {
+  return { add: write, flush: () => {} };
+}
+
+/** Lines joined into one write per `flushMs` (timer unref'd: it never keeps the process alive). */
+class LineBuffer implements Lines {
+  readonly #write: (text: string) => void;
+  readonly #flushMs: number;
+  readonly #maxChars: number;
+  #text = '';
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(write: (text: string) => void, flushMs: number, maxChars: number) {
+    this.#write = write;
+    this.#flushMs = flushMs;
+    this.#maxChars = maxChars;
+  }
+
+  add(line: string): void {
+    this.#text += line;
+    if (this.#text.length >= this.#maxChars) { this.flush(); return; }
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush(), this.#flushMs);
+      this.#timer.unref();
+    }
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined; }
+    if (this.#text === '') return;
+    const text = this.#text;
+    this.#text = '';
+    this.#write(text);
+  }
 }
 
 /** Milliseconds to 3 decimals (microsecond resolution). */

@@ -36,6 +36,11 @@ export interface HttpInvocation {
    * @throws WasmletError `WASMLET_ERR_BODY_TOO_LARGE` (blame user; the server answers 413).
    */
   readBody(): Promise<Uint8Array>;
+  /**
+   * The server's request body limit in bytes (`--max-body`), for executors that stream the body
+   * from `request` instead of calling {@link readBody}. Absent: no limit.
+   */
+  maxBodyBytes?: number;
   /** Aborted when the client goes away or the server gives up on the request. */
   signal: AbortSignal;
   /** Sends one line of guest stderr to the server log, tagged with this request's id. */

@@ -1,7 +1,9 @@
 // Turns a LockedApp's HTTP routes into ready executors before the first request: each component is
 // read, inspected, memory-capped and compiled once (per content hash), registered with the worker
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
-// Nothing here runs per request.
+// WebAssembly components (wasi-http) are transpiled once into the disk cache (`.wasmlet/cache/`
+// under the app dir, or `$WASMLET_CACHE_DIR`) and served by a second pool of the same size whose
+// workers load them from that cache and hold several requests each. Nothing here runs per request.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,12 +11,27 @@ import type { LockedApp, LockedComponent, LockedHttpRoute } from '../../app/lock
 import { detectWasmKind, inspectModule } from '../../engine/binary.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { applyMemoryCap } from '../../engine/limits.ts';
-import type { WorkerPool } from '../../engine/pool.ts';
+import { WorkerPool } from '../../engine/pool.ts';
+import { componentToWire } from '../../engine/component-wire.ts';
+import { prepareComponentForRun } from '../../engine/run-component.ts';
+import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
 import { WasmletError } from '../../util/errors.ts';
 import type { HttpExecutor } from './executor.ts';
-import { WagiExecutor } from './wagi.ts';
+import { WagiExecutor, prepareWagiModule } from './wagi.ts';
 import type { WagiUnitConfig } from './wagi-worker.ts';
+import { WasiHttpExecutor } from './wasi-http.ts';
+import type { WasiHttpUnitConfig } from './wasi-http-worker.ts';
+
+/**
+ * Requests one worker holds at once for a component route. A guest suspended on I/O (JSPI: body
+ * bytes, an outbound response, a slow client) lets the thread run another; each in-flight
+ * componentize-js instance holds ~10 MB of linear memory, which bounds this.
+ */
+export const WASI_HTTP_CONCURRENCY = 4;
+
+/** The pool API wants a module per unit; component workers load theirs from the unit config. */
+const PLACEHOLDER_MODULE = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
 
 /** A route with everything a request needs. */
 export interface PreparedRoute {
@@ -49,8 +66,10 @@ export function filePreopens(component: LockedComponent): { preopens: PreopenSpe
 /**
  * Prepares every HTTP route of `app` and registers its component with `pool`.
  * @returns routes keyed by route text (as the router reports it) and a cleanup for staged files.
- * @throws WasmletError `WASMLET_ERR_EXECUTOR_UNSUPPORTED` (blame user) for a `wasi-http` route
- *   (components are not served yet) or a WAGI route whose source is a component;
+ * @throws WasmletError `WASMLET_ERR_EXECUTOR_UNSUPPORTED` (blame user) for a WAGI route whose
+ *   source is a component or a `wasi-http` route whose source is a core module;
+ *   `WASMLET_ERR_COMPONENT_NOT_HTTP` for a component without `wasi:http/incoming-handler`;
+ *   `WASMLET_ERR_COMPONENT_INVALID` when jco cannot transpile it; `WASMLET_ERR_WORKER_START`;
  *   `WASMLET_ERR_READ_SOURCE` when a source cannot be read; engine errors from inspection,
  *   the memory cap and compilation.
  */
@@ -61,6 +80,8 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
   const units = new Set<string>();
   const cleanups: (() => void)[] = [];
   const cleanup = () => { for (const c of cleanups.splice(0)) c(); };
+  let componentPool: WorkerPool | undefined;
+  const preparedOnce = new Map<string, Promise<PreparedComponent>>();
   try {
     for (const route of app.triggers.http) {
       const component = app.components[route.component];
@@ -77,10 +98,27 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
       }
       const kind = detectWasmKind(bytes);
       const type = route.executor.type === 'auto' ? (kind === 'module' ? 'wagi' : 'wasi-http') : route.executor.type;
-      if (type !== 'wagi') {
-        throw new WasmletError('WASMLET_ERR_EXECUTOR_UNSUPPORTED',
-          `route '${route.route}': component '${component.id}' is a WebAssembly component (wasi:http), which wasmlet serve does not run yet; serve a WASI preview1 module with executor = { type = "wagi" }`,
-          { blame: 'user' });
+      const timeoutMs = component.limits.timeoutMs ?? defaultTimeoutMs;
+      if (type === 'wasi-http') {
+        if (kind !== 'component') {
+          throw new WasmletError('WASMLET_ERR_EXECUTOR_UNSUPPORTED',
+            `route '${route.route}': the wasi-http executor runs WebAssembly components, but component '${component.id}' is a core module; use executor = { type = "wagi" }`,
+            { blame: 'user' });
+        }
+        const unit = `${component.id}#wasi-http`;
+        componentPool ??= new WorkerPool({
+          handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          size: pool.size,
+          concurrency: WASI_HTTP_CONCURRENCY,
+        });
+        if (!units.has(unit)) {
+          units.add(unit);
+          const files = filePreopens(component);
+          cleanups.push(files.cleanup);
+          componentPool.register(unit, PLACEHOLDER_MODULE, await componentUnit(app, component, bytes, files.preopens, preparedOnce));
+        }
+        routes.set(route.route, { route, component, executor: new WasiHttpExecutor({ pool: componentPool, unit, timeoutMs }) });
+        continue;
       }
       if (kind !== 'module') {
         throw new WasmletError('WASMLET_ERR_EXECUTOR_UNSUPPORTED',
@@ -95,20 +133,55 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
         if (component.limits.memoryBytes !== undefined) {
           code = applyMemoryCap(bytes, inspectModule(bytes), component.limits.memoryBytes).bytes;
         }
-        const { module } = await cache.compile(code);
+        const { module } = await cache.compile(prepareWagiModule(code));
         const files = filePreopens(component);
         cleanups.push(files.cleanup);
         const config: WagiUnitConfig = { env: { ...component.environment }, preopens: files.preopens, entrypoint };
         pool.register(unit, module, config);
       }
       const executor = new WagiExecutor({
-        pool, unit, argv: route.executor.argv, timeoutMs: component.limits.timeoutMs ?? defaultTimeoutMs,
+        pool, unit, argv: route.executor.argv, timeoutMs,
       });
       routes.set(route.route, { route, component, executor });
     }
+    if (componentPool) {
+      const started = componentPool;
+      cleanups.push(() => { void started.close(); });
+      await started.start();
+    }
   } catch (err) {
     cleanup();
+    if (componentPool) await componentPool.close();
     throw err;
   }
   return { routes, cleanup };
+}
+
+/**
+ * Prepares a component once on this thread (transpile into the disk cache unless it is there,
+ * check it is an HTTP handler) and returns the unit config its workers load it from.
+ */
+async function componentUnit(app: LockedApp, component: LockedComponent, bytes: Uint8Array, preopens: PreopenSpec[],
+  preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
+  const cacheDir = process.env.WASMLET_CACHE_DIR ?? join(app.dir, '.wasmlet', 'cache');
+  const maxMemoryBytes = component.limits.memoryBytes;
+  // Components sharing a binary (and memory cap) are prepared once.
+  const key = `${component.source}\0${maxMemoryBytes ?? ''}`;
+  let preparing = preparedOnce.get(key);
+  if (preparing === undefined) {
+    preparing = prepareComponentForRun(bytes, { cacheDir, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });
+    preparedOnce.set(key, preparing);
+  }
+  const prepared = await preparing;
+  if (!prepared.exports.some((e) => /^wasi:http\/incoming-handler@0\.2\.\d+/.test(e))) {
+    throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_HTTP',
+      `component '${component.id}' does not export wasi:http/incoming-handler@0.2.x, so it cannot serve HTTP; build it for the wasi:http/proxy world`,
+      { blame: 'user' });
+  }
+  return {
+    component: componentToWire(bytes, prepared, maxMemoryBytes),
+    env: { ...component.environment },
+    preopens,
+    allowedOutboundHosts: [...component.allowedOutboundHosts],
+  };
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
@@ -25,7 +26,7 @@ export interface HttpServerOptions {
   host?: string;
   /** Port to bind; default 3000; 0 picks a free port (see {@link RunningHttpServer.port}). */
   port?: number;
-  /** Worker threads running guests; default: the number of cores. */
+  /** Worker threads running guests; default {@link defaultWorkerCount}. */
   workers?: number;
   /** Request body limit (413 above it); default 10 MiB. */
   maxBodyBytes?: number;
@@ -53,6 +54,17 @@ export interface RunningHttpServer {
   close(graceMs?: number): Promise<boolean>;
 }
 
+/**
+ * Default number of guest worker threads: one per core but one, at least 1. The main thread is
+ * busy too (HTTP parsing and writing, routing, messages to and from workers: under load it spends
+ * about as much CPU per request as a worker running a small guest), so a worker per core makes
+ * every thread share a core; on 2 cores, 1 worker served the C hello ~15 % faster than 2
+ * (bench/serve.ts). `--workers` overrides it for CPU-heavy guests.
+ */
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 /** HTTP status for an executor failure (see `HttpExecutor`). */
 export function statusForError(err: unknown): number {
   const code = isWasmletError(err) ? err.code : '';
@@ -67,26 +79,35 @@ export function statusForError(err: unknown): number {
   }
 }
 
-/** Adapts a Node response to {@link HttpResponseWriter}; holds the head back until body or end. */
+/**
+ * Adapts a Node response to {@link HttpResponseWriter}; holds the head back until body or end.
+ * The request id header goes into the one `writeHead` array: a header set before with
+ * `setHeader` would send `writeHead` down Node's slow path (a remove + append per header).
+ */
 class NodeResponseWriter implements HttpResponseWriter {
   readonly #res: ServerResponse;
+  readonly #requestId: string;
   #status = 200;
   #headers: string[] = [];
   #committed = false;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, requestId: string) {
     this.#res = res;
+    this.#requestId = requestId;
   }
 
   get committed(): boolean { return this.#committed; }
 
   head(status: number, headers: [string, string][]): void {
     this.#status = status;
-    this.#headers = headers.flat();
+    const flat: string[] = [];
+    for (const [name, value] of headers) flat.push(name, value);
+    this.#headers = flat;
   }
 
   #commit(): void {
     this.#committed = true;
+    this.#headers.push('X-Request-Id', this.#requestId);
     this.#res.writeHead(this.#status, this.#headers);
   }
 
@@ -99,6 +120,7 @@ class NodeResponseWriter implements HttpResponseWriter {
     if (!this.#committed) {
       this.#committed = true;
       if (last) this.#headers.push('Content-Length', String(last.length));
+      this.#headers.push('X-Request-Id', this.#requestId);
       this.#res.writeHead(this.#status, this.#headers);
     }
     this.#res.end(last);
@@ -123,14 +145,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
   const pool = new WorkerPool({
     handler: new URL(`./wagi-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-    size: options.workers,
+    size: options.workers ?? defaultWorkerCount(),
     maxQueue: options.maxQueue,
   });
   let prepared: Map<string, PreparedRoute>;
   let cleanup: () => void;
   try {
-    ({ routes: prepared, cleanup } = await prepareRoutes(app, pool, options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS));
-    await pool.start();
+    // Workers boot (a Node isolate each) while the components compile; units registered meanwhile
+    // are posted to them as they come up.
+    const starting = pool.start();
+    const routes = prepareRoutes(app, pool, options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    [{ routes: prepared, cleanup }] = await Promise.all([routes, starting]);
   } catch (err) {
     await pool.close();
     throw err;
@@ -149,12 +174,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const match = router.match(url);
     const route = match ? prepared.get(match.route) : undefined;
     let error: string | undefined;
-    res.setHeader('X-Request-Id', requestId);
     if (draining) res.shouldKeepAlive = false;
     const abort = new AbortController();
     res.once('close', () => { if (!res.writableFinished) abort.abort(); });
     try {
       if (!match || !route) {
+        res.setHeader('X-Request-Id', requestId);
         plain(res, 404, `no route matches ${url.split('?')[0]}`);
       } else {
         checkContentLength(req, maxBody);
@@ -164,10 +189,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           matched: { route: route.route, component: route.component, match },
           server: info,
           readBody: () => readBody(req, maxBody),
+          maxBodyBytes: maxBody,
           signal: abort.signal,
           logGuestStderr: (line) => log.guestStderr(requestId, route.component.id, line),
         };
-        const writer = new NodeResponseWriter(res);
+        const writer = new NodeResponseWriter(res, requestId);
         try {
           await route.executor.execute(invocation, writer);
         } catch (err) {
@@ -183,7 +209,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const status = statusForError(err);
       error = describe(err);
       if (!res.headersSent && !res.destroyed) {
-        const extra: Record<string, string> = {};
+        const extra: Record<string, string> = { 'X-Request-Id': requestId };
         if (status === 503) extra['Retry-After'] = String(RETRY_AFTER_SECONDS);
         if (status === 413) { extra.Connection = 'close'; res.shouldKeepAlive = false; }
         plain(res, status, statusText(status, err), extra);
@@ -241,6 +267,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         });
       }
       server.closeAllConnections();
+      log.flush?.(); // the access lines of the requests that just finished
       await pool.close();
       cleanup();
       return inTime;

@@ -6,6 +6,13 @@
 // headers is still a 500; sending it alone would cost a message per request and gain nothing.)
 // A small response is one message: the `done` result carries head and body.
 //
+// Linear memory is recycled (engine/component/recycled-memory.ts): the module was rewritten at
+// prepare time to import its memory (see `prepareWagiModule` in wagi.ts), and each request gets a
+// zeroed memory of the declared size from a per-unit pool. A fresh mmap + page faults + munmap per
+// request was the largest cost of a small guest's instantiation (kernel time, and GC pressure from
+// external memory). The instance is still new per request; the next one starts from all-zero
+// memory of the initial size, exactly like a new memory.
+//
 // JSPI does not pay here: WAGI's stdin is bytes already in the worker, stdout/stderr are
 // `postMessage` (non-blocking), and file reads from `files` mounts are local synchronous fs calls.
 // Nothing the guest calls waits on the event loop, so suspending the guest would only add cost.
@@ -15,6 +22,7 @@ import type { PreopenSpec } from '../../sandbox/preopen.ts';
 import { bytesInput } from '../../sandbox/stdio.ts';
 import type { OutputStream } from '../../sandbox/stdio.ts';
 import { checkImports } from '../../engine/instance.ts';
+import { MemoryPool, RECYCLED_MEMORY_MODULE, findRecycledMemoryImport } from '../../engine/component/recycled-memory.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import { WasmletError } from '../../util/errors.ts';
 import { CgiResponseParser } from './cgi-response.ts';
@@ -32,16 +40,13 @@ export interface WagiUnitConfig {
 /** One request, as sent to the worker. */
 export interface WagiInput {
   args: string[];
-  /** CGI meta-variables (cgi-env.ts). */
-  env: Record<string, string>;
-  /** The whole request body (already bounded by the body limit). */
-  stdin: Uint8Array;
   /**
-   * Flow control shared with the main thread (an Int32Array over a SharedArrayBuffer):
-   * `[FLOW_IN_FLIGHT]` body bytes sent but not yet flushed to the client (the worker adds, the
-   * main thread subtracts and notifies), `[FLOW_CLOSED]` 1 once the client is gone.
+   * CGI meta-variables (cgi-env.ts). (Measured: packing them into one `NAME=value\0...` string
+   * costs more to build and to serialize than this plain object.)
    */
-  flow: Int32Array;
+  env: Record<string, string>;
+  /** The whole request body (already bounded by the body limit); absent when empty. */
+  stdin?: Uint8Array;
 }
 
 /** Index of the in-flight byte count in {@link WagiInput.flow}. */
@@ -54,9 +59,15 @@ export const FLOW_CLOSED = 1;
  */
 export const FLOW_WINDOW_BYTES = 1024 * 1024;
 
-/** Events a WAGI run emits while the guest runs. */
+/**
+ * Events a WAGI run emits while the guest runs. The first `body` event carries `flow`, flow
+ * control shared with the main thread (a SharedArrayBuffer viewed as an Int32Array):
+ * `[FLOW_IN_FLIGHT]` body bytes sent but not yet flushed to the client (the worker adds, the main
+ * thread subtracts and notifies), `[FLOW_CLOSED]` 1 once the client is gone. Made by the worker,
+ * only for responses that stream: a small response needs none.
+ */
 export type WagiEvent =
-  | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead }
+  | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead; flow?: SharedArrayBuffer }
   | { type: 'stderr'; text: string };
 
 /** The parsed CGI head, as sent to the main thread. */
@@ -67,8 +78,14 @@ export interface WagiResult {
   exitCode: number;
   /** Set when the head was not sent with a `body` event (the response came all at once). */
   head?: WagiHead;
-  body: Uint8Array;
+  /**
+   * Those bytes as a latin1 string (one char per byte): it costs less to post than a Uint8Array
+   * (no ArrayBuffer to allocate on each side, nothing for the GC to track as external memory).
+   */
+  body: string;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** Body bytes gathered before one `body` event: fewer messages for chatty guests. */
 const BODY_CHUNK_BYTES = 32 * 1024;
@@ -78,6 +95,8 @@ const STDERR_LIMIT_BYTES = 64 * 1024;
 interface Prepared {
   module: WebAssembly.Module;
   config: WagiUnitConfig;
+  /** Zeroed memories for the module's recycled-memory import, if it has one. */
+  memories: MemoryPool | undefined;
   /** Reused across requests until it is transferred away. */
   buffer: Uint8Array;
 }
@@ -92,11 +111,10 @@ class CgiStdout implements OutputStream {
   headEmitted = false;
   error: unknown;
 
-  readonly #flow: Int32Array;
+  #flow: Int32Array | undefined;
 
-  constructor(prepared: Prepared, flow: Int32Array, emit: (event: WagiEvent, transfer?: Transferable[]) => void) {
+  constructor(prepared: Prepared, emit: (event: WagiEvent, transfer?: Transferable[]) => void) {
     this.#prepared = prepared;
-    this.#flow = flow;
     this.#emit = emit;
   }
 
@@ -117,7 +135,7 @@ class CgiStdout implements OutputStream {
   }
 
   #append(bytes: Uint8Array): void {
-    if (Atomics.load(this.#flow, FLOW_CLOSED) === 1) return; // nobody is listening: drop
+    if (this.#flow && Atomics.load(this.#flow, FLOW_CLOSED) === 1) return; // nobody is listening: drop
     let off = 0;
     while (off < bytes.length) {
       const buf = this.#prepared.buffer;
@@ -136,7 +154,11 @@ class CgiStdout implements OutputStream {
       event.head = { status: this.head!.status, headers: this.head!.headers };
       this.headEmitted = true;
     }
-    const flow = this.#flow;
+    let flow = this.#flow;
+    if (!flow) {
+      flow = this.#flow = new Int32Array(new SharedArrayBuffer(8));
+      event.flow = flow.buffer as SharedArrayBuffer;
+    }
     Atomics.add(flow, FLOW_IN_FLIGHT, this.#length);
     this.#emit(event, [chunk]);
     this.#prepared.buffer = new Uint8Array(BODY_CHUNK_BYTES);
@@ -158,9 +180,10 @@ class CgiStdout implements OutputStream {
     return this.head;
   }
 
-  /** Body bytes gathered since the last `body` event (a copy: the buffer is reused). */
-  tail(): Uint8Array {
-    const out = this.#prepared.buffer.slice(0, this.#length);
+  /** Body bytes gathered since the last `body` event, as latin1 (see {@link WagiResult.body}). */
+  tail(): string {
+    const buf = this.#prepared.buffer;
+    const out = this.#length === 0 ? '' : Buffer.from(buf.buffer, buf.byteOffset, this.#length).toString('latin1');
     this.#length = 0;
     return out;
   }
@@ -185,18 +208,23 @@ function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
   const { module, config } = prepared;
-  const stdout = new CgiStdout(prepared, input.flow, emit);
+  const stdout = new CgiStdout(prepared, emit);
   const wasi = new WasiP1({
     args: input.args,
     env: { ...config.env, ...input.env },
     preopens: config.preopens,
-    stdin: bytesInput(input.stdin),
+    stdin: bytesInput(input.stdin ?? NO_BYTES),
     stdout,
     stderr: stderrSink(emit),
   });
   let exitCode: number;
+  const memories = prepared.memories;
+  const memory = memories?.acquire();
   try {
-    const instance = new WebAssembly.Instance(module, wasi.imports);
+    const imports = memory
+      ? { wasi_snapshot_preview1: wasi.imports['wasi_snapshot_preview1']!, [RECYCLED_MEMORY_MODULE]: { [memories!.field]: memory } }
+      : wasi.imports;
+    const instance = new WebAssembly.Instance(module, imports);
     if (config.entrypoint === '_start') {
       exitCode = wasi.start(instance);
     } else {
@@ -211,6 +239,8 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
     }
   } finally {
     wasi.dispose();
+    // The instance can never run again (WAGI guests are synchronous): its memory may be reused.
+    if (memory) memories!.release(memory);
   }
   if (!stdout.head) {
     if (exitCode !== 0) {
@@ -230,13 +260,19 @@ export const poolHandler: PoolHandler = {
     const cfg = config as WagiUnitConfig;
     // Check the imports once per worker, not per request: a module built for another host fails
     // every request with the same clear error instead of a LinkError.
+    const recycled = findRecycledMemoryImport(module);
+    const memories = recycled ? new MemoryPool(recycled.initialPages, recycled.maximumPages) : undefined;
     const probe = new WasiP1({ args: [], env: {}, preopens: [] });
-    try { checkImports(module, probe.imports); } finally { probe.dispose(); }
+    try {
+      const imports: WebAssembly.Imports = { ...probe.imports };
+      if (memories) imports[RECYCLED_MEMORY_MODULE] = { [memories.field]: new WebAssembly.Memory({ initial: 0 }) };
+      checkImports(module, imports);
+    } finally { probe.dispose(); }
     if (cfg.entrypoint !== '_start' && !WebAssembly.Module.exports(module).some((e) => e.name === cfg.entrypoint && e.kind === 'function')) {
       throw new WasmletError('WASMLET_ERR_NO_EXPORT', `the module exports no function \`${cfg.entrypoint}\` (the WAGI entrypoint)`,
         { blame: 'user' });
     }
-    return { module, config: cfg, buffer: new Uint8Array(BODY_CHUNK_BYTES) };
+    return { module, config: cfg, memories, buffer: new Uint8Array(BODY_CHUNK_BYTES) };
   },
   run(prepared: unknown, input: unknown, emit): WagiResult {
     return runWagi(prepared as Prepared, input as WagiInput, emit);

@@ -3,6 +3,7 @@
 // head and body chunks to the client as they arrive. WAGI: https://github.com/deislabs/wagi
 // (CGI 1.1, RFC 3875, over WASI); argv and env follow Spin's WAGI executor.
 import type { WorkerPool } from '../../engine/pool.ts';
+import { rewriteMemoryAsImport } from '../../engine/component/recycled-memory.ts';
 import { cgiArgv, cgiEnv } from './cgi-env.ts';
 import type { RouteMatch } from './router.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
@@ -22,6 +23,15 @@ export interface WagiExecutorOptions {
 
 /** Headers a guest may not set: the server frames the response itself. */
 const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
+
+/**
+ * What a WAGI module is compiled from: `bytes` (after any memory cap) rewritten, when it defines
+ * one plain 32-bit memory, to import that memory instead, so the worker can give each request a
+ * recycled, zeroed memory (see wagi-worker.ts). Any other module is returned unchanged.
+ */
+export function prepareWagiModule(bytes: Uint8Array): Uint8Array {
+  return rewriteMemoryAsImport(bytes)?.bytes ?? bytes;
+}
 
 /** Runs a core module as a CGI program per request. */
 export class WagiExecutor implements HttpExecutor {
@@ -52,13 +62,15 @@ export class WagiExecutor implements HttpExecutor {
       httpVersion: request.httpVersion,
       bodyLength: stdin.length,
     }, invocation.matched.match as RouteMatch, invocation.server);
-    const flow = new Int32Array(new SharedArrayBuffer(8));
-    const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env, stdin, flow };
+    const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env };
+    if (stdin.length > 0) input.stdin = stdin;
+    let flow: Int32Array | undefined; // arrives with the first streamed body chunk, if any
     const release = (bytes: number) => {
-      Atomics.sub(flow, FLOW_IN_FLIGHT, bytes);
-      Atomics.notify(flow, FLOW_IN_FLIGHT);
+      Atomics.sub(flow!, FLOW_IN_FLIGHT, bytes);
+      Atomics.notify(flow!, FLOW_IN_FLIGHT);
     };
     const onClose = () => {
+      if (!flow) return;
       Atomics.store(flow, FLOW_CLOSED, 1);
       Atomics.notify(flow, FLOW_IN_FLIGHT);
     };
@@ -73,6 +85,10 @@ export class WagiExecutor implements HttpExecutor {
     const onEvent = (raw: unknown) => {
       const event = raw as WagiEvent;
       if (event.type === 'stderr') { stderr(event.text); return; }
+      if (event.flow) {
+        flow = new Int32Array(event.flow);
+        if (invocation.signal.aborted) onClose();
+      }
       if (event.head) response.head(event.head.status, guestHeaders(event.head.headers));
       const bytes = event.chunk.byteLength;
       response.write(new Uint8Array(event.chunk), () => release(bytes));
@@ -87,7 +103,7 @@ export class WagiExecutor implements HttpExecutor {
         onEvent,
       }) as WagiResult;
       if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
-      response.end(result.body.length > 0 ? result.body : undefined);
+      response.end(result.body.length > 0 ? Buffer.from(result.body, 'latin1') : undefined);
     } finally {
       invocation.signal.removeEventListener('abort', onClose);
       if (pendingStderr) invocation.logGuestStderr(pendingStderr);

@@ -136,9 +136,19 @@ function snapshot(dir: string, prefix = ''): Record<string, string> {
   return out;
 }
 
-/** Registers the escape suite for one preopen kind. */
-export function escapeCases(kind: PreopenKind): void {
-  test(`escape suite (${kind}): every attempt gets Wasmtime's errno and nothing outside changes`, () => {
+/**
+ * Runs the escape program with `preopen` as its only preopen (fd 3); returns its exit code and
+ * stdout. The default runs the core module through WASI p1; the p2 filesystem suite passes one
+ * that runs it as a component through jco's preview1 adapter.
+ */
+export type EscapeRunner = (wasmPath: string, preopen: AnyPreopenSpec) =>
+  { code: number; stdout: string } | Promise<{ code: number; stdout: string }>;
+
+/** Registers the escape suite for one preopen kind (`label` names the ABI in the test title). */
+export function escapeCases(kind: PreopenKind, runner: { label: string; run: EscapeRunner } = {
+  label: 'p1', run: (wasm, preopen) => runP1(wasm, { preopens: [preopen] }),
+}): void {
+  test(`escape suite (${runner.label}, ${kind}): every attempt gets Wasmtime's errno and nothing outside changes`, async () => {
     const wasm = buildC('test/fixtures/p1/escape.c');
     const root = mkdtempSync(join(tmpdir(), 'wasmlet-escape-'));
     try {
@@ -166,7 +176,7 @@ export function escapeCases(kind: PreopenKind): void {
       const before = kind.startsWith('host') ? snapshot(sandbox) : null;
       const passwd = statSync('/etc/passwd').mtimeMs;
 
-      const { code, stdout } = runP1(wasm, { preopens: [preopen] });
+      const { code, stdout } = await runner.run(wasm, preopen);
       assert.equal(code, 0);
       const got: Record<string, number> = {};
       for (const line of stdout.trim().split('\n')) {

@@ -51,32 +51,34 @@ export const ERRNO_NOEXEC = 45;
 export const ERRNO_NOLCK = 46;
 export const ERRNO_NOLINK = 47;
 export const ERRNO_NOMEM = 48;
-export const ERRNO_NOSPC = 49;
+export const ERRNO_NOMSG = 49;
 export const ERRNO_NOPROTOOPT = 50;
-export const ERRNO_NOSYS = 51;
-export const ERRNO_NOTCONN = 52;
-export const ERRNO_NOTDIR = 53;
-export const ERRNO_NOTEMPTY = 54;
-export const ERRNO_NOTRECOVERABLE = 55;
-export const ERRNO_NOTSOCK = 56;
-export const ERRNO_NOTSUP = 57;
-export const ERRNO_NOTTY = 58;
-export const ERRNO_NXIO = 59;
-export const ERRNO_OVERFLOW = 60;
-export const ERRNO_PERM = 61;
-export const ERRNO_PIPE = 62;
-export const ERRNO_PROTO = 63;
-export const ERRNO_PROTONOSUPPORT = 64;
-export const ERRNO_PROTOTYPE = 65;
-export const ERRNO_RANGE = 66;
-export const ERRNO_ROFS = 67;
-export const ERRNO_SPIPE = 68;
-export const ERRNO_SRCH = 69;
-export const ERRNO_STALE = 70;
-export const ERRNO_TIMEDOUT = 71;
-export const ERRNO_TXTBSY = 72;
-export const ERRNO_XDEV = 73;
-export const ERRNO_NOTCAPABLE = 74;
+export const ERRNO_NOSPC = 51;
+export const ERRNO_NOSYS = 52;
+export const ERRNO_NOTCONN = 53;
+export const ERRNO_NOTDIR = 54;
+export const ERRNO_NOTEMPTY = 55;
+export const ERRNO_NOTRECOVERABLE = 56;
+export const ERRNO_NOTSOCK = 57;
+export const ERRNO_NOTSUP = 58;
+export const ERRNO_NOTTY = 59;
+export const ERRNO_NXIO = 60;
+export const ERRNO_OVERFLOW = 61;
+export const ERRNO_OWNERDEAD = 62;
+export const ERRNO_PERM = 63;
+export const ERRNO_PIPE = 64;
+export const ERRNO_PROTO = 65;
+export const ERRNO_PROTONOSUPPORT = 66;
+export const ERRNO_PROTOTYPE = 67;
+export const ERRNO_RANGE = 68;
+export const ERRNO_ROFS = 69;
+export const ERRNO_SPIPE = 70;
+export const ERRNO_SRCH = 71;
+export const ERRNO_STALE = 72;
+export const ERRNO_TIMEDOUT = 73;
+export const ERRNO_TXTBSY = 74;
+export const ERRNO_XDEV = 75;
+export const ERRNO_NOTCAPABLE = 76;
 
 /** errno names by value, for `--trace` output (index = errno). */
 export const ERRNO_NAMES: readonly string[] = [
@@ -85,8 +87,8 @@ export const ERRNO_NAMES: readonly string[] = [
   'DESTADDRREQ', 'DOM', 'DQUOT', 'EXIST', 'FAULT', 'FBIG', 'HOSTUNREACH', 'IDRM', 'ILSEQ', 'INPROGRESS',
   'INTR', 'INVAL', 'IO', 'ISCONN', 'ISDIR', 'LOOP', 'MFILE', 'MLINK', 'MSGSIZE', 'MULTIHOP',
   'NAMETOOLONG', 'NETDOWN', 'NETRESET', 'NETUNREACH', 'NFILE', 'NOBUFS', 'NODEV', 'NOENT', 'NOEXEC',
-  'NOLCK', 'NOLINK', 'NOMEM', 'NOSPC', 'NOPROTOOPT', 'NOSYS', 'NOTCONN', 'NOTDIR', 'NOTEMPTY',
-  'NOTRECOVERABLE', 'NOTSOCK', 'NOTSUP', 'NOTTY', 'NXIO', 'OVERFLOW', 'PERM', 'PIPE', 'PROTO',
+  'NOLCK', 'NOLINK', 'NOMEM', 'NOMSG', 'NOPROTOOPT', 'NOSPC', 'NOSYS', 'NOTCONN', 'NOTDIR', 'NOTEMPTY',
+  'NOTRECOVERABLE', 'NOTSOCK', 'NOTSUP', 'NOTTY', 'NXIO', 'OVERFLOW', 'OWNERDEAD', 'PERM', 'PIPE', 'PROTO',
   'PROTONOSUPPORT', 'PROTOTYPE', 'RANGE', 'ROFS', 'SPIPE', 'SRCH', 'STALE', 'TIMEDOUT', 'TXTBSY', 'XDEV',
   'NOTCAPABLE',
 ];

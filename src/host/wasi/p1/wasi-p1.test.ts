@@ -77,10 +77,10 @@ for (const [kind, make] of Object.entries(KINDS)) {
       assert.equal(r.stdout, [
         'tell 11', "read 11 'hello world'", 'seek_end 6', 'seek_negative 28', 'seek_bad_whence 28',
         'tell_after_pwrite 6', "pread 11 'hello WORLD'", 'size 5 type 4', 'extended 8 000', 'size_after_hole 11',
-        'advise 0 bad_advice 28 allocate 57', 'fdstat type 4 flags 0 read 1 write 1', 'append flags 1 size 12',
-        'set_flags_sync 28 set_rights 57', 'closed_again 8', 'ro read 1 write 0', 'ro_write 8', 'open_missing 44',
-        'open_excl_existing 20', 'open_file_as_dir 53', 'open_trailing_slash_file 53', 'open_empty 44',
-        'open_dir_write 31', 'open_dir_creat_flag 28', 'open_sync_flag 57', 'open_on_file_fd 8', '',
+        'advise 0 bad_advice 28 allocate 58', 'fdstat type 4 flags 0 read 1 write 1', 'append flags 1 size 12',
+        'set_flags_sync 28 set_rights 58', 'closed_again 8', 'ro read 1 write 0', 'ro_write 8', 'open_missing 44',
+        'open_excl_existing 20', 'open_file_as_dir 54', 'open_trailing_slash_file 54', 'open_empty 44',
+        'open_dir_write 31', 'open_dir_creat_flag 28', 'open_sync_flag 58', 'open_on_file_fd 8', '',
       ].join('\n'));
     });
 
@@ -102,8 +102,8 @@ for (const [kind, make] of Object.entries(KINDS)) {
         'mkdir_exists 20', 'stat size 5 type 4 nlink 1', 'stat dir type 3', 'times 1000 2000', 'mtime_only 1000 3000',
         'times_both_inval 28', "readlink 5 'f.txt'", 'readlink_trunc 2', 'readlink_not_link 28', 'lstat type 7',
         'stat_follow type 4 size 5', 'symlink_exists 20', 'stat_dangling 44', 'nlink_after_link 2', 'link_exists 20',
-        'old_gone 44', 'renamed size 5', 'rename_dir 0', 'rename_missing 44', 'rmdir_notempty 54', 'unlink_dir 31',
-        'rmdir_file 53', 'f_still_there size 5 nlink 1', 'unlink_missing 44', 'path_on_stdout 8', 'notdir_component 53',
+        'old_gone 44', 'renamed size 5', 'rename_dir 0', 'rename_missing 44', 'rmdir_notempty 55', 'unlink_dir 31',
+        'rmdir_file 54', 'f_still_there size 5 nlink 1', 'unlink_missing 44', 'path_on_stdout 8', 'notdir_component 54',
         "prestat tag 0 len 2 name '/w'", 'prestat_short 37', 'prestat_stdout 8 prestat_bad 8',
         'preopen fdstat type 3 path_open 1', '',
       ].join('\n'));
@@ -141,8 +141,8 @@ for (const [kind, make] of Object.entries(KINDS)) {
       assert.equal(read('out.txt'), ''); // replaced by renumber before anything was written
       assert.equal(read('res.txt'), [
         'renumber_to_closed 8', 'renumber_from_closed 8', 'write_fd1_after_renumber 8', 'write_closed_2 8',
-        'close_closed_2 8', 'seek_stdin 68 tell_stdin 68', 'pwrite_stream 8', 'stdin_fdstat type 0 read 1 write 0',
-        'sock 56 8 56', 'proc_raise 57 sched_yield 0', 'new_fd 5', '',
+        'close_closed_2 8', 'seek_stdin 70 tell_stdin 70', 'pwrite_stream 8', 'stdin_fdstat type 0 read 1 write 0',
+        'sock 57 8 57', 'proc_raise 58 sched_yield 0', 'new_fd 5', '',
       ].join('\n'));
     });
   });

@@ -2,7 +2,6 @@
 // decodes guest pointers, calls descriptors, and turns every failure into an errno through the
 // one table in errno.ts. Behaviour follows the witx and, where the spec is vague, Wasmtime's
 // crates/wasi/src/p1.rs (cited inline as "Wasmtime").
-import { randomFillSync } from 'node:crypto';
 import { WasmletError } from '../../../util/errors.ts';
 import {
   Descriptor, DirDescriptor, FileDescriptor, InputStreamDescriptor, OutputStreamDescriptor, type Whence,
@@ -13,6 +12,7 @@ import { vfsOfPreopen, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import { nullInput, nullOutput, type InputStream, type OutputStream } from '../../../sandbox/stdio.ts';
 import type { FileType, TimeSpec, VfsStat } from '../../../sandbox/vfs.ts';
 import { errnoOf } from './errno.ts';
+import { StringList } from './string-list.ts';
 import { traceImports } from './trace.ts';
 import {
   ERRNO_BADF, ERRNO_INVAL, ERRNO_NAMETOOLONG, ERRNO_NOTDIR, ERRNO_NOTSOCK, ERRNO_NOTSUP, ERRNO_PERM,
@@ -128,11 +128,15 @@ export class WasiP1 {
   #ab: ArrayBufferLike | null = null;
   #shared = false;
   #u8 = new Uint8Array(0);
+  /** `#u8` as a Buffer, made on first use (for latin1 string slices). */
+  #latin1: Buffer | null = null;
   #dv = new DataView(new ArrayBuffer(0));
   #sleeper: Int32Array | null = null;
   #realtimeOffset: bigint | null = null;
-  #argBytes: Uint8Array[] | null = null;
-  #envBytes: Uint8Array[] | null = null;
+  /** argv / environ, encoded on the guest's first args_* / environ_* call. */
+  #argList: StringList | null = null;
+  #envList: StringList | null = null;
+  #randomFill: ((buf: Uint8Array, offset: number, size: number) => unknown) | null = null;
 
   constructor(options: WasiP1Options = {}) {
     this.#args = options.args ?? [];
@@ -204,6 +208,7 @@ export class WasiP1 {
     }
     this.#memory = memory;
     this.#ab = null;
+    this.#latin1 = null;
     this.#u8 = new Uint8Array(0);
   }
 
@@ -222,6 +227,7 @@ export class WasiP1 {
     const buf = memory.buffer;
     if (buf !== this.#ab) {
       this.#ab = buf;
+      this.#latin1 = null;
       this.#shared = typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
       this.#u8 = new Uint8Array(buf);
       this.#dv = new DataView(buf);
@@ -239,16 +245,13 @@ export class WasiP1 {
   #str(ptr: number, len: number): string {
     const u8 = this.#u8;
     if (ptr + len > u8.length) oob();
-    // Paths are short and nearly always ASCII: build them directly, skip the decoder.
-    if (len <= 128) {
-      let s = '';
-      for (let k = ptr; k < ptr + len; k++) {
-        const b = u8[k]!;
-        if (b >= 0x80) { s = ''; break; }
-        s += String.fromCharCode(b);
-        if (k === ptr + len - 1) return s;
-      }
-      if (len === 0) return '';
+    // Paths are nearly always ASCII: check, then one latin1 slice of memory (one flat string;
+    // no per-character concatenation, no subarray, no decoder).
+    const end = ptr + len;
+    let k = ptr;
+    while (k < end && u8[k]! < 0x80) k++;
+    if (k === end) {
+      return (this.#latin1 ??= Buffer.from(u8.buffer, u8.byteOffset, u8.length)).toString('latin1', ptr, end);
     }
     try {
       return strictDecoder.decode(u8.subarray(ptr, ptr + len));
@@ -274,7 +277,8 @@ export class WasiP1 {
     if (ptr + 64 > this.#u8.length) oob();
     dv.setBigUint64(ptr, s.dev, true);
     dv.setBigUint64(ptr + 8, s.ino, true);
-    dv.setBigUint64(ptr + 16, BigInt(FILETYPE[s.type]), true); // filetype u8 + padding
+    dv.setUint32(ptr + 16, FILETYPE[s.type], true); // filetype u8 + padding (no BigInt to allocate)
+    dv.setUint32(ptr + 20, 0, true);
     dv.setBigUint64(ptr + 24, s.nlink, true);
     dv.setBigUint64(ptr + 32, s.size, true);
     // Times before 1970 are negative: store their two's complement, as a u64 field holds them.
@@ -306,30 +310,16 @@ export class WasiP1 {
     }
   }
 
-  #strings(list: string[]): Uint8Array[] {
-    return list.map((s) => encoder.encode(`${s}\0`));
-  }
-
-  #sizesGet(list: Uint8Array[], countPtr: number, sizePtr: number): number {
+  #sizesGet(list: StringList, countPtr: number, sizePtr: number): number {
     this.#refresh();
-    let size = 0;
-    for (const b of list) size += b.length;
-    this.#dv.setUint32(countPtr >>> 0, list.length, true);
-    this.#dv.setUint32(sizePtr >>> 0, size, true);
+    this.#dv.setUint32(countPtr >>> 0, list.count, true);
+    this.#dv.setUint32(sizePtr >>> 0, list.bytes, true);
     return ERRNO_SUCCESS;
   }
 
-  #listGet(list: Uint8Array[], ptrs: number, buf: number): number {
+  #listGet(list: StringList, ptrs: number, buf: number): number {
     this.#refresh();
-    ptrs >>>= 0;
-    buf >>>= 0;
-    for (const b of list) {
-      if (buf + b.length > this.#u8.length) oob();
-      this.#dv.setUint32(ptrs, buf, true);
-      this.#u8.set(b, buf);
-      ptrs += 4;
-      buf += b.length;
-    }
+    if (!list.writeTo(this.#u8, this.#dv, ptrs >>> 0, buf >>> 0)) oob();
     return ERRNO_SUCCESS;
   }
 
@@ -337,16 +327,16 @@ export class WasiP1 {
     const table = this.#table;
     const fns = {
       args_get: (argv: number, argvBuf: number): number => {
-        try { return this.#listGet(this.#argBytes ??= this.#strings(this.#args), argv, argvBuf); } catch (e) { return this.#fail(e); }
+        try { return this.#listGet(this.#argList ??= StringList.ofArgs(this.#args), argv, argvBuf); } catch (e) { return this.#fail(e); }
       },
       args_sizes_get: (argc: number, bufSize: number): number => {
-        try { return this.#sizesGet(this.#argBytes ??= this.#strings(this.#args), argc, bufSize); } catch (e) { return this.#fail(e); }
+        try { return this.#sizesGet(this.#argList ??= StringList.ofArgs(this.#args), argc, bufSize); } catch (e) { return this.#fail(e); }
       },
       environ_get: (environ: number, environBuf: number): number => {
-        try { return this.#listGet(this.#envBytes ??= this.#strings(Object.entries(this.#env).map(([k, v]) => `${k}=${v}`)), environ, environBuf); } catch (e) { return this.#fail(e); }
+        try { return this.#listGet(this.#envList ??= StringList.ofEnv(this.#env), environ, environBuf); } catch (e) { return this.#fail(e); }
       },
       environ_sizes_get: (count: number, bufSize: number): number => {
-        try { return this.#sizesGet(this.#envBytes ??= this.#strings(Object.entries(this.#env).map(([k, v]) => `${k}=${v}`)), count, bufSize); } catch (e) { return this.#fail(e); }
+        try { return this.#sizesGet(this.#envList ??= StringList.ofEnv(this.#env), count, bufSize); } catch (e) { return this.#fail(e); }
       },
 
       clock_res_get: (id: number, out: number): number => {
@@ -826,8 +816,10 @@ export class WasiP1 {
           buf >>>= 0;
           len >>>= 0;
           if (buf + len > this.#u8.length) oob();
-          // randomFillSync fills in place: no copy, any length.
-          if (len > 0) randomFillSync(this.#u8, buf, len);
+          // randomFillSync fills in place: no copy, any length. node:crypto is loaded on first
+          // use (process.getBuiltinModule caches it): loading it costs `wasmlet run` ~5 ms of
+          // start-up that a guest which never asks for randomness should not pay.
+          if (len > 0) (this.#randomFill ??= process.getBuiltinModule('node:crypto').randomFillSync)(this.#u8, buf, len);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },

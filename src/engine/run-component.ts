@@ -1,0 +1,240 @@
+// Runs a WASI 0.2 command component (`wasi:cli/run`) to completion: prepare (transpile through the
+// disk cache, compile, optional memory cap), then execute on this thread (JSPI), or on a worker
+// thread when there is a deadline, which is terminated when it passes, as for core modules.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WasmletError, isWasmletError } from '../util/errors.ts';
+import type { PreopenSpec } from '../sandbox/preopen.ts';
+import type { InputStream as SandboxInput, OutputStream as SandboxOutput } from '../sandbox/stdio.ts';
+import { createSandboxFilesystem } from '../host/wasi/p2/filesystem-sandbox.ts';
+import type { ByteSink, ByteSource } from '../host/wasi/p2/io.ts';
+import { runComponentCommand } from './component/run-command.ts';
+import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
+import { capComponentMemory } from './component-memory.ts';
+import { componentToWire, type ComponentWire } from './component-wire.ts';
+import { toFailure, type Failure } from './instance.ts';
+import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
+import type { OutputOption, StdinOption, WireInput, WireOutput } from './stdio-options.ts';
+
+/** Options of {@link runComponent}. Everything is denied unless granted. */
+export interface RunComponentOptions {
+  /** `wasi:cli/environment.get-arguments` (argv[0] included if you want one). Default `[]`. */
+  args?: string[];
+  /** `get-environment`. Default: empty (nothing is inherited from the host). */
+  env?: Record<string, string>;
+  /** Directories for `wasi:filesystem/preopens`, each read-only or read-write. Default: none. */
+  preopens?: PreopenSpec[];
+  /** Default `'null'`. See {@link StdinOption}. */
+  stdin?: StdinOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stdout?: OutputOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stderr?: OutputOption;
+  /**
+   * Cap on each core memory of the component, in bytes (64 KiB pages, rounded down): growth past
+   * it fails inside the guest. Costs one extra compile of the core modules.
+   */
+  maxMemoryBytes?: number;
+  /**
+   * Wall-clock deadline in ms from when the guest starts. When set, the component runs on a
+   * worker thread that is terminated at the deadline (`WASMLET_ERR_TIMEOUT`); `source` must then
+   * be the bytes (the worker prepares it again from the disk cache: no transpile).
+   */
+  timeoutMs?: number;
+  /**
+   * Root of the transpile cache (`<cacheDir>/components/<sha256>-jco<version>-v1/`). Default
+   * `$WASMLET_CACHE_DIR`, else `.wasmlet/cache` under the current directory. When the directory
+   * cannot be written, `<os tmpdir>/wasmlet-cache` is used instead.
+   */
+  cacheDir?: string;
+}
+
+/** What a component run produced (the same shape as `runWasi`'s result). */
+export interface RunComponentResult {
+  /** 0 when `run` returned `ok`; 1 for `err` or `exit(err)`; n for `exit-with-code(n)`. */
+  exitCode: number;
+  stdout?: Uint8Array;
+  stderr?: Uint8Array;
+}
+
+/** Everything the component worker needs, as structured-clone data. */
+export interface ComponentWorkerData {
+  component: ComponentWire;
+  request: { args: string[]; env: Record<string, string>; preopens: PreopenSpec[] };
+  stdin: WireInput;
+  stdout: WireOutput;
+  stderr: WireOutput;
+}
+
+/** Messages from the component worker. */
+export type ComponentWorkerMessage =
+  | { type: 'started' }
+  | { type: 'out'; fd: 1 | 2; bytes: Uint8Array }
+  | { type: 'done'; exitCode: number }
+  | { type: 'failed'; failure: Failure };
+
+/** The default transpile cache root (see {@link RunComponentOptions.cacheDir}). */
+export function defaultCacheDir(): string {
+  return process.env.WASMLET_CACHE_DIR ?? join('.wasmlet', 'cache');
+}
+
+/**
+ * Transpiles (or loads from the disk cache) and compiles a component; applies the memory cap.
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID`, `WASMLET_ERR_MEMORY_LIMIT`,
+ *   `WASMLET_ERR_INVALID_OPTIONS`.
+ */
+export async function prepareComponentForRun(bytes: Uint8Array, options: { cacheDir?: string; maxMemoryBytes?: number } = {}): Promise<PreparedComponent> {
+  let prepared: PreparedComponent;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  try {
+    prepared = await prepareComponent(bytes, { cacheDir });
+  } catch (err) {
+    // An unwritable cache location (a read-only checkout) falls back to the temp dir.
+    const fallback = join(tmpdir(), 'wasmlet-cache');
+    if (!(isWasmletError(err) && err.code === 'WASMLET_ERR_COMPONENT_CACHE') || cacheDir === fallback) throw err;
+    prepared = await prepareComponent(bytes, { cacheDir: fallback });
+  }
+  if (options.maxMemoryBytes !== undefined) {
+    if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {
+      throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`, { blame: 'user' });
+    }
+    prepared = await capComponentMemory(prepared, options.maxMemoryBytes);
+  }
+  return prepared;
+}
+
+/** A sandbox input stream as a p2 {@link ByteSource} (synchronous reads; always "ready"). */
+export function byteSourceOf(input: SandboxInput): ByteSource {
+  let ended = false;
+  return {
+    read(max) {
+      if (ended) return null;
+      const buf = new Uint8Array(Math.min(max, 64 * 1024));
+      const n = input.read(buf);
+      if (n === 0) { ended = true; return null; }
+      return buf.subarray(0, n);
+    },
+    ready: () => true,
+    wait: () => Promise.resolve(),
+  };
+}
+
+/** A sandbox output stream as a p2 {@link ByteSink}. */
+export function byteSinkOf(output: SandboxOutput): ByteSink {
+  return { write: (bytes) => output.write(bytes), flush: () => { output.flush?.(); } };
+}
+
+/**
+ * Runs one instance of a command component with the given streams and returns its exit code.
+ * Guest traps become `WASMLET_ERR_TRAP`.
+ */
+export async function executeComponent(prepared: PreparedComponent, request: ComponentWorkerData['request'],
+  stdio: { stdin: SandboxInput; stdout: SandboxOutput; stderr: SandboxOutput }): Promise<number> {
+  const filesystem = createSandboxFilesystem({ preopens: request.preopens });
+  try {
+    return await runComponentCommand(prepared, {
+      args: request.args, env: request.env, filesystem,
+      stdin: byteSourceOf(stdio.stdin), stdout: byteSinkOf(stdio.stdout), stderr: byteSinkOf(stdio.stderr),
+    });
+  } catch (err) {
+    throw componentFailure(err);
+  } finally {
+    filesystem.closeAll();
+    stdio.stdout.flush?.();
+    stdio.stderr.flush?.();
+  }
+}
+
+/** The API error for a failed component run (a trap, or a host error already typed). */
+export function componentFailure(err: unknown): WasmletError {
+  if (isWasmletError(err)) return err;
+  const failure = toFailure(err);
+  if (failure.kind === 'trap') return new WasmletError('WASMLET_ERR_TRAP', `wasm trap: ${failure.message}`, { blame: 'guest', cause: err });
+  return new WasmletError(failure.code, failure.message, { blame: failure.blame, cause: err });
+}
+
+/**
+ * Runs a WASI 0.2 command component (`wasi:cli/run@0.2.x`). Each call gets a fresh instance and a
+ * fresh host; `wasi:cli/exit` ends that instance only.
+ * @param source the component bytes, or a {@link PreparedComponent} (then `maxMemoryBytes` is
+ *   ignored: cap it with `prepareComponentForRun`).
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID`, `WASMLET_ERR_COMPONENT_NOT_COMMAND`,
+ *   `WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT`, `WASMLET_ERR_TRAP`,
+ *   `WASMLET_ERR_TIMEOUT`, `WASMLET_ERR_INVALID_OPTIONS`.
+ */
+export async function runComponent(source: Uint8Array | PreparedComponent, options: RunComponentOptions = {}): Promise<RunComponentResult> {
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`, { blame: 'user' });
+  }
+  if (options.timeoutMs !== undefined && !(source instanceof Uint8Array)) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', 'timeoutMs needs the component bytes (the worker thread prepares it from the disk cache), not a PreparedComponent', { blame: 'user' });
+  }
+  const prepared = source instanceof Uint8Array
+    ? await prepareComponentForRun(source, {
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+      ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
+    })
+    : source;
+  const request = { args: options.args ?? [], env: options.env ?? {}, preopens: options.preopens ?? [] };
+  if (options.timeoutMs === undefined) {
+    const stdout = openOutput(options.stdout, 1);
+    const stderr = openOutput(options.stderr, 2);
+    const exitCode = await executeComponent(prepared, request, { stdin: openInput(options.stdin), stdout: stdout.stream, stderr: stderr.stream });
+    return result(exitCode, stdout.collected?.bytes(), stderr.collected?.bytes());
+  }
+  return runInWorker(componentToWire(source as Uint8Array, prepared, options.maxMemoryBytes), request, options, options.timeoutMs);
+}
+
+function result(exitCode: number, stdout: Uint8Array | undefined, stderr: Uint8Array | undefined): RunComponentResult {
+  return { exitCode, ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}) };
+}
+
+async function runInWorker(wire: ComponentWire, request: ComponentWorkerData['request'], options: RunComponentOptions, timeoutMs: number): Promise<RunComponentResult> {
+  const { Worker } = await import('node:worker_threads');
+  const stdout = wireOutput(options.stdout, 1);
+  const stderr = wireOutput(options.stderr, 2);
+  const sinks = {
+    1: stdout.kind === 'relay' ? openOutput(options.stdout, 1) : undefined,
+    2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
+  };
+  const data: ComponentWorkerData = { component: wire, request, stdin: wireInput(options.stdin), stdout, stderr };
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const worker = new Worker(new URL(`./run-component-worker${ext}`, import.meta.url), {
+    workerData: data, stdin: false, stdout: false, stderr: false,
+  });
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      const expire = (): void => settle(() => {
+        void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
+          `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
+      });
+      worker.on('message', (m: ComponentWorkerMessage) => {
+        if (m.type === 'started') timer = setTimeout(expire, timeoutMs);
+        else if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
+        else if (m.type === 'done') settle(() => resolve(m.exitCode));
+        else settle(() => reject(componentFailureFrom(m.failure)));
+      });
+      worker.on('error', (err) => settle(() => reject(componentFailure(err))));
+      worker.on('exit', (code) => settle(() => reject(new WasmletError('WASMLET_ERR_INTERNAL',
+        `the worker running the guest exited unexpectedly (code ${code})`, { blame: 'host' }))));
+    });
+    return result(exitCode, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
+  } finally {
+    await worker.terminate();
+    sinks[1]?.stream.flush?.();
+    sinks[2]?.stream.flush?.();
+  }
+}
+
+function componentFailureFrom(failure: Failure): WasmletError {
+  if (failure.kind === 'trap') return new WasmletError('WASMLET_ERR_TRAP', `wasm trap: ${failure.message}`, { blame: 'guest' });
+  return new WasmletError(failure.code, failure.message, { blame: failure.blame });
+}

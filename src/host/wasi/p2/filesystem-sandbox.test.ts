@@ -1,0 +1,163 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCComponent } from '../../../../test/support/components.ts';
+import { runComponentCommand } from '../../../engine/component/run-command.ts';
+import { prepareComponent, type PreparedComponent } from '../../../engine/component/transpile.ts';
+import { MemoryVfs } from '../../../sandbox/memory-vfs.ts';
+import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import { escapeCases } from '../p1/escape.case.ts';
+import { callbackSink } from './cli.ts';
+import { createSandboxFilesystem, type Descriptor, type DirectoryEntryStream } from './filesystem-sandbox.ts';
+import type { InputStream, IoError, OutputStream } from './io.ts';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-p2fs-test-'));
+after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+// The p1 escape program, as a component: its libc calls go through jco's preview1 adapter into
+// this p2 filesystem, and every attempt must end exactly as it does through WASI p1.
+let escape: Promise<PreparedComponent> | undefined;
+const p2Runner = {
+  label: 'p2 via preview1 adapter',
+  run: async (_wasm: string, preopen: AnyPreopenSpec) => {
+    escape ??= buildCComponent('test/fixtures/p1/escape.c').then((path) => prepareComponent(readFileSync(path), { cacheDir }));
+    const filesystem = createSandboxFilesystem({ preopens: [preopen] });
+    let stdout = '';
+    try {
+      const code = await runComponentCommand(await escape, {
+        filesystem, stdout: callbackSink((b) => { stdout += Buffer.from(b).toString(); }),
+      });
+      return { code, stdout };
+    } finally {
+      filesystem.closeAll();
+    }
+  },
+};
+escapeCases('host-rw', p2Runner);
+escapeCases('host-ro', p2Runner);
+escapeCases('memory-rw', p2Runner);
+escapeCases('memory-ro', p2Runner);
+
+type Types = { filesystemErrorCode(e: IoError): string | undefined };
+
+function preopen(readOnly: boolean): { dir: Descriptor; types: Types; closeAll(): void; root: string } {
+  const root = mkdtempSync(join(cacheDir, 'tree-'));
+  writeFileSync(join(root, 'a.txt'), 'hello');
+  mkdirSync(join(root, 'sub'));
+  const fs = createSandboxFilesystem({ preopens: [{ guestPath: '/data', hostPath: root, readOnly }] });
+  const [[dir, name]] = (fs.preopens as { getDirectories(): [Descriptor, string][] }).getDirectories() as [[Descriptor, string]];
+  assert.equal(name, '/data');
+  return { dir, types: fs.types as Types, closeAll: () => fs.closeAll(), root };
+}
+
+function thrown(fn: () => unknown): unknown {
+  try { fn(); } catch (e) { return e; }
+  return 'no error';
+}
+
+test('descriptor: open, read, write, stat, streams and directory listing', () => {
+  const { dir, closeAll, root } = preopen(false);
+  try {
+    assert.equal(dir.getType(), 'directory');
+    const f = dir.openAt({ symlinkFollow: true }, 'a.txt', {}, { read: true, write: true });
+    assert.equal(f.getType(), 'regular-file');
+    const [bytes, eof] = f.read(100n, 0n);
+    assert.equal(Buffer.from(bytes).toString(), 'hello');
+    assert.equal(eof, true);
+    assert.equal(f.write(new TextEncoder().encode('J'), 0n), 1n);
+    const out = f.appendViaStream() as OutputStream;
+    out.write(new TextEncoder().encode(' world'));
+    assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'Jello world');
+    const input = f.readViaStream(6n) as InputStream;
+    assert.equal(Buffer.from(input.read(100n)).toString(), 'world');
+    assert.deepEqual(thrown(() => input.read(100n)), { tag: 'closed' });
+    const st = f.stat();
+    assert.equal(st.size, 11n);
+    assert.equal(st.type, 'regular-file');
+    assert.equal(dir.statAt({}, 'a.txt').size, 11n);
+    assert.ok(f.isSameObject(dir.openAt({}, 'a.txt', {}, { read: true })));
+    assert.ok(!f.isSameObject(dir));
+    assert.deepEqual(f.metadataHash(), dir.metadataHashAt({}, 'a.txt'));
+    dir.createDirectoryAt('made');
+    const names: string[] = [];
+    const stream = dir.readDirectory() as DirectoryEntryStream;
+    for (let e = stream.readDirectoryEntry(); e; e = stream.readDirectoryEntry()) names.push(`${e.name}:${e.type}`);
+    assert.deepEqual(names.sort(), ['a.txt:regular-file', 'made:directory', 'sub:directory']);
+    dir.renameAt('a.txt', dir, 'sub/b.txt');
+    assert.equal(readFileSync(join(root, 'sub/b.txt'), 'utf8'), 'Jello world');
+    dir.symlinkAt('sub/b.txt', 'link');
+    assert.equal(dir.readlinkAt('link'), 'sub/b.txt');
+    dir.unlinkFileAt('link');
+    dir.removeDirectoryAt('made');
+    assert.deepEqual(f.getFlags(), { read: true, write: true, mutateDirectory: false });
+  } finally {
+    closeAll();
+  }
+});
+
+test('error-code names are the WIT case names, verbatim', () => {
+  const { dir, closeAll } = preopen(false);
+  try {
+    assert.equal(thrown(() => dir.openAt({}, 'missing.txt', {}, { read: true })), 'no-entry');
+    assert.equal(thrown(() => dir.openAt({}, '../x', {}, { read: true })), 'not-permitted');
+    assert.equal(thrown(() => dir.openAt({}, '/etc/passwd', {}, { read: true })), 'not-permitted');
+    assert.equal(thrown(() => dir.createDirectoryAt('sub')), 'exist');
+    assert.equal(thrown(() => dir.removeDirectoryAt('a.txt')), 'not-directory');
+    assert.equal(thrown(() => dir.openAt({}, 'sub', {}, { read: true, write: true })), 'is-directory');
+    const ro = dir.openAt({}, 'a.txt', {}, { read: true });
+    assert.equal(thrown(() => ro.write(new Uint8Array(1), 0n)), 'bad-descriptor');
+    assert.equal(thrown(() => ro.writeViaStream(0n)), 'bad-descriptor');
+    assert.equal(thrown(() => dir.read(1n, 0n)), 'bad-descriptor');
+    assert.equal(thrown(() => ro.openAt({}, 'x', {}, {})), 'not-directory');
+    assert.equal(thrown(() => dir.linkAt({ symlinkFollow: true }, 'a.txt', dir, 'l')), 'invalid');
+  } finally {
+    closeAll();
+  }
+});
+
+test('read-only preopen: every mutation is not-permitted, reads work', () => {
+  const { dir, closeAll, root } = preopen(true);
+  try {
+    assert.deepEqual(dir.getFlags(), { read: true, mutateDirectory: false });
+    const f = dir.openAt({}, 'a.txt', {}, { read: true });
+    assert.equal(Buffer.from(f.read(10n, 0n)[0]).toString(), 'hello');
+    for (const op of [
+      () => dir.openAt({}, 'a.txt', {}, { read: true, write: true }),
+      () => dir.openAt({}, 'new.txt', { create: true }, { read: true }),
+      () => dir.openAt({}, 'a.txt', { truncate: true }, { read: true }),
+      () => dir.createDirectoryAt('d'),
+      () => dir.unlinkFileAt('a.txt'),
+      () => dir.removeDirectoryAt('sub'),
+      () => dir.renameAt('a.txt', dir, 'b.txt'),
+      () => dir.symlinkAt('a.txt', 's'),
+      () => dir.linkAt({}, 'a.txt', dir, 'h'),
+      () => dir.setTimesAt({}, 'a.txt', { tag: 'now' }, { tag: 'now' }),
+      () => f.setSize(0n),
+      () => f.setTimes({ tag: 'now' }, { tag: 'no-change' }),
+      () => dir.openAt({}, 'sub', { directory: true }, { read: true, mutateDirectory: true }),
+    ]) assert.equal(thrown(op), 'not-permitted');
+    assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'hello');
+  } finally {
+    closeAll();
+  }
+});
+
+test('a file stream failure carries its error-code through filesystem-error-code', () => {
+  const mem = new MemoryVfs();
+  mem.mkdirp('d');
+  const fs = createSandboxFilesystem({ preopens: [{ guestPath: '/', vfs: mem }] });
+  const [[dir]] = (fs.preopens as { getDirectories(): [Descriptor, string][] }).getDirectories() as [[Descriptor, string]];
+  const sub = dir.openAt({}, 'd', { directory: true }, { read: true });
+  assert.equal(sub.getType(), 'directory');
+  assert.equal(thrown(() => sub.readViaStream(0n)), 'bad-descriptor');
+  const f = dir.openAt({}, 'f', { create: true }, { read: true, write: true });
+  const out = f.writeViaStream(0n) as OutputStream;
+  out.write(new TextEncoder().encode('abc'));
+  assert.equal(new TextDecoder().decode(mem.readFile('f')), 'abc');
+  const types = fs.types as Types;
+  // A non-filesystem io-error maps to none.
+  assert.equal(types.filesystemErrorCode({ toDebugString: () => 'x' } as unknown as IoError), undefined);
+  fs.closeAll();
+});

@@ -1,0 +1,159 @@
+// The `wasi-http` executor (main-thread side): runs a `wasi:http/incoming-handler@0.2.x` component
+// in the worker pool (wasi-http-worker.ts) with a fresh instance per request, streaming the request
+// body to the worker and the response body back, both with a bounded window of bytes in flight.
+import { MessageChannel } from 'node:worker_threads';
+import type { WorkerPool } from '../../engine/pool.ts';
+import { WasmletError, isWasmletError } from '../../util/errors.ts';
+import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
+import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput } from './wasi-http-worker.ts';
+
+/** Request bytes sent to the worker and not yet read by the guest, at most (then the socket pauses). */
+export const REQUEST_WINDOW_BYTES = 1 << 20;
+
+/** What one `wasi-http` route needs. */
+export interface WasiHttpExecutorOptions {
+  /** The component pool (handler: wasi-http-worker.ts). */
+  pool: WorkerPool;
+  /** The pool unit of the route's component ({@link WasiHttpUnitConfig}). */
+  unit: string;
+  /** Wall-clock limit of one request, in ms, from start until the response body ends. */
+  timeoutMs: number;
+}
+
+/** Methods that are safe (RFC 9110 §9.2.1), so a bodiless request lost with its worker may rerun. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Headers a guest may not set: the server frames the response itself. */
+const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
+
+function tooLarge(limit: number): WasmletError {
+  return new WasmletError('WASMLET_ERR_BODY_TOO_LARGE',
+    `the request body is larger than the limit of ${limit} bytes (server option --max-body)`, { blame: 'user' });
+}
+
+/** Runs a wasi:http component per request. */
+export class WasiHttpExecutor implements HttpExecutor {
+  readonly #options: WasiHttpExecutorOptions;
+
+  constructor(options: WasiHttpExecutorOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Runs the guest for one request.
+   * @throws as `HttpExecutor.execute`: `WASMLET_ERR_BODY_TOO_LARGE` (413) when the streamed body
+   *   passes the limit before the response started; `WASMLET_ERR_HTTP_NO_RESPONSE` (500) when the
+   *   guest exits or traps before setting a response; `WASMLET_ERR_TIMEOUT` (504).
+   */
+  async execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void> {
+    const { request } = invocation;
+    const raw = request.rawHeaders;
+    const headers: [string, string][] = [];
+    for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+    const length = request.headers['content-length'];
+    const hasBody = !request.readableEnded
+      && ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
+    const method = request.method ?? 'GET';
+    const base = {
+      method,
+      pathWithQuery: request.url ?? '/',
+      scheme: 'http' as const,
+      authority: request.headers.host ?? `${invocation.server.host}:${invocation.server.port}`,
+      headers, hasBody,
+    };
+    // A worker terminated under this request (another guest on it ran past its deadline) lost
+    // it; a bodiless GET/HEAD/OPTIONS that sent nothing yet is run once more on another worker.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#attempt(invocation, response, base);
+        return;
+      } catch (err) {
+        const retry = attempt === 0 && !hasBody && !response.committed && RETRYABLE_METHODS.has(method)
+          && isWasmletError(err) && err.code === 'WASMLET_ERR_WORKER_LOST' && !invocation.signal.aborted;
+        if (!retry) throw err;
+      }
+    }
+  }
+
+  async #attempt(invocation: HttpInvocation, response: HttpResponseWriter, base: Omit<WasiHttpInput, 'port'>): Promise<void> {
+    const { request } = invocation;
+    const { hasBody } = base;
+    const { port1, port2 } = new MessageChannel();
+    const input: WasiHttpInput = { ...base, port: port2 };
+    const post = (m: ToWorker, transfer?: ArrayBuffer[]) => port1.postMessage(m, transfer ?? []);
+    let finished = false;
+
+    // Request body: socket -> worker, paused while the guest has a window's worth unread.
+    let unread = 0;
+    let paused = false;
+    let failBody: ((err: WasmletError) => void) | undefined;
+    const bodyFailed = new Promise<never>((_, reject) => { failBody = reject; });
+    bodyFailed.catch(() => {});
+    const limit = invocation.maxBodyBytes ?? Infinity;
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        stopBody();
+        request.pause();
+        post({ type: 'error', message: 'the request body is over the server limit' });
+        failBody?.(tooLarge(limit));
+        return;
+      }
+      const bytes = new Uint8Array(chunk); // a copy that owns its buffer (socket chunks are pooled)
+      unread += bytes.length;
+      post({ type: 'chunk', bytes }, [bytes.buffer]);
+      if (unread > REQUEST_WINDOW_BYTES && !paused) { paused = true; request.pause(); }
+    };
+    const onEnd = () => { stopBody(); post({ type: 'end' }); };
+    const onError = () => { stopBody(); post({ type: 'error', message: 'the client closed the connection' }); };
+    const stopBody = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('aborted', onError);
+    };
+    port1.on('message', (m: FromWorker) => {
+      unread -= m.bytes;
+      if (paused && unread <= REQUEST_WINDOW_BYTES / 2) { paused = false; request.resume(); }
+    });
+    if (hasBody) {
+      request.on('data', onData);
+      request.on('end', onEnd);
+      request.on('error', onError);
+      request.on('aborted', onError);
+    }
+
+    const onAbort = () => post({ type: 'abort' });
+    invocation.signal.addEventListener('abort', onAbort, { once: true });
+    const onEvent = (raw: unknown) => {
+      if (finished) return;
+      const event = raw as WasiHttpEvent;
+      if (event.type === 'head') {
+        response.head(event.status, event.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
+        return;
+      }
+      const n = event.bytes.byteLength;
+      response.write(event.bytes, () => { if (!finished) post({ type: 'ack', bytes: n }); });
+    };
+    try {
+      const job = this.#options.pool.run({
+        unit: this.#options.unit,
+        input,
+        transfer: [port2],
+        timeoutMs: this.#options.timeoutMs,
+        signal: invocation.signal,
+        onEvent,
+      });
+      job.catch(() => {}); // may lose the race with a body failure
+      await Promise.race([job, bodyFailed]);
+      response.end();
+    } finally {
+      finished = true;
+      stopBody();
+      if (paused) request.resume();
+      invocation.signal.removeEventListener('abort', onAbort);
+      port1.close();
+    }
+  }
+}
