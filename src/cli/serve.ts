@@ -22,7 +22,7 @@ Options:
   --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
-  --workers N          Worker threads running guests (default: cores - 1, at least 1; ${defaultWorkerCount()} here).
+  --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
   --max-queue N        Requests allowed to wait for a busy worker pool (default 64 per worker);
                        beyond it requests get 503 with Retry-After.

@@ -55,14 +55,14 @@ export interface RunningHttpServer {
 }
 
 /**
- * Default number of guest worker threads: one per core but one, at least 1. The main thread is
- * busy too (HTTP parsing and writing, routing, messages to and from workers: under load it spends
- * about as much CPU per request as a worker running a small guest), so a worker per core makes
- * every thread share a core; on 2 cores, 1 worker served the C hello ~15 % faster than 2
- * (bench/serve.ts). `--workers` overrides it for CPU-heavy guests.
+ * Default number of guest worker threads: one per core, and at least 2. With a single worker, one
+ * slow or looping guest would hold every other request until its deadline; two keep one tenant's
+ * runaway guest from stalling the rest. (On 2 cores, 1 worker served the C hello ~15 % faster than
+ * 2 in bench/serve.ts, because the main thread competes for a core: `--workers 1` buys that back
+ * where every guest is known to be short.)
  */
 export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(2, availableParallelism());
 }
 
 /** HTTP status for an executor failure (see `HttpExecutor`). */
