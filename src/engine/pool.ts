@@ -60,6 +60,14 @@ export interface WorkerPoolOptions {
    * `WASMLET_ERR_QUEUE_FULL`. Default 64 per worker.
    */
   maxQueue?: number;
+  /**
+   * Which jobs may share a worker (matters with `concurrency > 1`, where a deadline that passes
+   * terminates the worker under every job it holds). `'none'` (default): any. `'unit'`: a worker
+   * with jobs in flight takes only jobs of the same unit until it is idle, so a guest that runs
+   * past its deadline takes down only requests of its own unit, never another tenant's. Queue
+   * order is kept: a busy worker takes jobs from the head of the queue while they are of its unit.
+   */
+  affinity?: 'none' | 'unit';
 }
 
 /** One invocation submitted to {@link WorkerPool.run}. */
@@ -138,6 +146,7 @@ export class WorkerPool {
   readonly #size: number;
   readonly #concurrency: number;
   readonly #maxQueue: number;
+  readonly #affinity: 'none' | 'unit';
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   readonly #units = new Map<string, { module: WebAssembly.Module; config: unknown }>();
@@ -152,6 +161,7 @@ export class WorkerPool {
     this.#size = Math.max(1, options.size ?? availableParallelism());
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
     this.#maxQueue = Math.max(0, options.maxQueue ?? 64 * this.#size);
+    this.#affinity = options.affinity ?? 'none';
   }
 
   /** Number of worker threads. */
@@ -273,14 +283,28 @@ export class WorkerPool {
     while (this.#queue.length > 0) {
       let best: Slot | undefined;
       for (const slot of this.#slots) {
-        if (!slot.ready || slot.active.size > this.#lowWater) continue;
+        if (!slot.ready || slot.active.size > this.#lowWater || !this.#accepts(slot, this.#queue[0]!)) continue;
         if (!best || slot.active.size < best.active.size
           || (slot.active.size === best.active.size && headStart(slot) > headStart(best))) best = slot;
       }
       if (!best) return;
-      const n = Math.min(this.#queue.length, this.#capacity - best.active.size);
-      this.#post(best, this.#queue.splice(0, n));
+      this.#post(best, this.#take(best, this.#capacity - best.active.size));
     }
+  }
+
+  /** Whether `slot` may take `pending` now (see {@link WorkerPoolOptions.affinity}). */
+  #accepts(slot: Slot, pending: Pending): boolean {
+    return this.#affinity === 'none' || slot.active.size === 0
+      || slot.active.values().next().value!.job.unit === pending.job.unit;
+  }
+
+  /** Removes up to `max` jobs from the head of the queue that `slot` accepts (in order). */
+  #take(slot: Slot, max: number): Pending[] {
+    if (this.#affinity === 'none') return this.#queue.splice(0, max);
+    const unit = slot.active.size > 0 ? slot.active.values().next().value!.job.unit : this.#queue[0]?.job.unit;
+    let n = 0;
+    while (n < max && n < this.#queue.length && this.#queue[n]!.job.unit === unit) n++;
+    return this.#queue.splice(0, n);
   }
 
   /** Posts `jobs` to `slot` in one message. */
@@ -355,7 +379,8 @@ export class WorkerPool {
     }
     if (slot.active.size > this.#lowWater) return;
     if (this.#queue.length > 0) {
-      this.#post(slot, this.#queue.splice(0, Math.min(this.#queue.length, this.#capacity - slot.active.size)));
+      const jobs = this.#take(slot, this.#capacity - slot.active.size);
+      if (jobs.length > 0) this.#post(slot, jobs);
     } else if (slot.active.size === 0 && this.#concurrency === 1) {
       this.#steal(slot);
     }

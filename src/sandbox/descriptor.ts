@@ -3,7 +3,7 @@
 // on the wrong kind of descriptor); subclasses override what they support, in the manner of
 // browser_wasi_shim's `Fd`. Failures are thrown as FsError / Node fs errors.
 import { fsError } from './fs-error.ts';
-import { resolvePath } from './resolve.ts';
+import { resolvePath, verifyDir } from './resolve.ts';
 import type { InputStream, OutputStream } from './stdio.ts';
 import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsStat } from './vfs.ts';
 
@@ -27,6 +27,13 @@ export interface OpenAtOptions {
 function maybeSymlinkError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === 'ELOOP' || code === 'ENOTDIR' || code === 'EMLINK';
+}
+
+/** A guest-given byte offset or size: EINVAL unless a whole number in [0, 2^53) (no host file
+ * is that large; beyond it a JS number is inexact and Node would throw, or for writes silently
+ * use the current position). */
+function checkOffset(v: number): void {
+  if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) throw fsError('EINVAL');
 }
 
 function zeroStat(type: FileType): VfsStat {
@@ -169,12 +176,14 @@ export class FileDescriptor extends Descriptor {
   override pread(buf: Uint8Array, offset: number, length: number, position: number): number {
     this.flush();
     if (!this.readable) throw fsError('EBADF');
+    checkOffset(position);
     return this.file.read(buf, offset, length, position);
   }
 
   override pwrite(buf: Uint8Array, offset: number, length: number, position: number): number {
     this.flush();
     if (!this.writable) throw fsError('EBADF');
+    checkOffset(position);
     // Linux pwrite semantics (Wasmtime's too): in append mode the offset is ignored.
     const at = this.append ? Number(this.file.stat().size) : position;
     return this.file.write(buf, offset, length, at);
@@ -202,6 +211,7 @@ export class FileDescriptor extends Descriptor {
     // opened without write fails like Linux ftruncate on an O_RDONLY fd (EINVAL).
     if (this.readOnlyMount) throw fsError('EPERM');
     if (!this.writable) throw fsError('EINVAL');
+    checkOffset(size);
     this.file.setSize(size);
   }
 
@@ -255,11 +265,19 @@ export class DirDescriptor extends Descriptor {
     if (this.readOnly) throw fsError('EPERM');
   }
 
-  override stat(): VfsStat { return this.vfs.lstat(this.rel); }
+  /** This directory's own rel path, checked to still lead to it (ENOENT otherwise): after a
+   * rename the host would follow a symlink planted at the old path. */
+  #self(): string {
+    const rel = this.rel;
+    if (rel !== '') verifyDir(this.vfs, rel);
+    return rel;
+  }
+
+  override stat(): VfsStat { return this.vfs.lstat(this.#self()); }
 
   override setTimes(atime: TimeSpec, mtime: TimeSpec): void {
     this.#mutable();
-    this.vfs.setTimes(this.rel, atime, mtime);
+    this.vfs.setTimes(this.#self(), atime, mtime);
   }
 
   /** Opens `path`: a FileDescriptor or a DirDescriptor. */
@@ -334,8 +352,12 @@ export class DirDescriptor extends Descriptor {
     this.vfs.unlink(rel);
   }
 
+  /** The target of the symlink at `path`. An absolute target is EPERM (cap-std's `read_link`,
+   * which Wasmtime uses): it would show the guest a host path. */
   readlinkAt(path: string): string {
-    return this.vfs.readlink(this.#resolve(path, false));
+    const target = this.vfs.readlink(this.#resolve(path, false));
+    if (target.charCodeAt(0) === 47 /* / */) throw fsError('EPERM');
+    return target;
   }
 
   symlinkAt(target: string, path: string): void {
@@ -351,24 +373,32 @@ export class DirDescriptor extends Descriptor {
 
   /** Renames `from` (here) to `to` in `dest`. Both must be on the same Vfs (else EXDEV). */
   renameAt(from: string, dest: DirDescriptor, to: string): void {
-    this.#mutable();
-    dest.#mutable();
-    const fromRel = this.#resolve(from, false);
-    const toRel = dest.#resolve(to, false);
-    if (dest.vfs !== this.vfs) throw fsError('EXDEV');
-    if (fromRel === '' || toRel === '') throw fsError('EBUSY');
-    this.vfs.rename(fromRel, toRel);
+    this.#fromTo(from, dest, to, false);
   }
 
   /** Hard-links `from` (here, never following a final symlink) as `to` in `dest`. */
   linkAt(from: string, dest: DirDescriptor, to: string): void {
+    this.#fromTo(from, dest, to, true);
+  }
+
+  /**
+   * rename / link: both directories must allow mutation (EPERM), each path resolves against
+   * its own directory without following its final component, and both must be on one Vfs
+   * (EXDEV: two preopens are two trees even when they overlap on the host).
+   */
+  #fromTo(from: string, dest: DirDescriptor, to: string, link: boolean): void {
     this.#mutable();
     dest.#mutable();
     const fromRel = this.#resolve(from, false);
     const toRel = dest.#resolve(to, false);
     if (dest.vfs !== this.vfs) throw fsError('EXDEV');
-    if (toRel === '') throw fsError('EEXIST');
-    this.vfs.link(fromRel, toRel);
+    if (link) {
+      if (toRel === '') throw fsError('EEXIST');
+      this.vfs.link(fromRel, toRel);
+    } else {
+      if (fromRel === '' || toRel === '') throw fsError('EBUSY');
+      this.vfs.rename(fromRel, toRel);
+    }
   }
 
   /**
@@ -376,7 +406,7 @@ export class DirDescriptor extends Descriptor {
    * start), otherwise the previous listing is reused so cookies stay stable across calls.
    */
   entries(fresh: boolean): VfsDirEntry[] {
-    if (fresh || this.#entries === null) this.#entries = this.vfs.readdir(this.rel);
+    if (fresh || this.#entries === null) this.#entries = this.vfs.readdir(this.#self());
     return this.#entries;
   }
 }

@@ -1,9 +1,11 @@
 // A Vfs over a host directory. Paths it receives are already confined and symlink-expanded by
 // resolve.ts; it opens final components with O_NOFOLLOW so a symlink swapped in after
-// resolution is not followed by the OS. (A directory component swapped for a symlink between
+// resolution is not followed by the OS. Overlapping preopens of one guest share a HostDirGroup
+// so that one's mutations invalidate what the others checked. (A directory component swapped for a symlink between
 // resolution and use by another process is a residual race; guests alone cannot cause it,
 // since a guest is single-threaded and resolution happens inside its own call.)
 import type { BigIntStats } from 'node:fs';
+import { fsError } from './fs-error.ts';
 import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsOpenOptions, VfsStat } from './vfs.ts';
 
 // Not `import ... from 'node:fs'`: that builds an ESM facade reading every export, which loads
@@ -53,41 +55,119 @@ function toSeconds(spec: TimeSpec, currentNs: bigint): number {
 
 const BIGINT = { bigint: true } as const;
 
+// A host fd number is reused by the next open anywhere in the process (another guest's file, a
+// socket), so a closed HostFile must never pass its old number to the OS again: a WASI 0.2
+// stream can outlive its descriptor. After close, #fd is -1 and every operation is EBADF.
 class HostFile implements VfsFile {
-  readonly #fd: number;
+  #fd: number;
   constructor(fd: number) { this.#fd = fd; }
+  #open(): number {
+    const fd = this.#fd;
+    if (fd < 0) throw fsError('EBADF');
+    return fd;
+  }
   read(buf: Uint8Array, offset: number, length: number, position: number): number {
-    return readSync(this.#fd, buf, offset, length, position);
+    return readSync(this.#open(), buf, offset, length, position);
   }
   write(buf: Uint8Array, offset: number, length: number, position: number): number {
-    return writeSync(this.#fd, buf, offset, length, position);
+    return writeSync(this.#open(), buf, offset, length, position);
   }
-  stat(): VfsStat { return vfsStatFromNode(fstatSync(this.#fd, BIGINT)); }
-  setSize(size: number): void { ftruncateSync(this.#fd, size); }
+  stat(): VfsStat { return vfsStatFromNode(fstatSync(this.#open(), BIGINT)); }
+  setSize(size: number): void { ftruncateSync(this.#open(), size); }
   setTimes(atime: TimeSpec, mtime: TimeSpec): void {
-    const cur = atime === null || mtime === null ? fstatSync(this.#fd, BIGINT) : null;
-    futimesSync(this.#fd, toSeconds(atime, cur?.atimeNs ?? 0n), toSeconds(mtime, cur?.mtimeNs ?? 0n));
+    const fd = this.#open();
+    const cur = atime === null || mtime === null ? fstatSync(fd, BIGINT) : null;
+    futimesSync(fd, toSeconds(atime, cur?.atimeNs ?? 0n), toSeconds(mtime, cur?.mtimeNs ?? 0n));
   }
-  sync(): void { fsyncSync(this.#fd); }
-  datasync(): void { fdatasyncSync(this.#fd); }
-  close(): void { closeSync(this.#fd); }
+  sync(): void { fsyncSync(this.#open()); }
+  datasync(): void { fdatasyncSync(this.#open()); }
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    closeSync(fd);
+  }
 }
 
 /**
- * A host directory as a Vfs. `hostPath` is resolved with realpath on first use (so building one
- * costs no syscall); a missing directory then fails every operation with ENOENT.
+ * Shared by the HostDirVfs preopens of ONE guest instance: a count of the guest's mutations of
+ * host directories (rmdir, unlink, rename, symlink) through any of them. Preopens can overlap
+ * (one host directory inside another, or the same one twice), so a mutation through one can
+ * invalidate what another has checked: its memo of directories, and its root itself (renamed
+ * away, a symlink put in its place). Each vfs compares the count with the last one it saw
+ * before it uses a path. Build one per instance (`preopenVfses` does); never share one between
+ * instances.
+ */
+export class HostDirGroup {
+  /** Mutations so far. */
+  epoch = 0;
+  /** The vfses in the group: their roots are pinned (realpath) before the first mutation. */
+  readonly members: HostDirVfs[] = [];
+}
+
+/**
+ * A host directory as a Vfs. `hostPath` is resolved with realpath on first use, or when the
+ * guest first mutates any preopen of its HostDirGroup, whichever comes first (so building one
+ * costs no syscall); a missing directory then fails every operation with ENOENT. Should another
+ * preopen of the group later move or replace the root, every operation fails with ENOENT.
  */
 export class HostDirVfs implements Vfs {
   readonly hostPath: string;
   #root: string | null = null;
+  readonly #group: HostDirGroup;
+  /** `#group.epoch` when this vfs last checked its memo and root. */
+  #seen: number;
+  /** The root no longer resolves to the directory it did (moved, replaced): every use is ENOENT. */
+  #lost = false;
 
-  constructor(hostPath: string) {
+  /** `group`: the other HostDirVfs preopens of the same guest instance (default: none). */
+  constructor(hostPath: string, group: HostDirGroup = new HostDirGroup()) {
     this.hostPath = hostPath;
+    this.#group = group;
+    this.#seen = group.epoch;
+    group.members.push(this);
+  }
+
+  /**
+   * Fixes the root to what `hostPath` names now, before the guest changes anything: a preopen
+   * not used yet must not later take, as its root, a symlink the guest put at its path. A
+   * directory missing now stays missing for this guest (ENOENT), whatever is created there.
+   */
+  #pin(): void {
+    if (this.#root !== null || this.#lost) return;
+    try {
+      this.#root = realpathSync.native(this.hostPath);
+    } catch {
+      this.#lost = true;
+    }
   }
 
   #abs(rel: string): string {
+    if (this.#seen !== this.#group.epoch || this.#lost) this.#resync();
     const root = this.#root ??= realpathSync.native(this.hostPath);
     return rel === '' ? root : `${root}/${rel}`;
+  }
+
+  /** Another preopen of this guest changed the host tree: drop the memo, re-check the root. */
+  #resync(): void {
+    if (this.#seen !== this.#group.epoch) {
+      this.#seen = this.#group.epoch;
+      this.#forget();
+      if (this.#root !== null) {
+        let now: string | null = null;
+        try { now = realpathSync.native(this.hostPath); } catch { /* removed: lost */ }
+        this.#lost = now !== this.#root;
+      }
+    }
+    if (this.#lost) throw fsError('ENOENT');
+  }
+
+  /** Before a mutation through this vfs: its own memo and everyone else's are stale after it. */
+  #mutating(): void {
+    const group = this.#group;
+    if (group.epoch === 0) for (const m of group.members) m.#pin();
+    this.#forget();
+    this.#seen = ++group.epoch;
   }
 
   // Resolution cost. realpath(3) re-walks every ancestor of the root (measured ~6x an lstat for
@@ -95,7 +175,8 @@ export class HostDirVfs implements Vfs {
   // and this vfs remembers the ones that were real directories (`#dirs`). The memo lives as
   // long as this object, i.e. one guest instance, and is cleared by every operation of this
   // guest that could turn a directory name into something else (rmdir, rename, symlink,
-  // unlink). Threat model: a path-based resolver in Node (no openat/RESOLVE_BENEATH) cannot
+  // unlink), through this preopen or any other of the same guest (HostDirGroup; mkdir, link
+  // and file creation cannot replace an existing name). Threat model: a path-based resolver in Node (no openat/RESOLVE_BENEATH) cannot
   // stop a *concurrent* writer of the same host directory (another instance sharing it
   // read-write, a host process) from swapping a checked directory for a symlink: with or
   // without the memo that is a race it can win. Give concurrently running guests distinct
@@ -112,6 +193,7 @@ export class HostDirVfs implements Vfs {
   }
 
   typeOf(rel: string): FileType | null {
+    if (this.#seen !== this.#group.epoch || this.#lost) this.#resync();
     if (this.#dirs.has(rel)) return 'directory';
     const s = lstatSync(this.#abs(rel), { throwIfNoEntry: false });
     if (s === undefined) return null;
@@ -150,11 +232,28 @@ export class HostDirVfs implements Vfs {
   }
 
   mkdir(rel: string): void { mkdirSync(this.#abs(rel)); }
-  rmdir(rel: string): void { this.#forget(); rmdirSync(this.#abs(rel)); }
-  unlink(rel: string): void { this.#forget(); unlinkSync(this.#abs(rel)); }
-  rename(fromRel: string, toRel: string): void { this.#forget(); renameSync(this.#abs(fromRel), this.#abs(toRel)); }
+  rmdir(rel: string): void {
+    const abs = this.#abs(rel);
+    this.#mutating();
+    rmdirSync(abs);
+  }
+  unlink(rel: string): void {
+    const abs = this.#abs(rel);
+    this.#mutating();
+    unlinkSync(abs);
+  }
+  rename(fromRel: string, toRel: string): void {
+    const from = this.#abs(fromRel);
+    const to = this.#abs(toRel);
+    this.#mutating();
+    renameSync(from, to);
+  }
   link(fromRel: string, toRel: string): void { linkSync(this.#abs(fromRel), this.#abs(toRel)); }
-  symlink(target: string, rel: string): void { this.#forget(); symlinkSync(target, this.#abs(rel)); }
+  symlink(target: string, rel: string): void {
+    const abs = this.#abs(rel);
+    this.#mutating();
+    symlinkSync(target, abs);
+  }
 
   setTimes(rel: string, atime: TimeSpec, mtime: TimeSpec): void {
     const abs = this.#abs(rel);

@@ -25,9 +25,28 @@ function applyTime(spec: TimeSpec, current: bigint): bigint {
   return spec === null ? current : spec === 'now' ? nowNs() : spec;
 }
 
+/** Bytes of file content a MemoryVfs holds (capacity, all files) against its limit. */
+interface Budget { used: number; readonly max: number }
+
+/** Default `maxBytes` of a MemoryVfs. */
+export const MEMORY_VFS_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Makes room for `need` bytes in `n` (need > capacity), within the budget: ENOSPC beyond it. */
+function grow(n: MemFile, need: number, budget: Budget): void {
+  const have = n.data.length;
+  const room = budget.max - budget.used + have; // the most this file may hold
+  if (need > room) throw fsError('ENOSPC');
+  const cap = Math.min(Math.max(need, have * 2, 64), room);
+  const grown = new Uint8Array(cap);
+  grown.set(n.data.subarray(0, n.size));
+  n.data = grown;
+  budget.used += cap - have;
+}
+
 class MemFileHandle implements VfsFile {
   readonly #node: MemFile;
-  constructor(node: MemFile) { this.#node = node; }
+  readonly #budget: Budget;
+  constructor(node: MemFile, budget: Budget) { this.#node = node; this.#budget = budget; }
   read(buf: Uint8Array, offset: number, length: number, position: number): number {
     const n = this.#node;
     if (position >= n.size) return 0;
@@ -39,11 +58,7 @@ class MemFileHandle implements VfsFile {
   write(buf: Uint8Array, offset: number, length: number, position: number): number {
     const n = this.#node;
     const end = position + length;
-    if (end > n.data.length) {
-      const grown = new Uint8Array(Math.max(end, n.data.length * 2, 64));
-      grown.set(n.data.subarray(0, n.size));
-      n.data = grown;
-    }
+    if (end > n.data.length) grow(n, end, this.#budget);
     if (position > n.size) n.data.fill(0, n.size, position);
     n.data.set(buf.subarray(offset, offset + length), position);
     if (end > n.size) n.size = end;
@@ -54,9 +69,8 @@ class MemFileHandle implements VfsFile {
   setSize(size: number): void {
     const n = this.#node;
     if (size > n.data.length) {
-      const grown = new Uint8Array(size);
-      grown.set(n.data.subarray(0, n.size));
-      n.data = grown;
+      grow(n, size, this.#budget);
+      n.data.fill(0, n.size, size);
     } else if (size > n.size) {
       n.data.fill(0, n.size, size);
     }
@@ -74,6 +88,17 @@ class MemFileHandle implements VfsFile {
   close(): void {}
 }
 
+/** Options of a MemoryVfs. */
+export interface MemoryVfsOptions {
+  /**
+   * Most bytes of file content held at once, all files together; a write or set-size that
+   * would need more fails with ENOSPC. The guest picks offsets and sizes and each byte is host
+   * memory, so this bounds what a guest can make the host allocate. Default
+   * MEMORY_VFS_MAX_BYTES (64 MiB).
+   */
+  maxBytes?: number;
+}
+
 /**
  * An in-memory filesystem. Build its content with `writeFile`, `mkdirp` and `symlink` (host
  * side, trusted paths), then hand it to a preopen (`{ guestPath, vfs }`).
@@ -81,9 +106,17 @@ class MemFileHandle implements VfsFile {
 export class MemoryVfs implements Vfs {
   #nextIno = 1n;
   readonly #root: MemDir;
+  readonly #budget: Budget;
 
-  constructor() {
+  constructor(options: MemoryVfsOptions = {}) {
     this.#root = this.#dir();
+    this.#budget = { used: 0, max: options.maxBytes ?? MEMORY_VFS_MAX_BYTES };
+  }
+
+  /** A name of `n` went away: once it has none, its bytes no longer count (open handles keep
+   * reading them, as an unlinked file's do). */
+  #unlinked(n: MemNode): void {
+    if (--n.nlink === 0n && n.kind === 'file') this.#budget.used -= n.data.length;
   }
 
   #meta(): Meta {
@@ -150,7 +183,7 @@ export class MemoryVfs implements Vfs {
       const file: MemFile = { kind: 'file', data: new Uint8Array(0), size: 0, ...this.#meta() };
       parent!.entries.set(name, file);
       this.#touch(parent!);
-      return new MemFileHandle(file);
+      return new MemFileHandle(file, this.#budget);
     }
     if (o.create && o.exclusive) throw fsError('EEXIST');
     if (node.kind === 'link') throw fsError('ELOOP'); // O_NOFOLLOW on a symlink
@@ -160,7 +193,7 @@ export class MemoryVfs implements Vfs {
     }
     if (o.directory) throw fsError('ENOTDIR');
     if (o.truncate) { node.size = 0; node.mtimNs = node.ctimNs = nowNs(); }
-    return new MemFileHandle(node);
+    return new MemFileHandle(node, this.#budget);
   }
 
   mkdir(rel: string): void {
@@ -191,7 +224,7 @@ export class MemoryVfs implements Vfs {
     if (n === undefined) throw fsError('ENOENT');
     if (n.kind === 'dir') throw fsError('EISDIR');
     parent.entries.delete(name);
-    n.nlink--;
+    this.#unlinked(n);
     n.ctimNs = nowNs();
     this.#touch(parent);
   }
@@ -216,7 +249,7 @@ export class MemoryVfs implements Vfs {
       } else if (existing.kind === 'dir') {
         throw fsError('EISDIR');
       }
-      existing.nlink--;
+      this.#unlinked(existing);
     }
     fromDir.entries.delete(fromName);
     toDir.entries.set(toName, node);

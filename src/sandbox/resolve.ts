@@ -31,9 +31,14 @@ function moreAfter(s: string, i: number): boolean {
   return false;
 }
 
-/** Checks that each component of `base` is still a directory (it may have been renamed away or
- * swapped for a symlink since the descriptor was opened): ENOENT otherwise. */
-function verifyBase(vfs: Vfs, base: string): void {
+/**
+ * Checks that each component of the directory `base` (a canonical rel path, not `''`) is still a
+ * directory: it may have been renamed away or swapped for a symlink since its descriptor was
+ * opened, and the host would follow such a symlink. Throws FsError ENOENT otherwise. Every
+ * operation on a directory descriptor's own path (stat, set-times, readdir) and every path
+ * resolved below it calls this first.
+ */
+export function verifyDir(vfs: Vfs, base: string): void {
   let i = base.indexOf('/');
   for (;;) {
     const prefix = i < 0 ? base : base.slice(0, i);
@@ -66,7 +71,7 @@ export function resolvePath(vfs: Vfs, base: string, path: string, followFinal: b
   if (path.charCodeAt(0) === 47 /* / */) throw fsError('EPERM');
   if (path.includes('\0')) throw fsError('EINVAL');
   const trailingSlash = path.charCodeAt(path.length - 1) === 47;
-  if (base !== '') verifyBase(vfs, base);
+  if (base !== '') verifyDir(vfs, base);
   // A lone name that is not followed needs no lookup at all.
   if (!followFinal && path.indexOf('/') < 0 && path !== '..' && path !== '.') {
     return base === '' ? path : `${base}/${path}`;

@@ -237,4 +237,18 @@ describe('wasmlet serve: wasi:http components', () => {
     const timedOut = lines.map((l) => JSON.parse(l) as { path?: string; status?: number }).find((l) => l.path === '/quick/loop');
     assert.equal(timedOut?.status, 504);
   });
+
+  test("isolation: a looping component's timeouts never take down another component's requests under load", async () => {
+    // POSTs with bodies are never retried, so an echo request lost with a terminated worker
+    // would show up as a failure here: it must never have shared a worker with the loop.
+    const loops = [0, 1].map(() => fetch(`${server.url}/quick/loop`).then((r) => r.status));
+    const echoes = Array.from({ length: 32 }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (i % 8) * 40)); // spread over the loops' lifetime
+      const r = await fetch(`${server.url}/iso/${i}`, { method: 'POST', body: `tenant-${i}` });
+      return { status: r.status, body: (JSON.parse(await r.text()) as { body: string }).body };
+    });
+    const results = await Promise.all(echoes);
+    assert.deepEqual(results, results.map((_, i) => ({ status: 200, body: `tenant-${i}` })));
+    assert.deepEqual(await Promise.all(loops), [504, 504]);
+  });
 });

@@ -104,3 +104,33 @@ test('a prepared component rebuilt from its compiled modules alone (as a worker 
   assert.equal(out, 'clean pages=17\n');
   assert.equal([...rebuilt.memoryPools!.values()].filter((p) => p !== null).length, 1);
 });
+
+test('capPages lowers the maximum of pooled memories; the rewritten module accepts them', async () => {
+  const rewrite = rewriteMemoryAsImport(await watToBytes(noImports))!;
+  const module = new WebAssembly.Module(rewrite.bytes);
+  const pool = new MemoryPool(3, undefined, 1, 4);
+  assert.equal(pool.field, recycledMemoryField(3, undefined), 'the field still names the declared limits');
+  assert.equal(pool.maximumPages, 4);
+  const instance = new WebAssembly.Instance(module, { [RECYCLED_MEMORY_MODULE]: { [pool.field]: pool.acquire() } });
+  const grow = instance.exports.grow as () => number;
+  assert.equal(grow(), 3, 'growth up to the cap succeeds');
+  assert.equal(grow(), -1, 'growth past the cap fails inside the guest');
+  assert.equal(new MemoryPool(1, 2, 1, 8).maximumPages, 2, 'a declared maximum below the cap is kept');
+});
+
+test('capComponentMemory keeps recycling: capped pools of its own, no recompile', async () => {
+  const { capComponentMemory } = await import('../component-memory.ts');
+  const prepared = await prepareComponent(readFileSync(await buildCMemoryComponent()), { cacheDir });
+  const capped = await capComponentMemory(prepared, 64 * 65536);
+  for (const [name, m] of capped.coreModules) assert.equal(m, prepared.coreModules.get(name), `${name} is not recompiled`);
+  const pools = [...capped.memoryPools!.values()].filter((p) => p !== null);
+  assert.equal(pools.length, 1);
+  assert.equal(pools[0]!.maximumPages, 64);
+  for (let run = 0; run < 2; run++) {
+    let out = '';
+    assert.equal(await runComponentCommand(capped, { stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }) }), 0);
+    assert.equal(out, 'clean pages=17\n');
+  }
+  assert.equal(pools[0]!.stats().created, 2, 'the capped copy used its own pool');
+  await assert.rejects(capComponentMemory(prepared, 65536), { code: 'WASMLET_ERR_MEMORY_LIMIT' });
+});

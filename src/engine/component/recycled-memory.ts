@@ -167,6 +167,7 @@ export interface MemoryPoolStats {
  */
 export class MemoryPool {
   #initialPages: number;
+  /** Maximum of the memories this pool creates: the declared maximum, lowered to the cap. */
   #maximumPages: number | undefined;
   #capacity: number;
   #free: WebAssembly.Memory[] = [];
@@ -175,11 +176,24 @@ export class MemoryPool {
   /** The import field name modules with this memory shape use (see {@link recycledMemoryField}). */
   readonly field: string;
 
-  constructor(initialPages: number, maximumPages: number | undefined, capacity = DEFAULT_POOL_CAPACITY) {
+  /**
+   * @param initialPages, maximumPages the module's declared limits (they name the import field).
+   * @param capacity memories kept for reuse.
+   * @param capPages a memory limit, in pages: created memories get `maximum = min(maximumPages,
+   *   capPages)`, so `memory.grow` past it fails inside the guest (-1), as a capped module's own
+   *   memory would. An imported memory may have a lower maximum than the import declares, so the
+   *   module needs no rewrite (nor recompile) for the cap. Must be `>= initialPages`.
+   */
+  constructor(initialPages: number, maximumPages: number | undefined, capacity = DEFAULT_POOL_CAPACITY, capPages?: number) {
     this.field = recycledMemoryField(initialPages, maximumPages);
     this.#initialPages = initialPages;
-    this.#maximumPages = maximumPages;
+    this.#maximumPages = capPages === undefined ? maximumPages : Math.min(capPages, maximumPages ?? capPages);
     this.#capacity = capacity;
+  }
+
+  /** The maximum (pages) of the memories this pool hands out; `undefined`: none. */
+  get maximumPages(): number | undefined {
+    return this.#maximumPages;
   }
 
   /** A zeroed memory of the declared initial size and maximum. */

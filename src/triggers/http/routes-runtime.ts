@@ -3,7 +3,7 @@
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
 // WebAssembly components (wasi-http) are transpiled once into the disk cache (`.wasmlet/cache/`
 // under the app dir, or `$WASMLET_CACHE_DIR`) and served by a second pool of the same size whose
-// workers load them from that cache and hold several requests each. Nothing here runs per request.
+// workers load them from that cache and hold a few requests each, of one component at a time. Nothing here runs per request.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,10 +25,14 @@ import type { WasiHttpUnitConfig } from './wasi-http-worker.ts';
 
 /**
  * Requests one worker holds at once for a component route. A guest suspended on I/O (JSPI: body
- * bytes, an outbound response, a slow client) lets the thread run another; each in-flight
- * componentize-js instance holds ~10 MB of linear memory, which bounds this.
+ * bytes, an outbound response, a slow client) lets the thread run another, and the next request
+ * is already there when one ends (no idle round trip through the main thread). More does not help
+ * a CPU-bound guest (a componentize-js `handle` is ~3 ms of CPU): it only adds latency, and each
+ * in-flight instance holds ~10 MB of linear memory. Concurrent requests share a worker only when
+ * they are for the same component (pool affinity `'unit'`), so a guest past its deadline, whose
+ * worker is terminated, takes down no other component's requests.
  */
-export const WASI_HTTP_CONCURRENCY = 4;
+export const WASI_HTTP_CONCURRENCY = 2;
 
 /** The pool API wants a module per unit; component workers load theirs from the unit config. */
 const PLACEHOLDER_MODULE = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
@@ -110,6 +114,7 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
           handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
           size: pool.size,
           concurrency: WASI_HTTP_CONCURRENCY,
+          affinity: 'unit',
         });
         if (!units.has(unit)) {
           units.add(unit);

@@ -3,7 +3,13 @@
 // run at once on one thread: with JSPI a guest waiting for body bytes, an outbound response or
 // client backpressure suspends, and the thread runs another.
 //
-// Per-request protocol, on a MessagePort the request carries (main = wasi-http.ts):
+// A small response goes back whole in the job's result (one message, no port): the worker holds
+// the head and body while the guest produces them without waiting, up to INLINE_RESPONSE_BYTES.
+// A request with a body, or a response that is larger or that pauses (a streaming guest), uses a
+// per-request MessagePort: the request carries it when it has a body; otherwise the worker makes
+// one when the response starts streaming and sends it first ({ type: 'port' } event).
+//
+// Per-request protocol on that port (main = wasi-http.ts):
 //   main -> worker  { type: 'chunk', bytes }   request body bytes (transferred)
 //                   { type: 'end' }            request body complete
 //                   { type: 'error', message } request body failed (client gone, over the limit)
@@ -13,7 +19,7 @@
 // The response head and body go out as pool events ({@link WasiHttpEvent}), so they stay ordered
 // with the job's completion. Both directions keep at most a window of bytes in flight, so a 1 GiB
 // upload or download never sits in memory whole.
-import type { MessagePort, Transferable } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Transferable } from 'node:worker_threads';
 import { handleHttpRequest } from '../../engine/component/http-handler.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
@@ -28,6 +34,8 @@ import type { PreopenSpec } from '../../sandbox/preopen.ts';
 export const RESPONSE_WINDOW_BYTES = 1 << 20;
 /** Request bytes the guest read before the worker reports them (so main can send more). */
 const CREDIT_STEP_BYTES = 64 * 1024;
+/** A response body up to this size, complete without a pause, goes back in the job's result. */
+export const INLINE_RESPONSE_BYTES = 64 * 1024;
 
 /** A component route's per-unit data (structured clone). */
 export interface WasiHttpUnitConfig {
@@ -49,12 +57,18 @@ export interface WasiHttpInput {
   headers: [string, string][];
   /** False when the request has no body (the guest sees an empty stream at once). */
   hasBody: boolean;
-  /** The per-request channel (transferred). */
-  port: MessagePort;
+  /** The per-request channel (transferred); only when the request has a body. */
+  port?: MessagePort;
 }
+
+/** The job's result: the whole response when it was small and quick, else only the outcome. */
+export type WasiHttpResult =
+  | { ok: true; head: { status: number; headers: [string, string][] }; body: Uint8Array }
+  | { ok: true; head?: undefined };
 
 /** Events to the main thread (pool `emit`). */
 export type WasiHttpEvent =
+  | { type: 'port'; port: MessagePort }
   | { type: 'head'; status: number; headers: [string, string][] }
   | { type: 'chunk'; bytes: Uint8Array };
 
@@ -78,15 +92,15 @@ interface Unit {
 
 /** The request body as the guest reads it; reports consumed bytes back as credit. */
 class CreditedSource extends QueueSource {
-  readonly #port: MessagePort;
+  readonly #port: MessagePort | undefined;
   #unreported = 0;
-  constructor(port: MessagePort) {
+  constructor(port: MessagePort | undefined) {
     super();
     this.#port = port;
   }
   override read(max: number): Uint8Array | null {
     const chunk = super.read(max);
-    if (chunk !== null && chunk.length > 0) {
+    if (chunk !== null && chunk.length > 0 && this.#port !== undefined) {
       this.#unreported += chunk.length;
       if (this.#unreported >= CREDIT_STEP_BYTES || this.buffered === 0) {
         this.#port.postMessage({ type: 'credit', bytes: this.#unreported } satisfies FromWorker);
@@ -110,14 +124,18 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEvent, transfer?: Transferable[]) => void): Promise<{ ok: true }> {
-  const { port } = input;
+/** Resolves after the current event-loop turn: what "the guest produced it without waiting" means. */
+const NEXT_TURN = Symbol('next turn');
+const nextTurn = () => new Promise<typeof NEXT_TURN>((resolve) => setImmediate(resolve, NEXT_TURN));
+
+async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEvent, transfer?: Transferable[]) => void): Promise<WasiHttpResult> {
+  let port = input.port;
   const body = new CreditedSource(port);
   if (!input.hasBody) body.end();
   let inFlight = 0;
   let aborted = false;
   let wake: (() => void) | undefined;
-  port.on('message', (m: ToWorker) => {
+  const onMessage = (m: ToWorker) => {
     switch (m.type) {
       case 'chunk': body.push(m.bytes); break;
       case 'end': body.end(); break;
@@ -125,35 +143,79 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
       case 'ack': inFlight -= m.bytes; if (inFlight <= RESPONSE_WINDOW_BYTES) { wake?.(); wake = undefined; } break;
       case 'abort': aborted = true; body.fail('the client closed the connection'); wake?.(); wake = undefined; break;
     }
-  });
+  };
+  port?.on('message', onMessage);
   const filesystem = createSandboxFilesystem({ preopens: unit.preopens });
   try {
     const res = await handleHttpRequest(unit.prepared, {
       method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
       authority: input.authority, headers: input.headers, body,
     }, { env: unit.env, filesystem, allowedOutboundHosts: unit.allowed });
-    emit({ type: 'head', status: res.status, headers: res.headers.map(([k, v]) => [k, latin1(v)]) });
-    for await (const chunk of res.body) {
-      if (aborted) {
-        (res.body as { cancel?: () => void }).cancel?.(); // the guest's next write fails with `closed`
-        break;
-      }
+    // Observed now: a trap while the body is being read must not be an unhandled rejection (that
+    // would end the worker, and every other request on it); it is rethrown below.
+    res.done.catch(() => {});
+    const head = { status: res.status, headers: res.headers.map(([k, v]): [string, string] => [k, latin1(v)]) };
+    // Held back while the response may still fit in the result; streamed from the first pause.
+    let held: Uint8Array[] | undefined = [];
+    let heldBytes = 0;
+    const send = (chunk: Uint8Array) => {
       // Own the whole buffer so it can be transferred (not copied) to the main thread.
       const bytes = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
       inFlight += bytes.byteLength;
       emit({ type: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
-      if (inFlight > RESPONSE_WINDOW_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
-    }
+    };
+    const startStreaming = (needPort = true) => {
+      if (port === undefined && needPort) {
+        const channel = new MessageChannel();
+        port = channel.port1;
+        port.on('message', onMessage);
+        emit({ type: 'port', port: channel.port2 }, [channel.port2]);
+      }
+      emit({ type: 'head', ...head });
+      for (const chunk of held!) send(chunk);
+      held = undefined;
+    };
+    const chunks = res.body[Symbol.asyncIterator]();
     try {
-      await res.done;
+      for (;;) {
+      const next = chunks.next();
+      let step = held === undefined ? await next : await Promise.race([next, nextTurn()]);
+      if (step === NEXT_TURN) { // the guest paused mid-body: stream from here on
+        startStreaming();
+        step = await next;
+      }
+      if (step.done) break;
+      if (aborted) {
+        (res.body as { cancel?: () => void }).cancel?.(); // the guest's next write fails with `closed`
+        break;
+      }
+      const chunk = step.value;
+      if (held !== undefined && heldBytes + chunk.byteLength <= INLINE_RESPONSE_BYTES) {
+        held.push(chunk);
+        heldBytes += chunk.byteLength;
+        continue;
+      }
+      if (held !== undefined) startStreaming();
+      send(chunk);
+      if (inFlight > RESPONSE_WINDOW_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
+      }
+      try {
+        await res.done;
+      } catch (err) {
+        // `exit(ok)` after the response is a normal end; anything else after the head aborts it.
+        if (!(isExitSignal(err) && err.code === 0)) throw err;
+      }
     } catch (err) {
-      // `exit(ok)` after the response is a normal end; anything else after the head aborts it.
-      if (!(isExitSignal(err) && err.code === 0)) throw err;
+      // The guest set a response, then failed: what it sent goes out before the failure (which
+      // aborts the connection), as it would have had the response been streamed.
+      if (held !== undefined) startStreaming(false);
+      throw err;
     }
-    return { ok: true };
+    if (held === undefined) return { ok: true };
+    return { ok: true, head, body: held.length === 1 ? held[0]! : Buffer.concat(held) };
   } finally {
     filesystem.closeAll();
-    port.close();
+    port?.close();
   }
 }
 

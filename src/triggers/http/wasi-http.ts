@@ -1,11 +1,11 @@
 // The `wasi-http` executor (main-thread side): runs a `wasi:http/incoming-handler@0.2.x` component
 // in the worker pool (wasi-http-worker.ts) with a fresh instance per request, streaming the request
 // body to the worker and the response body back, both with a bounded window of bytes in flight.
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
-import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput } from './wasi-http-worker.ts';
+import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
 
 /** Request bytes sent to the worker and not yet read by the guest, at most (then the socket pauses). */
 export const REQUEST_WINDOW_BYTES = 1 << 20;
@@ -78,9 +78,15 @@ export class WasiHttpExecutor implements HttpExecutor {
   async #attempt(invocation: HttpInvocation, response: HttpResponseWriter, base: Omit<WasiHttpInput, 'port'>): Promise<void> {
     const { request } = invocation;
     const { hasBody } = base;
-    const { port1, port2 } = new MessageChannel();
-    const input: WasiHttpInput = { ...base, port: port2 };
-    const post = (m: ToWorker, transfer?: ArrayBuffer[]) => port1.postMessage(m, transfer ?? []);
+    // A port only for a request body; a streamed response brings its own (a 'port' event).
+    let port1: MessagePort | undefined;
+    let input: WasiHttpInput = base;
+    if (hasBody) {
+      const channel = new MessageChannel();
+      port1 = channel.port1;
+      input = { ...base, port: channel.port2 };
+    }
+    const post = (m: ToWorker, transfer?: ArrayBuffer[]) => port1?.postMessage(m, transfer ?? []);
     let finished = false;
 
     // Request body: socket -> worker, paused while the guest has a window's worth unread.
@@ -113,7 +119,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       request.off('error', onError);
       request.off('aborted', onError);
     };
-    port1.on('message', (m: FromWorker) => {
+    port1?.on('message', (m: FromWorker) => {
       unread -= m.bytes;
       if (paused && unread <= REQUEST_WINDOW_BYTES / 2) { paused = false; request.resume(); }
     });
@@ -129,6 +135,11 @@ export class WasiHttpExecutor implements HttpExecutor {
     const onEvent = (raw: unknown) => {
       if (finished) return;
       const event = raw as WasiHttpEvent;
+      if (event.type === 'port') {
+        port1 = event.port;
+        if (invocation.signal.aborted) onAbort();
+        return;
+      }
       if (event.type === 'head') {
         response.head(event.status, event.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
         return;
@@ -140,20 +151,25 @@ export class WasiHttpExecutor implements HttpExecutor {
       const job = this.#options.pool.run({
         unit: this.#options.unit,
         input,
-        transfer: [port2],
+        ...(input.port ? { transfer: [input.port] } : {}),
         timeoutMs: this.#options.timeoutMs,
         signal: invocation.signal,
         onEvent,
       });
       job.catch(() => {}); // may lose the race with a body failure
-      await Promise.race([job, bodyFailed]);
-      response.end();
+      const result = await Promise.race([job, bodyFailed]) as WasiHttpResult;
+      if (result.head !== undefined) { // small and quick: the whole response in the result
+        response.head(result.head.status, result.head.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
+        response.end(result.body);
+      } else {
+        response.end();
+      }
     } finally {
       finished = true;
       stopBody();
       if (paused) request.resume();
       invocation.signal.removeEventListener('abort', onAbort);
-      port1.close();
+      port1?.close();
     }
   }
 }

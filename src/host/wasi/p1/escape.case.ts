@@ -43,6 +43,8 @@ const READS: Record<string, number> = {
   stat_link_out_nofollow: OK,
   stat_dotdot: PERM,
   readlink_dotdot: PERM,
+  readlink_abs: PERM,
+  readlink_rel: OK,
   read_via_inside_link: OK,
   read_dotdot_inside: OK,
   open_read_inside: OK,
@@ -52,6 +54,7 @@ const READS: Record<string, number> = {
   // A directory fd is its own root (cap-std Dir): `..` above it is PERM even inside the preopen.
   subdir_dotdot_inside: PERM,
   swap_open_sub: OK,
+  nest_open: OK,
 };
 
 /** [read-write, read-only] errnos. A read-only mount refuses every mutation with PERM (Wasmtime). */
@@ -99,6 +102,14 @@ const WRITES: Record<string, [number, number]> = {
   swap_stat_via_fd: [ERRNO_NOENT, ERRNO_NOENT],
   swap_create_via_fd: [ERRNO_NOENT, PERM],
   swap_open_via_path: [PERM, ERRNO_NOENT],
+  // A directory fd whose path now leads elsewhere is ENOENT for its own operations too.
+  swap_readdir_via_fd: [ERRNO_NOENT, OK],
+  swap_fd_stat: [ERRNO_NOENT, OK],
+  nest_rename_away: [OK, PERM],
+  nest_symlink_up: [OK, PERM],
+  nest_readdir_via_fd: [ERRNO_NOENT, OK],
+  nest_stat_via_fd: [ERRNO_NOENT, OK],
+  nest_set_times_via_fd: [ERRNO_NOENT, PERM],
 };
 
 const FILES: Record<string, string> = {
@@ -137,19 +148,38 @@ function snapshot(dir: string, prefix = ''): Record<string, string> {
 }
 
 /**
- * Runs the escape program with `preopen` as its only preopen (fd 3); returns its exit code and
- * stdout. The default runs the core module through WASI p1; the p2 filesystem suite passes one
+ * Runs the escape program `source` (built to `wasmPath`) with `preopens` as fds 3.. ; returns its
+ * exit code and stdout. The default runs the core module through WASI p1; the p2 filesystem suite passes one
  * that runs it as a component through jco's preview1 adapter.
  */
-export type EscapeRunner = (wasmPath: string, preopen: AnyPreopenSpec) =>
+export type EscapeRunner = (wasmPath: string, preopens: AnyPreopenSpec[], source: string) =>
   { code: number; stdout: string } | Promise<{ code: number; stdout: string }>;
 
+/** How the suite runs the fixture; `differs` lists attempts whose errno the ABI adapter itself
+ * decides (it never reaches wasmlet), with the errno it gives. */
+export interface EscapeRunnerSpec {
+  label: string;
+  run: EscapeRunner;
+  differs?: Readonly<Record<string, number>>;
+}
+
+const p1Runner: EscapeRunnerSpec = { label: 'p1', run: (wasm, preopens) => runP1(wasm, { preopens }) };
+
+/** `name errno` lines -> record. */
+function parseReport(stdout: string): Record<string, number> {
+  const got: Record<string, number> = {};
+  for (const line of stdout.trim().split('\n')) {
+    const [name, errno] = line.split(' ');
+    got[name!] = Number(errno);
+  }
+  return got;
+}
+
 /** Registers the escape suite for one preopen kind (`label` names the ABI in the test title). */
-export function escapeCases(kind: PreopenKind, runner: { label: string; run: EscapeRunner } = {
-  label: 'p1', run: (wasm, preopen) => runP1(wasm, { preopens: [preopen] }),
-}): void {
+export function escapeCases(kind: PreopenKind, runner: EscapeRunnerSpec = p1Runner): void {
   test(`escape suite (${runner.label}, ${kind}): every attempt gets Wasmtime's errno and nothing outside changes`, async () => {
-    const wasm = buildC('test/fixtures/p1/escape.c');
+    const source = 'test/fixtures/p1/escape.c';
+    const wasm = buildC(source);
     const root = mkdtempSync(join(tmpdir(), 'wasmlet-escape-'));
     try {
       const outside = join(root, 'outside');
@@ -162,6 +192,7 @@ export function escapeCases(kind: PreopenKind, runner: { label: string; run: Esc
       if (kind.startsWith('host')) {
         mkdirSync(join(sandbox, 'sub'), { recursive: true });
         mkdirSync(join(sandbox, 'emptydir'));
+        mkdirSync(join(sandbox, 'nest/outside'), { recursive: true });
         for (const [p, c] of Object.entries(FILES)) writeFileSync(join(sandbox, p), c);
         for (const [p, t] of Object.entries(LINKS)) symlinkSync(t, join(sandbox, p));
         preopen = { guestPath: '/sandbox', hostPath: sandbox, readOnly };
@@ -169,22 +200,21 @@ export function escapeCases(kind: PreopenKind, runner: { label: string; run: Esc
         mem = new MemoryVfs();
         mem.mkdirp('sub');
         mem.mkdirp('emptydir');
+        mem.mkdirp('nest/outside');
         for (const [p, c] of Object.entries(FILES)) mem.writeFile(p, c);
         for (const [p, t] of Object.entries(LINKS)) mem.symlink(t, p);
         preopen = { guestPath: '/sandbox', vfs: mem, readOnly };
       }
       const before = kind.startsWith('host') ? snapshot(sandbox) : null;
       const passwd = statSync('/etc/passwd').mtimeMs;
+      const outsideTimes = statSync(outside).mtimeMs;
 
-      const { code, stdout } = await runner.run(wasm, preopen);
+      const { code, stdout } = await runner.run(wasm, [preopen], source);
       assert.equal(code, 0);
-      const got: Record<string, number> = {};
-      for (const line of stdout.trim().split('\n')) {
-        const [name, errno] = line.split(' ');
-        got[name!] = Number(errno);
-      }
+      const got = parseReport(stdout);
       const expected: Record<string, number> = { ...READS };
       for (const [name, [rw, ro]] of Object.entries(WRITES)) expected[name] = readOnly ? ro : rw;
+      Object.assign(expected, runner.differs);
       assert.deepEqual(got, expected);
 
       // Nothing outside the preopen changed.
@@ -193,6 +223,7 @@ export function escapeCases(kind: PreopenKind, runner: { label: string; run: Esc
       assert.equal(existsSync('/tmp/wasmlet-escape-created'), false);
       assert.equal(existsSync('/tmp/wasmlet-escape-dir'), false);
       assert.equal(statSync('/etc/passwd').mtimeMs, passwd);
+      assert.equal(statSync(outside).mtimeMs, outsideTimes);
 
       // Inside: a read-only mount is untouched; a read-write one shows exactly the allowed edits.
       if (kind === 'host-ro') assert.deepEqual(snapshot(sandbox), before);
@@ -210,6 +241,8 @@ export function escapeCases(kind: PreopenKind, runner: { label: string; run: Esc
         assert.equal(after['hard_to_symlink'], '-> ../outside/secret.txt');
         assert.equal(after['sub_moved/new_in_sub.txt'], '');
         assert.equal(after['sub'], '-> ../outside');
+        assert.equal(after['nest'], '-> ..');
+        assert.equal(after['nest_moved/outside'], 'dir');
       }
       if (mem !== null) {
         assert.equal(new TextDecoder().decode(mem.readFile('file.txt')), 'inside');
@@ -219,6 +252,69 @@ export function escapeCases(kind: PreopenKind, runner: { label: string; run: Esc
         assert.equal(mem.exists('guest_out'), !readOnly);
         assert.equal(new TextDecoder().decode(mem.readFile('trunc.txt')), readOnly ? 'trunc me' : '');
       }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}
+
+/** [inner read-write, inner read-only] errnos of test/fixtures/p1/escape-overlap.c. */
+const OVERLAP: Record<string, [number, number]> = {
+  inner_stat_d: [OK, OK],
+  outer_rename_d: [OK, OK],
+  outer_symlink_d: [OK, OK],
+  inner_open_via_d: [PERM, PERM],
+  inner_stat_via_d: [PERM, PERM],
+  outer_stat_e: [OK, OK],
+  inner_rename_e: [OK, PERM],
+  inner_symlink_e: [OK, PERM],
+  outer_open_via_e: [PERM, ERRNO_NOENT],
+  outer_rename_inner: [OK, OK],
+  outer_symlink_inner: [OK, OK],
+  // The inner preopen's root is gone from its path: ENOENT, never the directory now there.
+  inner_open_root_file: [ERRNO_NOENT, ERRNO_NOENT],
+  inner_stat_root: [ERRNO_NOENT, ERRNO_NOENT],
+  inner_readdir_root: [ERRNO_NOENT, ERRNO_NOENT],
+  inner_create_root: [ERRNO_NOENT, PERM],
+  outer_rename_unused: [OK, OK],
+  outer_symlink_unused: [OK, OK],
+  unused_open_root_file: [ERRNO_NOENT, ERRNO_NOENT],
+  outer_symlink_missing: [OK, OK],
+  missing_open_root_file: [ERRNO_NOENT, ERRNO_NOENT],
+};
+
+/**
+ * Registers the overlapping-preopens escape test: a read-write host directory (fd 3) and a
+ * directory inside it (fd 4, read-write or read-only) granted to the same guest. What one
+ * preopen changes must not let the other follow a symlink out.
+ */
+export function overlapEscapeCases(innerReadOnly: boolean, runner: EscapeRunnerSpec = p1Runner): void {
+  test(`escape suite (${runner.label}, overlapping preopens, inner ${innerReadOnly ? 'read-only' : 'read-write'}): no symlink planted through one preopen leads the other out`, async () => {
+    const source = 'test/fixtures/p1/escape-overlap.c';
+    const wasm = buildC(source);
+    const root = mkdtempSync(join(tmpdir(), 'wasmlet-escape-overlap-'));
+    try {
+      const outside = join(root, 'outside');
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'secret.txt'), 'secret');
+      const sandbox = join(root, 'sandbox');
+      mkdirSync(join(sandbox, 'unused'), { recursive: true });
+      for (const d of ['d', 'e']) {
+        mkdirSync(join(sandbox, 'inner', d), { recursive: true });
+        writeFileSync(join(sandbox, 'inner', d, 'f.txt'), d);
+      }
+      const { code, stdout } = await runner.run(wasm, [
+        { guestPath: '/outer', hostPath: sandbox, readOnly: false },
+        { guestPath: '/inner', hostPath: join(sandbox, 'inner'), readOnly: innerReadOnly },
+        { guestPath: '/unused', hostPath: join(sandbox, 'unused'), readOnly: innerReadOnly },
+        { guestPath: '/missing', hostPath: join(sandbox, 'missing'), readOnly: innerReadOnly },
+      ], source);
+      assert.equal(code, 0);
+      const expected: Record<string, number> = {};
+      for (const [name, [rw, ro]] of Object.entries(OVERLAP)) expected[name] = innerReadOnly ? ro : rw;
+      assert.deepEqual(parseReport(stdout), expected);
+      assert.deepEqual(snapshot(outside), { 'secret.txt': 'secret' });
+      assert.deepEqual(readdirSync(root).sort(), ['outside', 'sandbox']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -249,3 +249,42 @@ test('start() rejects a module without _start with a typed error', async () => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), wasi.imports);
   assert.throws(() => wasi.start(instance), { code: 'WASMLET_ERR_WASI_NO_START' });
 });
+
+test('WAT: an iovec count past the end of memory traps (u32, never read as negative)', async () => {
+  // 0xffffffff iovecs: the array cannot fit in memory, so the call traps (Wasmtime: out-of-bounds
+  // pointer), rather than seeing a negative count and reporting 0 bytes.
+  for (const fn of ['fd_write', 'fd_read']) {
+    const bytes = await watToBytes(`(module
+      (import "wasi_snapshot_preview1" "${fn}" (func $io (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (drop (call $io (i32.const ${fn === 'fd_write' ? 1 : 0}) (i32.const 0) (i32.const -1) (i32.const 8)))))`);
+    assert.throws(() => runP1Bytes(bytes), WebAssembly.RuntimeError, fn);
+  }
+});
+
+test('WAT: on an in-memory preopen, a guest-chosen huge offset or size is ENOSPC, never a host allocation', async () => {
+  const bytes = await watToBytes(`(module
+    (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_pwrite" (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_filestat_set_size" (func $set_size (param i32 i64) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "f.txt")
+    (func (export "_start") (local $fd i32)
+      (i32.store (i32.const 300) (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 1) (i64.const 66) (i64.const 66) (i32.const 0) (i32.const 200)))
+      (local.set $fd (i32.load (i32.const 200)))
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 1))
+      (i32.store (i32.const 304) (call $pwrite (local.get $fd) (i32.const 0) (i32.const 1) (i64.const 0x10000000000) (i32.const 8)))
+      (i32.store (i32.const 308) (call $pwrite (local.get $fd) (i32.const 0) (i32.const 1) (i64.const 0x80000000) (i32.const 8)))
+      (i32.store (i32.const 312) (call $set_size (local.get $fd) (i64.const 0x10000000000)))
+      (i32.store (i32.const 316) (call $set_size (local.get $fd) (i64.const 0x40000000)))
+      (i32.store (i32.const 320) (call $pwrite (local.get $fd) (i32.const 0) (i32.const 1) (i64.const 1000) (i32.const 8)))))`);
+  const vfs = new MemoryVfs({ maxBytes: 1 << 20 });
+  const { code, instance } = runP1Bytes(bytes, { preopens: [{ guestPath: '/m', vfs }] });
+  assert.equal(code, 0);
+  const results = new Uint32Array((instance.exports['memory'] as WebAssembly.Memory).buffer, 300, 6);
+  // open OK; 1 TiB and 2 GiB offsets and sizes: ENOSPC (51); a small write still works.
+  assert.deepEqual([...results], [0, 51, 51, 51, 51, 0]);
+  assert.equal(vfs.readFile('f.txt').length, 1001);
+});

@@ -8,7 +8,7 @@ import {
 } from '../../../sandbox/descriptor.ts';
 import { FdTable } from '../../../sandbox/fd-table.ts';
 import { fsError } from '../../../sandbox/fs-error.ts';
-import { vfsOfPreopen, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import { preopenVfses, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import { nullInput, nullOutput, type InputStream, type OutputStream } from '../../../sandbox/stdio.ts';
 import type { FileType, TimeSpec, VfsStat } from '../../../sandbox/vfs.ts';
 import { errnoOf } from './errno.ts';
@@ -146,8 +146,13 @@ export class WasiP1 {
     t.push(new InputStreamDescriptor(options.stdin ?? nullInput()));
     t.push(new OutputStreamDescriptor(options.stdout ?? nullOutput()));
     t.push(new OutputStreamDescriptor(options.stderr ?? nullOutput()));
-    for (const p of options.preopens ?? []) {
-      t.push(new DirDescriptor(vfsOfPreopen(p), '', p.readOnly ?? false, p.guestPath));
+    const preopens = options.preopens ?? [];
+    if (preopens.length > 0) {
+      const vfses = preopenVfses(preopens);
+      for (let i = 0; i < preopens.length; i++) {
+        const p = preopens[i]!;
+        t.push(new DirDescriptor(vfses[i]!, '', p.readOnly ?? false, p.guestPath));
+      }
     }
   }
 
@@ -308,6 +313,52 @@ export class WasiP1 {
       if (left <= 0n) return;
       Atomics.wait(sab, 0, 0, Math.max(Number(left) / 1e6, 0.001));
     }
+  }
+
+  /**
+   * Transfers the guest's iovec array at `iovs` (`iovsLen` entries of {buf u32, len u32})
+   * between guest memory and `d`: reads into memory unless `write`; sequentially when `pos` < 0,
+   * else at `pos` on. Stops at a short transfer; returns the bytes moved. Data moves straight
+   * between the host and guest memory (no host buffer sized by the guest). An array or buffer
+   * outside memory traps (Wasmtime: out-of-bounds pointers trap).
+   */
+  #iov(d: Descriptor, iovs: number, iovsLen: number, pos: number, write: boolean): number {
+    this.#refresh();
+    const dv = this.#dv;
+    const u8 = this.#u8;
+    iovs >>>= 0;
+    iovsLen >>>= 0;
+    if (iovs + iovsLen * 8 > u8.length) oob();
+    let total = 0;
+    for (let i = 0; i < iovsLen; i++) {
+      const buf = dv.getUint32(iovs + i * 8, true);
+      const len = dv.getUint32(iovs + i * 8 + 4, true);
+      if (len === 0) continue;
+      if (buf + len > u8.length) oob();
+      const n = write
+        ? (pos < 0 ? d.write(u8, buf, len) : d.pwrite(u8, buf, len, pos + total))
+        : (pos < 0 ? d.read(u8, buf, len) : d.pread(u8, buf, len, pos + total));
+      total += n;
+      if (n < len) break;
+    }
+    return total;
+  }
+
+  /**
+   * The directory at `fd` for a path_* call, after writing back buffered data (a path
+   * operation may observe the file) and refreshing the memory views. EBADF if not a directory.
+   */
+  #dirAt(fd: number): DirDescriptor {
+    const table = this.#table;
+    if (table.dirty !== null) table.flushPending();
+    const d = this.#dir(fd);
+    this.#refresh();
+    return d;
+  }
+
+  /** A guest path argument (u32 pointer and length): see #str. */
+  #path(ptr: number, len: number): string {
+    return this.#str(ptr >>> 0, len >>> 0);
   }
 
   #sizesGet(list: StringList, countPtr: number, sizePtr: number): number {
@@ -481,23 +532,8 @@ export class WasiP1 {
         try {
           if (table.dirty !== null) table.flushPending();
           const d = this.#get(fd);
-          let pos = toNum(offset);
-          this.#refresh();
-          const dv = this.#dv;
-          const u8 = this.#u8;
-          iovs >>>= 0;
-          let total = 0;
-          for (let i = 0; i < iovsLen; i++) {
-            const buf = dv.getUint32(iovs + i * 8, true);
-            const len = dv.getUint32(iovs + i * 8 + 4, true);
-            if (len === 0) continue;
-            if (buf + len > u8.length) oob();
-            const n = d.pread(u8, buf, len, pos);
-            total += n;
-            pos += n;
-            if (n < len) break;
-          }
-          dv.setUint32(out >>> 0, total, true);
+          const total = this.#iov(d, iovs, iovsLen, toNum(offset), false);
+          this.#dv.setUint32(out >>> 0, total, true);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
@@ -505,45 +541,16 @@ export class WasiP1 {
         try {
           if (table.dirty !== null) table.flushPending();
           const d = this.#get(fd);
-          let pos = toNum(offset);
-          this.#refresh();
-          const dv = this.#dv;
-          const u8 = this.#u8;
-          iovs >>>= 0;
-          let total = 0;
-          for (let i = 0; i < iovsLen; i++) {
-            const buf = dv.getUint32(iovs + i * 8, true);
-            const len = dv.getUint32(iovs + i * 8 + 4, true);
-            if (len === 0) continue;
-            if (buf + len > u8.length) oob();
-            const n = d.pwrite(u8, buf, len, pos);
-            total += n;
-            pos += n;
-            if (n < len) break;
-          }
-          dv.setUint32(out >>> 0, total, true);
+          const total = this.#iov(d, iovs, iovsLen, toNum(offset), true);
+          this.#dv.setUint32(out >>> 0, total, true);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       fd_read: (fd: number, iovs: number, iovsLen: number, out: number): number => {
         try {
           if (table.dirty !== null) table.flushPending();
-          const d = this.#get(fd);
-          this.#refresh();
-          const dv = this.#dv;
-          const u8 = this.#u8;
-          iovs >>>= 0;
-          let total = 0;
-          for (let i = 0; i < iovsLen; i++) {
-            const buf = dv.getUint32(iovs + i * 8, true);
-            const len = dv.getUint32(iovs + i * 8 + 4, true);
-            if (len === 0) continue;
-            if (buf + len > u8.length) oob();
-            const n = d.read(u8, buf, len);
-            total += n;
-            if (n < len) break;
-          }
-          dv.setUint32(out >>> 0, total, true);
+          const total = this.#iov(this.#get(fd), iovs, iovsLen, -1, false);
+          this.#dv.setUint32(out >>> 0, total, true);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
@@ -553,22 +560,9 @@ export class WasiP1 {
           if (d === undefined) return ERRNO_BADF;
           const dirty = table.dirty;
           if (dirty !== null && dirty !== d) table.flushPending();
-          this.#refresh();
-          const dv = this.#dv;
-          const u8 = this.#u8;
-          iovs >>>= 0;
-          let total = 0;
-          for (let i = 0; i < iovsLen; i++) {
-            const buf = dv.getUint32(iovs + i * 8, true);
-            const len = dv.getUint32(iovs + i * 8 + 4, true);
-            if (len === 0) continue;
-            if (buf + len > u8.length) oob();
-            const n = d.write(u8, buf, len);
-            total += n;
-            if (n < len) break;
-          }
+          const total = this.#iov(d, iovs, iovsLen, -1, true);
           if (d instanceof FileDescriptor && d.dirty) table.markDirty(d);
-          dv.setUint32(out >>> 0, total, true);
+          this.#dv.setUint32(out >>> 0, total, true);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
@@ -669,19 +663,13 @@ export class WasiP1 {
 
       path_create_directory: (fd: number, path: number, pathLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          d.mkdirAt(this.#str(path >>> 0, pathLen >>> 0));
+          this.#dirAt(fd).mkdirAt(this.#path(path, pathLen));
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       path_filestat_get: (fd: number, flags: number, path: number, pathLen: number, out: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          const s = d.statAt(this.#str(path >>> 0, pathLen >>> 0), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0);
+          const s = this.#dirAt(fd).statAt(this.#path(path, pathLen), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0);
           this.#writeFilestat(out >>> 0, s);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
@@ -690,21 +678,16 @@ export class WasiP1 {
         try {
           const a = timeSpec(fst, atim, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW);
           const m = timeSpec(fst, mtim, FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW);
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          d.setTimesAt(this.#str(path >>> 0, pathLen >>> 0), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0, a, m);
+          this.#dirAt(fd).setTimesAt(this.#path(path, pathLen), (flags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0, a, m);
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       path_link: (oldFd: number, oldFlags: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const src = this.#dir(oldFd);
+          const src = this.#dirAt(oldFd);
           const dst = this.#dir(newFd);
-          this.#refresh();
-          const from = this.#str(oldPath >>> 0, oldLen >>> 0);
-          const to = this.#str(newPath >>> 0, newLen >>> 0);
+          const from = this.#path(oldPath, oldLen);
+          const to = this.#path(newPath, newLen);
           // Wasmtime link_at: both dirs must allow mutation (PERM), then SYMLINK_FOLLOW is INVAL.
           if (src.readOnly || dst.readOnly) return ERRNO_PERM;
           if ((oldFlags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0) return ERRNO_INVAL;
@@ -716,7 +699,7 @@ export class WasiP1 {
         try {
           if (table.dirty !== null) table.flushPending();
           this.#refresh();
-          const p = this.#str(path >>> 0, pathLen >>> 0);
+          const p = this.#path(path, pathLen);
           const d = table.get(fd);
           if (d instanceof FileDescriptor) return ERRNO_NOTDIR;
           if (!(d instanceof DirDescriptor)) return ERRNO_BADF;
@@ -745,10 +728,7 @@ export class WasiP1 {
       },
       path_readlink: (fd: number, path: number, pathLen: number, buf: number, bufLen: number, out: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          const target = encoder.encode(d.readlinkAt(this.#str(path >>> 0, pathLen >>> 0)));
+          const target = encoder.encode(this.#dirAt(fd).readlinkAt(this.#path(path, pathLen)));
           const n = Math.min(target.length, bufLen >>> 0);
           buf >>>= 0;
           if (buf + n > this.#u8.length) oob();
@@ -759,38 +739,27 @@ export class WasiP1 {
       },
       path_remove_directory: (fd: number, path: number, pathLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          d.rmdirAt(this.#str(path >>> 0, pathLen >>> 0));
+          this.#dirAt(fd).rmdirAt(this.#path(path, pathLen));
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       path_rename: (fd: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const src = this.#dir(fd);
+          const src = this.#dirAt(fd);
           const dst = this.#dir(newFd);
-          this.#refresh();
-          src.renameAt(this.#str(oldPath >>> 0, oldLen >>> 0), dst, this.#str(newPath >>> 0, newLen >>> 0));
+          src.renameAt(this.#path(oldPath, oldLen), dst, this.#path(newPath, newLen));
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       path_symlink: (oldPath: number, oldLen: number, fd: number, newPath: number, newLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          d.symlinkAt(this.#str(oldPath >>> 0, oldLen >>> 0), this.#str(newPath >>> 0, newLen >>> 0));
+          this.#dirAt(fd).symlinkAt(this.#path(oldPath, oldLen), this.#path(newPath, newLen));
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },
       path_unlink_file: (fd: number, path: number, pathLen: number): number => {
         try {
-          if (table.dirty !== null) table.flushPending();
-          const d = this.#dir(fd);
-          this.#refresh();
-          d.unlinkAt(this.#str(path >>> 0, pathLen >>> 0));
+          this.#dirAt(fd).unlinkAt(this.#path(path, pathLen));
           return ERRNO_SUCCESS;
         } catch (e) { return this.#fail(e); }
       },

@@ -5,7 +5,7 @@
 // (filesystem-error-code.ts). Errors are thrown as the WIT case name (`throw 'no-entry'`), which
 // jco lowers into `result::err`; anything else (a bug) propagates and traps the instance.
 import { DirDescriptor, FileDescriptor } from '../../../sandbox/descriptor.ts';
-import { vfsOfPreopen, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import { preopenVfses, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import type { TimeSpec, VfsDirEntry, VfsStat } from '../../../sandbox/vfs.ts';
 import { ERROR_CODES, errorCodeOf } from './filesystem-error-code.ts';
 import type { FilesystemErrorCode, FilesystemProvider } from './filesystem.ts';
@@ -400,16 +400,20 @@ export interface SandboxFilesystem extends FilesystemProvider {
  */
 export function createSandboxFilesystem(options: SandboxFilesystemOptions = {}): SandboxFilesystem {
   const open = new OpenSet();
-  const roots = (options.preopens ?? []).map((spec) => ({
-    dir: new DirDescriptor(vfsOfPreopen(spec), '', spec.readOnly === true, spec.guestPath),
+  const specs = options.preopens ?? [];
+  const vfses = preopenVfses(specs);
+  const roots = specs.map((spec, i) => ({
+    dir: new DirDescriptor(vfses[i]!, '', spec.readOnly === true, spec.guestPath),
     guestPath: spec.guestPath,
     readOnly: spec.readOnly === true,
   }));
   return {
     types: { Descriptor, DirectoryEntryStream, filesystemErrorCode },
     preopens: {
+      // Registered in `open` like every descriptor: the ones opened through them inherit it, so
+      // a drop or closeAll() closes their host files (closing a directory frees nothing).
       getDirectories: (): [Descriptor, string][] => roots.map(({ dir, guestPath, readOnly }) =>
-        [new Descriptor(dir, { read: true, mutateDirectory: !readOnly }, undefined), guestPath]),
+        [new Descriptor(dir, { read: true, mutateDirectory: !readOnly }, open), guestPath]),
     },
     closeAll() {
       for (const d of [...open.descriptors]) d[Symbol.dispose]();
