@@ -1,3 +1,4 @@
+/// <reference path="./types/webassembly.d.ts" preserve="true" />
 // wasmlet's public library API. Everything exported here is documented and semver-stable.
 export { WasmletError, isWasmletError } from './util/errors.ts';
 export type { Blame, WasmletErrorOptions } from './util/errors.ts';
