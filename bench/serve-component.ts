@@ -13,7 +13,10 @@
 // (jco transpile + compile) and a warm one (compile only).
 //
 //   node_modules/.bin/node bench/serve-component.ts [--quick] [--rounds N] [--duration S]
-//                                                   [--workers N] [--only wasmlet,plain]
+//                                                   [--workers N] [--only wasmlet,plain] [--baseline DIR]
+//
+// --baseline DIR adds `baseline`: `wasmlet serve` run from the sources of another checkout
+// (DIR/src/cli/main.ts) in the same interleaved rounds, for a before/after in one run.
 //
 // The machine is shared: the load average is printed with the results; rerun when it is high.
 // Every child is killed on exit (normal, error, SIGINT/SIGTERM): each runs in its own process
@@ -41,8 +44,8 @@ function plainServer(port: number): void {
   }).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
 }
 
-async function wasmletServer(args: string[]): Promise<void> {
-  const { main } = await import('../src/cli/main.ts');
+async function wasmletServer(args: string[], from = '../src/cli/main.ts'): Promise<void> {
+  const { main } = await import(from) as { main: (argv: string[]) => Promise<number> };
   process.exitCode = await main(['serve', ...args]);
 }
 
@@ -159,7 +162,7 @@ async function driver(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' },
-      workers: { type: 'string' }, only: { type: 'string' },
+      workers: { type: 'string' }, only: { type: 'string' }, baseline: { type: 'string' },
     },
   });
   const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
@@ -179,11 +182,15 @@ async function driver(): Promise<void> {
       + `wrk -t2 -c32 -d${seconds}s --latency, ${rounds} round(s), wasmlet --workers ${workers}, load average at start ${loadavg()}`);
 
     const instanceMode = jcoHasInstanceIsolation();
-    const ports = await Promise.all([0, 1, 2, 3].map(() => freePort()));
+    const ports = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
     const cacheDir = join(dir, 'cache');
     const all = [
       { name: 'wasmlet', argv: [node, '--no-warnings', SELF, '--child', 'wasmlet', app, '--listen', `127.0.0.1:${ports[0]}`, '--workers', workers],
         port: ports[0]!, env: { WASMLET_CACHE_DIR: cacheDir } },
+      ...values.baseline ? [{
+        name: 'baseline', argv: [node, '--no-warnings', SELF, '--child', 'baseline', values.baseline, app, '--listen', `127.0.0.1:${ports[4]}`, '--workers', workers],
+        port: ports[4]!, env: { WASMLET_CACHE_DIR: join(dir, 'baseline-cache') },
+      }] : [],
       { name: 'jco', argv: [node, JCO, 'serve', '--host', '127.0.0.1', '--port', String(ports[1]), '--jco-dir', join(dir, 'jco-shared'), wasm], port: ports[1]! },
       ...instanceMode ? [{
         name: 'jco-instance', argv: [node, JCO, 'serve', '--host', '127.0.0.1', '--port', String(ports[2]), '--isolate-requests', 'instance',
@@ -251,6 +258,7 @@ if (childAt >= 0) {
   const [kind, ...rest] = process.argv.slice(childAt + 1);
   if (kind === 'plain') plainServer(Number(rest[0]));
   else if (kind === 'wasmlet') await wasmletServer(rest);
+  else if (kind === 'baseline') await wasmletServer(rest.slice(1), join(rest[0]!, 'src/cli/main.ts'));
   else throw new Error(`unknown child ${kind}`);
 } else {
   await driver();

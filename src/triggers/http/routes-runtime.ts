@@ -85,6 +85,7 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
   const cleanups: (() => void)[] = [];
   const cleanup = () => { for (const c of cleanups.splice(0)) c(); };
   let componentPool: WorkerPool | undefined;
+  let componentPoolStarted: Promise<void> | undefined;
   const preparedOnce = new Map<string, Promise<PreparedComponent>>();
   try {
     for (const route of app.triggers.http) {
@@ -110,12 +111,18 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
             { blame: 'user' });
         }
         const unit = `${component.id}#wasi-http`;
-        componentPool ??= new WorkerPool({
-          handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-          size: pool.size,
-          concurrency: WASI_HTTP_CONCURRENCY,
-          affinity: 'unit',
-        });
+        if (componentPool === undefined) {
+          componentPool = new WorkerPool({
+            handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+            size: pool.size,
+            concurrency: WASI_HTTP_CONCURRENCY,
+            affinity: 'unit',
+          });
+          // The workers start (import the handler) while this thread transpiles the components;
+          // units registered meanwhile reach them before their first job.
+          componentPoolStarted = componentPool.start();
+          componentPoolStarted.catch(() => {}); // awaited below
+        }
         if (!units.has(unit)) {
           units.add(unit);
           const files = filePreopens(component);
@@ -152,7 +159,7 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
     if (componentPool) {
       const started = componentPool;
       cleanups.push(() => { void started.close(); });
-      await started.start();
+      await componentPoolStarted;
     }
   } catch (err) {
     cleanup();

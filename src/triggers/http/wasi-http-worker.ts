@@ -151,9 +151,15 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
       method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
       authority: input.authority, headers: input.headers, body,
     }, { env: unit.env, filesystem, allowedOutboundHosts: unit.allowed });
-    // Observed now: a trap while the body is being read must not be an unhandled rejection (that
-    // would end the worker, and every other request on it); it is rethrown below.
-    res.done.catch(() => {});
+    // A trap while the body is being read ends the read (the guest will never close the body)
+    // and must not be an unhandled rejection, which would end the worker and every request on it.
+    // (A per-request never-settling promise: a shared one would keep every request's reactions.)
+    const never = new Promise<never>(() => {});
+    const trapped = res.done.then(() => never, (err: unknown) => {
+      if (isExitSignal(err) && err.code === 0) return never;
+      throw err;
+    });
+    trapped.catch(() => {});
     const head = { status: res.status, headers: res.headers.map(([k, v]): [string, string] => [k, latin1(v)]) };
     // Held back while the response may still fit in the result; streamed from the first pause.
     let held: Uint8Array[] | undefined = [];
@@ -178,26 +184,26 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     const chunks = res.body[Symbol.asyncIterator]();
     try {
       for (;;) {
-      const next = chunks.next();
-      let step = held === undefined ? await next : await Promise.race([next, nextTurn()]);
-      if (step === NEXT_TURN) { // the guest paused mid-body: stream from here on
-        startStreaming();
-        step = await next;
-      }
-      if (step.done) break;
-      if (aborted) {
-        (res.body as { cancel?: () => void }).cancel?.(); // the guest's next write fails with `closed`
-        break;
-      }
-      const chunk = step.value;
-      if (held !== undefined && heldBytes + chunk.byteLength <= INLINE_RESPONSE_BYTES) {
-        held.push(chunk);
-        heldBytes += chunk.byteLength;
-        continue;
-      }
-      if (held !== undefined) startStreaming();
-      send(chunk);
-      if (inFlight > RESPONSE_WINDOW_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
+        const next = Promise.race([chunks.next(), trapped]);
+        let step = held === undefined ? await next : await Promise.race([next, nextTurn()]);
+        if (step === NEXT_TURN) { // the guest paused mid-body: stream from here on
+          startStreaming();
+          step = await next;
+        }
+        if (step.done) break;
+        if (aborted) {
+          (res.body as { cancel?: () => void }).cancel?.(); // the guest's next write fails with `closed`
+          break;
+        }
+        const chunk = step.value;
+        if (held !== undefined && heldBytes + chunk.byteLength <= INLINE_RESPONSE_BYTES) {
+          held.push(chunk);
+          heldBytes += chunk.byteLength;
+          continue;
+        }
+        if (held !== undefined) startStreaming();
+        send(chunk);
+        if (inFlight > RESPONSE_WINDOW_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
       }
       try {
         await res.done;

@@ -1,6 +1,8 @@
 // The `wasi-http` executor (main-thread side): runs a `wasi:http/incoming-handler@0.2.x` component
 // in the worker pool (wasi-http-worker.ts) with a fresh instance per request, streaming the request
 // body to the worker and the response body back, both with a bounded window of bytes in flight.
+// A bodiless request with a small, quick response costs two messages (the job and its result):
+// the per-request MessagePort exists only for a request body or a streamed response.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
