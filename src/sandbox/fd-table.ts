@@ -1,5 +1,14 @@
 // The guest's descriptor table: fd number -> Descriptor. Per guest instance; never shared.
 import { Descriptor, FileDescriptor } from './descriptor.ts';
+import { fsError } from './fs-error.ts';
+
+/**
+ * Descriptors one guest instance may hold open at once, by default (stdio and preopens count).
+ * Wasmtime sets no such cap; wasmlet does because the host fds behind a guest's open files are
+ * the process's, shared by every tenant: one guest opening files in a loop must hit its own
+ * limit (EMFILE, as a process at its RLIMIT_NOFILE), not exhaust the server's.
+ */
+export const DEFAULT_MAX_OPEN_FDS = 1024;
 
 /**
  * Maps fd numbers to descriptors. New fds reuse the highest freed number first, else take the
@@ -14,16 +23,34 @@ export class FdTable {
   readonly #slots: (Descriptor | undefined)[] = [];
   /** Freed numbers, ascending; pop() gives the highest. */
   readonly #free: number[] = [];
+  readonly #maxOpen: number;
+  #open = 0;
   #dirty: FileDescriptor | null = null;
+
+  /** @param maxOpen descriptors open at once, at most; default {@link DEFAULT_MAX_OPEN_FDS}. */
+  constructor(maxOpen: number = DEFAULT_MAX_OPEN_FDS) {
+    this.#maxOpen = maxOpen;
+  }
 
   get(fd: number): Descriptor | undefined {
     return this.#slots[fd];
   }
 
-  /** Puts `desc` at the next free number; returns it. */
+  /** Descriptors open now. */
+  get size(): number { return this.#open; }
+
+  /** True when {@link push} would fail: check before opening a host file, so none is opened in vain. */
+  get full(): boolean { return this.#open >= this.#maxOpen; }
+
+  /**
+   * Puts `desc` at the next free number; returns it.
+   * @throws FsError EMFILE when `maxOpen` descriptors are open (`desc` is not closed: the caller's).
+   */
   push(desc: Descriptor): number {
+    if (this.#open >= this.#maxOpen) throw fsError('EMFILE');
     const fd = this.#free.length > 0 ? this.#free.pop()! : this.#slots.length;
     this.#slots[fd] = desc;
+    this.#open++;
     return fd;
   }
 
@@ -33,6 +60,7 @@ export class FdTable {
     if (desc === undefined) return undefined;
     if (desc === this.#dirty) this.#dirty = null;
     this.#slots[fd] = undefined;
+    this.#open--;
     this.#insertFree(fd);
     return desc;
   }
@@ -48,6 +76,7 @@ export class FdTable {
     if (from === to) return undefined;
     this.#slots[to] = src;
     this.#slots[from] = undefined;
+    this.#open--;
     this.#insertFree(from);
     if (old === this.#dirty) this.#dirty = null;
     return old;
@@ -97,5 +126,6 @@ export class FdTable {
     }
     this.#slots.length = 0;
     this.#free.length = 0;
+    this.#open = 0;
   }
 }

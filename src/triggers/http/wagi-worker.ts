@@ -17,7 +17,7 @@
 // `postMessage` (non-blocking), and file reads from `files` mounts are local synchronous fs calls.
 // Nothing the guest calls waits on the event loop, so suspending the guest would only add cost.
 import type { Transferable } from 'node:worker_threads';
-import { ProcExit, WasiP1 } from '../../host/wasi/p1/wasi-p1.ts';
+import { ProcExit, WasiP1, wasiP1ImportNames } from '../../host/wasi/p1/wasi-p1.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
 import { bytesInput } from '../../sandbox/stdio.ts';
 import type { OutputStream } from '../../sandbox/stdio.ts';
@@ -97,6 +97,10 @@ interface Prepared {
   config: WagiUnitConfig;
   /** Zeroed memories for the module's recycled-memory import, if it has one. */
   memories: MemoryPool | undefined;
+  /** The WASI functions the module imports: only these are built per request. */
+  wasiImports: string[];
+  /** Whether `config.env` has any entry (else a request's CGI env is used as is). */
+  hasEnv: boolean;
   /** Reused across requests until it is transferred away. */
   buffer: Uint8Array;
 }
@@ -192,13 +196,13 @@ class CgiStdout implements OutputStream {
 /** Forwards guest stderr as text events, up to {@link STDERR_LIMIT_BYTES} per request. */
 function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
   let total = 0;
-  const decoder = new TextDecoder();
+  let decoder: InstanceType<typeof TextDecoder> | undefined; // made on first write: most guests write no stderr
   return {
     write(bytes: Uint8Array): void {
       if (total >= STDERR_LIMIT_BYTES) return;
       const take = Math.min(bytes.length, STDERR_LIMIT_BYTES - total);
       total += take;
-      let text = decoder.decode(bytes.subarray(0, take), { stream: true });
+      let text = (decoder ??= new TextDecoder()).decode(bytes.subarray(0, take), { stream: true });
       if (total >= STDERR_LIMIT_BYTES) text += `\n[stderr truncated at ${STDERR_LIMIT_BYTES} bytes]\n`;
       if (text) emit({ type: 'stderr', text });
     },
@@ -211,11 +215,14 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
   const stdout = new CgiStdout(prepared, emit);
   const wasi = new WasiP1({
     args: input.args,
-    env: { ...config.env, ...input.env },
+    // The input is this request's own copy (structured clone): no merge to make when the
+    // component sets no environment.
+    env: prepared.hasEnv ? { ...config.env, ...input.env } : input.env,
     preopens: config.preopens,
     stdin: bytesInput(input.stdin ?? NO_BYTES),
     stdout,
     stderr: stderrSink(emit),
+    only: prepared.wasiImports,
   });
   let exitCode: number;
   const memories = prepared.memories;
@@ -272,7 +279,10 @@ export const poolHandler: PoolHandler = {
       throw new WasmletError('WASMLET_ERR_NO_EXPORT', `the module exports no function \`${cfg.entrypoint}\` (the WAGI entrypoint)`,
         { blame: 'user' });
     }
-    return { module, config: cfg, memories, buffer: new Uint8Array(BODY_CHUNK_BYTES) };
+    return {
+      module, config: cfg, memories, wasiImports: wasiP1ImportNames(module),
+      hasEnv: Object.keys(cfg.env).length > 0, buffer: new Uint8Array(BODY_CHUNK_BYTES),
+    };
   },
   run(prepared: unknown, input: unknown, emit): WagiResult {
     return runWagi(prepared as Prepared, input as WagiInput, emit);

@@ -70,11 +70,9 @@ export class WagiExecutor implements HttpExecutor {
       Atomics.notify(flow!, FLOW_IN_FLIGHT);
     };
     const onClose = () => {
-      if (!flow) return;
-      Atomics.store(flow, FLOW_CLOSED, 1);
-      Atomics.notify(flow, FLOW_IN_FLIGHT);
+      Atomics.store(flow!, FLOW_CLOSED, 1);
+      Atomics.notify(flow!, FLOW_IN_FLIGHT);
     };
-    invocation.signal.addEventListener('abort', onClose, { once: true });
 
     let pendingStderr = '';
     const stderr = (text: string) => {
@@ -86,8 +84,11 @@ export class WagiExecutor implements HttpExecutor {
       const event = raw as WagiEvent;
       if (event.type === 'stderr') { stderr(event.text); return; }
       if (event.flow) {
+        // Only a streamed response has flow control to close, so only it listens for the client
+        // going away (an abort listener per request costs the main thread more than it is worth).
         flow = new Int32Array(event.flow);
         if (invocation.signal.aborted) onClose();
+        else invocation.signal.addEventListener('abort', onClose, { once: true });
       }
       if (event.head) response.head(event.head.status, guestHeaders(event.head.headers));
       const bytes = event.chunk.byteLength;
@@ -105,7 +106,7 @@ export class WagiExecutor implements HttpExecutor {
       if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
       response.end(result.body.length > 0 ? Buffer.from(result.body, 'latin1') : undefined);
     } finally {
-      invocation.signal.removeEventListener('abort', onClose);
+      if (flow) invocation.signal.removeEventListener('abort', onClose);
       if (pendingStderr) invocation.logGuestStderr(pendingStderr);
     }
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -8,7 +8,7 @@ import { runP1, runP1Bytes } from '../../../../test/support/wasi-p1.ts';
 import { MemoryVfs } from '../../../sandbox/memory-vfs.ts';
 import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import { bytesInput, collectOutput, fdOutput } from '../../../sandbox/stdio.ts';
-import { ProcExit, WasiP1 } from './wasi-p1.ts';
+import { ProcExit, WASI_P1_FUNCTIONS, WasiP1, wasiP1ImportNames } from './wasi-p1.ts';
 
 const tmpRoots: string[] = [];
 after(() => { for (const d of tmpRoots) rmSync(d, { recursive: true, force: true }); });
@@ -287,4 +287,77 @@ test('WAT: on an in-memory preopen, a guest-chosen huge offset or size is ENOSPC
   // open OK; 1 TiB and 2 GiB offsets and sizes: ENOSPC (51); a small write still works.
   assert.deepEqual([...results], [0, 51, 51, 51, 51, 0]);
   assert.equal(vfs.readFile('f.txt').length, 1001);
+});
+
+describe('open descriptor cap', () => {
+  // Opens "f" (read-only) until path_open fails; stores at 300 the count, at 304 the errno, at 308
+  // the result of one more open after closing the last fd. `close_all` closes what it opened.
+  const OPEN_LOOP = `(module
+    (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "f")
+    (func $open_f (result i32)
+      (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (func (export "open_all") (local $n i32) (local $err i32)
+      (block $done (loop $more
+        (local.set $err (call $open_f))
+        (br_if $done (local.get $err))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $done (i32.ge_u (local.get $n) (i32.const 100000)))
+        (br $more)))
+      (i32.store (i32.const 300) (local.get $n))
+      (i32.store (i32.const 304) (local.get $err))
+      (drop (call $close (i32.sub (i32.load (i32.const 200)) (i32.const 0))))
+      (i32.store (i32.const 308) (call $open_f))))`;
+
+  async function openAll(preopen: AnyPreopenSpec, maxOpenFds?: number): Promise<{ opened: number; errno: number; reopen: number; hostFdsDuring: number }> {
+    const bytes = await watToBytes(OPEN_LOOP);
+    const wasi = new WasiP1({ preopens: [preopen], ...(maxOpenFds === undefined ? {} : { maxOpenFds }) });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), wasi.imports);
+    wasi.initialize(instance);
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    (instance.exports['open_all'] as () => void)();
+    const hostFdsDuring = readdirSync('/proc/self/fd').length - fdsBefore;
+    const [opened, errno, reopen] = new Uint32Array((instance.exports['memory'] as WebAssembly.Memory).buffer, 300, 3);
+    wasi.dispose();
+    return { opened: opened!, errno: errno!, reopen: reopen!, hostFdsDuring };
+  }
+
+  test('path_open past maxOpenFds is ERRNO_MFILE and takes no host fd; closing one frees a slot', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'f'), 'x');
+    // 16 in all: stdio (3) + the preopen + 12 files.
+    const r = await openAll({ guestPath: '/w', hostPath: d, readOnly: true }, 16);
+    assert.deepEqual({ opened: r.opened, errno: r.errno, reopen: r.reopen }, { opened: 12, errno: 33 /* MFILE */, reopen: 0 });
+    assert.equal(r.hostFdsDuring, 12); // the refused opens never reached the host
+  });
+
+  test('the default cap is 1024 descriptors per instance', async () => {
+    const vfs = new MemoryVfs();
+    vfs.writeFile('f', new Uint8Array([1]));
+    const r = await openAll({ guestPath: '/m', vfs });
+    assert.deepEqual({ opened: r.opened, errno: r.errno, reopen: r.reopen }, { opened: 1024 - 4, errno: 33, reopen: 0 });
+  });
+});
+
+describe('only: building the imports a module uses', () => {
+  test('imports holds exactly the listed p1 functions; names p1 does not define are left out', () => {
+    const wasi = new WasiP1({ only: ['fd_write', 'proc_exit', 'not_a_wasi_function'] });
+    assert.deepEqual(Object.keys(wasi.imports['wasi_snapshot_preview1']!).sort(), ['fd_write', 'proc_exit']);
+    assert.equal(Object.keys(new WasiP1().imports['wasi_snapshot_preview1']!).length, WASI_P1_FUNCTIONS.length);
+    assert.equal(WASI_P1_FUNCTIONS.length, 46);
+  });
+
+  test('a C guest runs the same with only the names wasiP1ImportNames lists', () => {
+    const module = new WebAssembly.Module(readFileSync(ops()));
+    const names = wasiP1ImportNames(module);
+    assert.ok(names.includes('fd_write') && names.length < WASI_P1_FUNCTIONS.length, names.join(' '));
+    for (const only of [undefined, names]) {
+      const stdout = collectOutput();
+      const wasi = new WasiP1({ args: ['p', 'args'], env: { A: '1' }, stdout, ...(only ? { only } : {}) });
+      assert.equal(wasi.start(new WebAssembly.Instance(module, wasi.imports)), 0);
+      assert.equal(stdout.text(), 'arg p\narg args\nenv A=1\n');
+    }
+  });
 });
