@@ -1,6 +1,9 @@
 // The normalized, resolved form of an app: plain JSON-serializable data and the only thing the
 // runtime reads (Spin's `LockedApp` idea). Built by `app/manifest` from `wasmlet.toml`/`spin.toml`.
 
+/** Spin's default WAGI argv template (`executor = { type = "wagi" }` without `argv`). */
+export const DEFAULT_WAGI_ARGV = '${SCRIPT_NAME} ${ARGS}';
+
 /**
  * How an HTTP route's component is invoked.
  * - `wagi`: a core module run as a CGI program (WAGI): request in env/stdin, response on stdout.
@@ -8,9 +11,6 @@
  * - `auto`: not decided yet; the loader resolves it by inspecting the binary (core module -> `wagi`,
  *   component -> `wasi-http`). A runtime that meets `auto` must do the same.
  */
-/** Spin's default WAGI argv template (`executor = { type = "wagi" }` without `argv`). */
-export const DEFAULT_WAGI_ARGV = '${SCRIPT_NAME} ${ARGS}';
-
 export type ExecutorKind = 'wagi' | 'wasi-http' | 'auto';
 
 /** The executor of one HTTP route. `argv`/`entrypoint` are set only for `wagi`. */

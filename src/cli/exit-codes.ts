@@ -7,11 +7,11 @@ import { isWasmletError } from '../util/errors.ts';
  * | status | meaning |
  * |-------:|---------|
  * | 0      | the guest returned from `_start` (or `--invoke`d export), or called `proc_exit(0)` |
- * | n      | the guest called `proc_exit(n)` (the OS keeps the low 8 bits) |
+ * | n      | the guest called `proc_exit(n)` (the OS keeps the low 8 bits); a component: 1 for `run` returning `err` or `exit(err)`, n for `exit-with-code(n)` |
  * | 1      | the guest trapped (`unreachable`, out-of-bounds access, stack exhaustion...) |
  * | 2      | usage error: unknown flag, malformed flag value (`--max-memory 12XB`), missing module argument |
  * | 124    | the guest ran past `--timeout` and was stopped |
- * | 125    | wasmlet could not run the module: file missing, not Wasm, truncated, invalid, a component, unknown import, initial memory over `--max-memory`, no `_start`/export, or an internal error |
+ * | 125    | wasmlet could not run the module: file missing, not Wasm, truncated, invalid, unknown import, initial memory over `--max-memory`, no `_start`/export, a component without `wasi:cli/run`, a `--dir` that is not a directory, or an internal error; for `serve`: an invalid app or an address that cannot be bound |
  */
 export const EXIT = {
   OK: 0,

@@ -79,7 +79,7 @@ function parseDir(spec: string, readOnly: boolean): PreopenSpec {
   let isDir = false;
   try { isDir = statSync(hostPath).isDirectory(); } catch { /* reported below */ }
   if (!isDir) {
-    throw new WasmletError('WASMLET_ERR_PREOPEN', `${flag} ${spec}: '${hostPath}' is not an existing directory`, { blame: 'user' });
+    throw new WasmletError('WASMLET_ERR_PREOPEN', `${flag} ${spec}: '${hostPath}' is not an existing directory — create it or fix the path`, { blame: 'user' });
   }
   return { hostPath, guestPath, readOnly };
 }

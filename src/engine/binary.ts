@@ -188,7 +188,7 @@ function readLimits(r: Reader): MemoryLimits {
 export function inspectModule(bytes: Uint8Array): ModuleInfo {
   if (detectWasmKind(bytes) === 'component') {
     throw new WasmletError('WASMLET_ERR_COMPONENT_UNSUPPORTED',
-      'this is a WebAssembly component (WASI 0.2), not a core module: `wasmlet run` runs WASI preview1 core modules only; components are not supported here yet',
+      'this is a WebAssembly component (WASI 0.2), not a core module — run it with runWasi/runComponent (or `wasmlet run`), which detect components, instead of the core-module API',
       { blame: 'user' });
   }
   const info: ModuleInfo = { kind: 'module', imports: [], memories: [], exports: [], types: [], funcTypes: [], functionNames: new Map() };

@@ -41,7 +41,7 @@ export function checkImports(module: WebAssembly.Module, imports: WebAssembly.Im
         : imp.kind === 'table' ? value instanceof WebAssembly.Table
           : true; // globals may be numbers or WebAssembly.Global; V8 checks the type
     if (!ok) {
-      throw new WasmletError('WASMLET_ERR_UNKNOWN_IMPORT', `import ${where}: the host provides a different kind of item under that name`,
+      throw new WasmletError('WASMLET_ERR_UNKNOWN_IMPORT', `import ${where}: the host provides a different kind of item under that name — import it as the WASI preview1 host defines it`,
         { blame: 'user' });
     }
   }
@@ -64,7 +64,7 @@ export function toFailure(err: unknown): Failure {
     if (frame) return { kind: 'trap', message: 'call stack exhausted', ...frame };
   }
   if (err instanceof WebAssembly.LinkError) {
-    return { kind: 'error', code: 'WASMLET_ERR_LINK', message: `the module could not be linked: ${err.message}`, blame: 'user' };
+    return { kind: 'error', code: 'WASMLET_ERR_LINK', message: `the module could not be linked: ${err.message} — check that its imports match the signatures of the WASI host`, blame: 'user' };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'error', code: 'WASMLET_ERR_INTERNAL', message: `internal error while running the guest: ${message}`, blame: 'host' };
@@ -74,7 +74,7 @@ export function toFailure(err: unknown): Failure {
 function toWasmValue(text: string, type: string | undefined): WasmValue {
   if (type === 'i64') return BigInt(text);
   const n = Number(text);
-  if (Number.isNaN(n)) throw new WasmletError('WASMLET_ERR_INVALID_ARGUMENT', `'${text}' is not a number`, { blame: 'user' });
+  if (Number.isNaN(n)) throw new WasmletError('WASMLET_ERR_INVALID_ARGUMENT', `'${text}' is not a number — pass each export argument as a number (integers for i32/i64)`, { blame: 'user' });
   return n;
 }
 

@@ -12,6 +12,7 @@ import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
 import { capComponentMemory } from './component-memory.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
+import { awaitGuestWorker } from './guest-worker.ts';
 import { toFailure, type Failure } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
 import type { OutputOption, StdinOption, WireInput, WireOutput } from './stdio-options.ts';
@@ -53,7 +54,9 @@ export interface RunComponentOptions {
 export interface RunComponentResult {
   /** 0 when `run` returned `ok`; 1 for `err` or `exit(err)`; n for `exit-with-code(n)`. */
   exitCode: number;
+  /** The guest's stdout, when `stdout` was `'collect'` (the default). */
   stdout?: Uint8Array;
+  /** The guest's stderr, when `stderr` was `'collect'` (the default). */
   stderr?: Uint8Array;
 }
 
@@ -79,9 +82,13 @@ export function defaultCacheDir(): string {
 }
 
 /**
- * Transpiles (or loads from the disk cache) and compiles a component; applies the memory cap.
- * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID`, `WASMLET_ERR_MEMORY_LIMIT`,
- *   `WASMLET_ERR_INVALID_OPTIONS`.
+ * Transpiles (or loads from the disk cache) and compiles a component; applies the memory cap
+ * (`maxMemoryBytes`, in bytes, rounded down to 64 KiB pages, on each core memory).
+ * `cacheDir` defaults to {@link defaultCacheDir}; when it cannot be written, `<os tmpdir>/wasmlet-cache`.
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID` (jco cannot transpile it: not a WASI 0.2
+ *   component), `WASMLET_ERR_COMPONENT_CACHE` (neither cache location is writable),
+ *   `WASMLET_ERR_MEMORY_LIMIT` (a core module's initial memory is over the cap),
+ *   `WASMLET_ERR_INVALID_OPTIONS` (`maxMemoryBytes` not a whole number).
  */
 export async function prepareComponentForRun(bytes: Uint8Array, options: { cacheDir?: string; maxMemoryBytes?: number } = {}): Promise<PreparedComponent> {
   let prepared: PreparedComponent;
@@ -158,9 +165,12 @@ export function componentFailure(err: unknown): WasmletError {
  * fresh host; `wasi:cli/exit` ends that instance only.
  * @param source the component bytes, or a {@link PreparedComponent} (then `maxMemoryBytes` is
  *   ignored: cap it with `prepareComponentForRun`).
- * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID`, `WASMLET_ERR_COMPONENT_NOT_COMMAND`,
- *   `WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT`, `WASMLET_ERR_TRAP`,
- *   `WASMLET_ERR_TIMEOUT`, `WASMLET_ERR_INVALID_OPTIONS`.
+ * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID`, `WASMLET_ERR_COMPONENT_CACHE`,
+ *   `WASMLET_ERR_MEMORY_LIMIT` (see {@link prepareComponentForRun});
+ *   `WASMLET_ERR_COMPONENT_NOT_COMMAND` (no `wasi:cli/run` export);
+ *   `WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED` (an import wasmlet's WASI 0.2 host lacks);
+ *   `WASMLET_ERR_TRAP` (blame guest); `WASMLET_ERR_TIMEOUT` (blame guest, `timeoutMs` passed);
+ *   `WASMLET_ERR_INVALID_OPTIONS` (blame user); `WASMLET_ERR_INTERNAL` (the worker thread died).
  */
 export async function runComponent(source: Uint8Array | PreparedComponent, options: RunComponentOptions = {}): Promise<RunComponentResult> {
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && Number.isFinite(options.timeoutMs))) {
@@ -203,29 +213,13 @@ async function runInWorker(wire: ComponentWire, request: ComponentWorkerData['re
     workerData: data, stdin: false, stdout: false, stderr: false,
   });
   try {
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn();
-      };
-      const expire = (): void => settle(() => {
-        void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
-          `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
-      });
-      worker.on('message', (m: ComponentWorkerMessage) => {
-        if (m.type === 'started') timer = setTimeout(expire, timeoutMs);
-        else if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
-        else if (m.type === 'done') settle(() => resolve(m.exitCode));
-        else settle(() => reject(componentFailureFrom(m.failure)));
-      });
-      worker.on('error', (err) => settle(() => reject(componentFailure(err))));
-      worker.on('exit', (code) => settle(() => reject(new WasmletError('WASMLET_ERR_INTERNAL',
-        `the worker running the guest exited unexpectedly (code ${code})`, { blame: 'host' }))));
-    });
+    const exitCode = await awaitGuestWorker<ComponentWorkerMessage, number>(worker, timeoutMs, { 1: sinks[1]?.stream, 2: sinks[2]?.stream },
+      (m) => {
+        if (m.type === 'done') return { value: m.exitCode };
+        if (m.type === 'failed') return { error: componentFailureFrom(m.failure) };
+        return undefined;
+      },
+      componentFailure);
     return result(exitCode, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
   } finally {
     await worker.terminate();

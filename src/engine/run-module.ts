@@ -5,6 +5,7 @@ import type { PreopenSpec } from '../sandbox/preopen.ts';
 import { detectWasmKind, inspectModule } from './binary.ts';
 import type { ImportEntry, ModuleInfo } from './binary.ts';
 import { applyMemoryCap } from './limits.ts';
+import { awaitGuestWorker } from './guest-worker.ts';
 import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
 import { runInstance, toFailure } from './instance.ts';
 import type { Failure, InstanceRequest, Outcome, WasmValue } from './instance.ts';
@@ -146,8 +147,12 @@ export type WorkerMessage =
  *   - `WASMLET_ERR_UNKNOWN_IMPORT`: it imports something the WASI preview1 host does not provide;
  *   - `WASMLET_ERR_NO_START`, `WASMLET_ERR_NO_EXPORT`: no `_start` / no such `invoke` export;
  *   - `WASMLET_ERR_TRAP` (blame guest): the guest trapped; the message names the trap and function;
+ *   - `WASMLET_ERR_LINK`: V8 refused to link the imports (e.g. a signature mismatch);
  *   - `WASMLET_ERR_TIMEOUT` (blame guest): `timeoutMs` passed; the guest was stopped;
- *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed.
+ *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed;
+ *   - `WASMLET_ERR_INVALID_ARGUMENT` (blame user): `invokeArgs` has the wrong count or a non-number;
+ *   - `WASMLET_ERR_INTERNAL` (blame host): the worker thread running the guest died;
+ *   - for a component, the codes of `runComponent` (`WASMLET_ERR_COMPONENT_*`).
  */
 export async function runWasi(source: Uint8Array | ArrayBuffer | PreparedModule, options: RunWasiOptions = {}): Promise<RunWasiResult> {
   if ((source instanceof Uint8Array || source instanceof ArrayBuffer) && isComponent(source)) {
@@ -271,30 +276,14 @@ async function runInWorker(prepared: PreparedModule, request: WorkerData['reques
   const worker = new Worker(new URL(`./run-worker${ext}`, import.meta.url), {
     workerData: data, stdin: false, stdout: false, stderr: false,
   });
-  const outcome = await new Promise<Outcome>((resolve, reject) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const expire = (): void => settle(() => {
-      void worker.terminate().finally(() => reject(new WasmletError('WASMLET_ERR_TIMEOUT',
-        `the guest did not finish within its time limit of ${timeoutMs} ms and was stopped`, { blame: 'guest' })));
-    });
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'started') timer = setTimeout(expire, timeoutMs);
-      else if (m.type === 'out') sinks[m.fd]?.stream.write(m.bytes);
-      else if (m.type === 'trace') options.trace?.(m.line);
-      else if (m.type === 'done') settle(() => resolve(m.outcome));
-      else settle(() => reject(failureToError(m.failure, prepared.info)));
-    });
-    worker.on('error', (err) => settle(() => reject(failureToError(toFailure(err), prepared.info, err))));
-    worker.on('exit', (code) => settle(() => reject(new WasmletError('WASMLET_ERR_INTERNAL',
-      `the worker running the guest exited unexpectedly (code ${code})`, { blame: 'host' }))));
-  });
+  const outcome = await awaitGuestWorker<WorkerMessage, Outcome>(worker, timeoutMs, { 1: sinks[1]?.stream, 2: sinks[2]?.stream },
+    (m) => {
+      if (m.type === 'trace') { options.trace?.(m.line); return undefined; }
+      if (m.type === 'done') return { value: m.outcome };
+      if (m.type === 'failed') return { error: failureToError(m.failure, prepared.info) };
+      return undefined;
+    },
+    (err) => failureToError(toFailure(err), prepared.info, err));
   await worker.terminate();
   sinks[1]?.stream.flush?.();
   sinks[2]?.stream.flush?.();

@@ -33,7 +33,7 @@ export type WireOutput = { kind: 'null' } | { kind: 'fd'; fd: number } | { kind:
 
 function checkFd(fd: number, what: string): number {
   if (!Number.isInteger(fd) || fd < 0) {
-    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `${what}: ${fd} is not a file descriptor`, { blame: 'user' });
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `${what}: ${fd} is not a file descriptor — pass a non-negative integer fd, or one of the named options`, { blame: 'user' });
   }
   return fd;
 }

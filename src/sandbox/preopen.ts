@@ -5,7 +5,9 @@ import type { Vfs } from './vfs.ts';
 
 /** A host directory granted to the guest at `guestPath` (e.g. `/data` or `.`). */
 export interface PreopenSpec {
+  /** The name the guest sees (`fd_prestat_dir_name` in p1, `wasi:filesystem/preopens` in p2). */
   guestPath: string;
+  /** An existing host directory; nothing outside it is reachable (`..`, absolute paths and symlinks are confined). */
   hostPath: string;
   /** Deny every mutation under it (create, write-open, truncate, mkdir, unlink, rename, ...). */
   readOnly: boolean;

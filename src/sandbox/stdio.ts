@@ -37,7 +37,9 @@ export interface InputStream {
 
 /** A synchronous byte sink. `write` must not keep `bytes` after it returns (it is a view into guest memory). */
 export interface OutputStream {
+  /** Takes all of `bytes` synchronously (a short write is not reported back to the guest). */
   write(bytes: Uint8Array): void;
+  /** Pushes out anything buffered; called when the guest finishes, before the result is returned. */
   flush?(): void;
   /** True when the sink is a terminal (reported to the guest as a character device). */
   readonly isTTY?: boolean;

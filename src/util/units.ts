@@ -25,7 +25,7 @@ export function parseSize(text: string): number {
   }
   const bytes = Math.floor(Number(m[1]) * unit);
   if (!Number.isSafeInteger(bytes)) {
-    throw new WasmletError('WASMLET_ERR_INVALID_SIZE', `invalid size '${text}': too large`, { blame: 'user' });
+    throw new WasmletError('WASMLET_ERR_INVALID_SIZE', `invalid size '${text}': too large — use at most ${Number.MAX_SAFE_INTEGER} bytes (about 8 PiB)`, { blame: 'user' });
   }
   return bytes;
 }

@@ -160,7 +160,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
     }
   } catch (err) {
     throw new WasmletError('WASMLET_ERR_COMPONENT_CACHE',
-      `cannot write the component cache at ${dir}: ${(err as Error).message}; make the cache directory writable or set another one`,
+      `cannot write the component cache at ${dir}: ${(err as Error).message}; make the cache directory writable or set another one ($WASMLET_CACHE_DIR, or the cacheDir option)`,
       { cause: err });
   } finally {
     await rm(tmp, { recursive: true, force: true });
