@@ -117,6 +117,38 @@ describe('WorkerPool', () => {
     assert.equal((await p.run(job({ op: 'echo', value: 'c' })) as { threadRuns: number }).threadRuns, 2, 'the dropped job never ran');
   });
 
+  test('cancel(job) drops a queued or prefetched job; a running job runs on', async () => {
+    const p = await pool({ size: 1, maxQueue: 4 });
+    const runningJob = job({ op: 'sleep', ms: 200 });
+    const running = p.run(runningJob);
+    const prefetchedJob = job({ op: 'echo', value: 'b' });
+    const prefetched = p.run(prefetchedJob);
+    await new Promise((r) => setImmediate(r)); // sent to the worker behind the running job
+    const queuedJob = job({ op: 'echo', value: 'c' });
+    const queued = p.run(queuedJob);
+    assert.equal(p.queued, 2);
+    assert.equal(p.cancel(queuedJob), true);
+    assert.equal(p.cancel(prefetchedJob), true);
+    assert.equal(p.cancel(runningJob), false);
+    await assert.rejects(queued, { code: 'WASMLET_ERR_ABORTED' });
+    await assert.rejects(prefetched, { code: 'WASMLET_ERR_ABORTED' });
+    assert.equal(p.queued, 0);
+    assert.equal(await running, 'slept');
+    assert.equal(p.cancel(runningJob), false, 'a settled job is left alone');
+    assert.equal((await p.run(job({ op: 'echo', value: 'd' })) as { threadRuns: number }).threadRuns, 2, 'the cancelled jobs never ran');
+  });
+
+  test('a job with a shorter deadline than the one before it on the worker is stopped at its own', async () => {
+    const p = await pool({ size: 1, maxQueue: 4 });
+    const first = p.run(job({ op: 'sleep', ms: 50 }, { timeoutMs: 60_000 }));
+    const spinning = p.run(job({ op: 'spin' }, { timeoutMs: 200 }));
+    assert.equal(await first, 'slept');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('not stopped within 10 s')), 10_000); });
+    await assert.rejects(Promise.race([spinning, late]), { code: 'WASMLET_ERR_TIMEOUT' });
+    clearTimeout(timer);
+  });
+
   test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
     const p = await pool();
     await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_TEST', message: /on purpose/ });

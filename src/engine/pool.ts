@@ -24,7 +24,12 @@
 // it; the worker swaps it for CLAIMED (compareExchange) just before running it, and skips the job
 // if the swap fails. The main thread takes back a job that has not started with the opposite
 // swap (seq -> FREE). So a job runs at most once, even when the main thread requeues prefetched
-// jobs (worker replaced), hands them to an idle worker (stealing), or drops them (abort).
+// jobs (worker replaced), hands them to an idle worker (stealing), or drops them (cancel).
+//
+// Garbage: the main thread runs this per request, so a job costs no timer, listener or closure of
+// its own. Cancelling is by job object ({@link WorkerPool.cancel}, a scan of the waiting jobs: rare),
+// and each worker has one deadline timer, armed for the earliest deadline of its running jobs and
+// re-armed lazily when it fires (jobs that finish in time never touch it).
 import { Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -82,7 +87,11 @@ export interface PoolJob {
   timeoutMs?: number;
   /** Receives the handler's events, in order, before the job settles. */
   onEvent?: (event: unknown) => void;
-  /** Aborting removes a queued job (it rejects with `WASMLET_ERR_ABORTED`); a running job runs on. */
+  /**
+   * Aborting removes a job that has not started (as {@link WorkerPool.cancel}); a running job runs
+   * on. An abort listener per job costs the main thread garbage: callers that can, keep the job
+   * object and call `cancel` instead.
+   */
   signal?: AbortSignal;
 }
 
@@ -97,12 +106,14 @@ interface Pending {
   resolve: (result: unknown) => void;
   reject: (err: unknown) => void;
   id: number;
-  timer?: ReturnType<typeof setTimeout>;
   /** False while prefetched behind a running job on a sequential worker. */
   started: boolean;
   /** performance.now() when it started. */
-  startedAt?: number;
-  onAbort?: () => void;
+  startedAt: number;
+  /** performance.now() past which it is stopped (Infinity: no timeout); set when it starts. */
+  deadline: number;
+  /** Only for a job with a `signal`. */
+  onAbort: (() => void) | undefined;
   /** Claim cell and sequence number while held by a worker. */
   cell: number;
   seq: number;
@@ -110,13 +121,22 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  /** Jobs posted to the worker, in the order it runs them (a sequential worker's head is running). */
-  active: Map<number, Pending>;
+  /**
+   * Jobs posted to the worker, in the order it runs them (a sequential worker's head is running).
+   * An array, not a Map: with a Map keyed by id, the main thread promoted the whole request graph
+   * of nearly every job (257 MB vs 0.2 MB per 5 s of load). Likely cause: a Map's hash table,
+   * replaced as entries churn, links to its successor, so a promoted dead table keeps the later
+   * tables and the jobs they hold alive through scavenges.
+   */
+  active: Pending[];
   ready: boolean;
   /** Claim cells shared with the worker (see the protocol note above); set once it is ready. */
   claims: Int32Array | null;
   freeCells: number[];
   nextSeq: number;
+  /** The one deadline timer (see the note on garbage above) and the performance.now() it fires at. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  timerAt: number;
 }
 
 type FromWorker =
@@ -171,20 +191,20 @@ export class WorkerPool {
   /** Jobs running in workers. */
   get running(): number {
     let n = 0;
-    for (const slot of this.#slots) for (const p of slot.active.values()) if (p.started) n++;
+    for (const slot of this.#slots) for (const p of slot.active) if (p.started) n++;
     return n;
   }
 
   #prefetched(): number {
     let n = 0;
-    for (const slot of this.#slots) n += slot.active.size - this.#startedIn(slot);
+    for (const slot of this.#slots) n += slot.active.length - this.#startedIn(slot);
     return n;
   }
 
   /** Started jobs of a slot: all of them, or (sequential worker) at most its head. */
   #startedIn(slot: Slot): number {
-    if (this.#concurrency > 1) return slot.active.size;
-    return slot.active.size > 0 && slot.active.values().next().value!.started ? 1 : 0;
+    if (this.#concurrency > 1) return slot.active.length;
+    return slot.active.length > 0 && slot.active[0]!.started ? 1 : 0;
   }
 
   /**
@@ -234,21 +254,24 @@ export class WorkerPool {
       return Promise.reject(new WasmletError('WASMLET_ERR_UNKNOWN_UNIT', `no module registered as '${job.unit}'`));
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { job, resolve, reject, id: this.#nextId++, started: false, cell: -1, seq: 0 };
+      const pending: Pending = {
+        job, resolve, reject, id: this.#nextId++, started: false, startedAt: Infinity, deadline: Infinity,
+        onAbort: undefined, cell: -1, seq: 0,
+      };
+      if (job.signal) {
+        if (job.signal.aborted) { reject(aborted()); return; }
+        pending.onAbort = () => this.cancel(job);
+        job.signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
       if (this.#queue.length === 0) {
         const idle = this.#idleSlot();
         if (idle) { this.#post(idle, [pending]); return; }
       }
       const waiting = this.#queue.length + this.#prefetched();
       if (waiting >= this.#maxQueue) {
-        reject(new WasmletError('WASMLET_ERR_QUEUE_FULL',
+        this.#settle(pending, new WasmletError('WASMLET_ERR_QUEUE_FULL',
           `all ${this.#size} workers are busy and ${waiting} requests are waiting; retry later or raise --workers / --max-queue`));
         return;
-      }
-      if (job.signal) {
-        if (job.signal.aborted) { reject(aborted()); return; }
-        pending.onAbort = () => this.#abort(pending);
-        job.signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.#queue.push(pending);
       // Requests that arrive in the same turn of the event loop go out together, in one message.
@@ -259,18 +282,48 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Cancels `job` (the object passed to {@link run}) if it has not started: it never runs and its
+   * `run` rejects with `WASMLET_ERR_ABORTED`. A running or settled job is left alone.
+   * @returns true when the job was cancelled.
+   */
+  cancel(job: PoolJob): boolean {
+    const i = this.#queue.findIndex((p) => p.job === job);
+    let pending: Pending | undefined;
+    if (i >= 0) {
+      pending = this.#queue[i]!;
+      this.#queue.splice(i, 1);
+    } else {
+      for (const slot of this.#slots) {
+        for (const p of slot.active) {
+          if (p.job !== job) continue;
+          if (!this.#takeBack(slot, p)) return false; // it runs on
+          pending = p;
+          break;
+        }
+        if (pending) break;
+      }
+    }
+    if (!pending) return false;
+    this.#settle(pending, aborted());
+    return true;
+  }
+
   /** Terminates every worker; running and queued jobs reject with `WASMLET_ERR_POOL_CLOSED`. */
   async close(): Promise<void> {
     this.#closed = true;
     const err = new WasmletError('WASMLET_ERR_POOL_CLOSED', 'the worker pool is shut down');
     for (const p of this.#queue.splice(0)) this.#settle(p, err);
     const slots = this.#slots.splice(0);
-    for (const slot of slots) for (const p of slot.active.values()) this.#settle(p, err);
+    for (const slot of slots) {
+      if (slot.timer) clearTimeout(slot.timer);
+      for (const p of slot.active) this.#settle(p, err);
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   #idleSlot(): Slot | undefined {
-    for (const slot of this.#slots) if (slot.ready && slot.active.size === 0) return slot;
+    for (const slot of this.#slots) if (slot.ready && slot.active.length === 0) return slot;
     return undefined;
   }
 
@@ -283,25 +336,25 @@ export class WorkerPool {
     while (this.#queue.length > 0) {
       let best: Slot | undefined;
       for (const slot of this.#slots) {
-        if (!slot.ready || slot.active.size > this.#lowWater || !this.#accepts(slot, this.#queue[0]!)) continue;
-        if (!best || slot.active.size < best.active.size
-          || (slot.active.size === best.active.size && headStart(slot) > headStart(best))) best = slot;
+        if (!slot.ready || slot.active.length > this.#lowWater || !this.#accepts(slot, this.#queue[0]!)) continue;
+        if (!best || slot.active.length < best.active.length
+          || (slot.active.length === best.active.length && headStart(slot) > headStart(best))) best = slot;
       }
       if (!best) return;
-      this.#post(best, this.#take(best, this.#capacity - best.active.size));
+      this.#post(best, this.#take(best, this.#capacity - best.active.length));
     }
   }
 
   /** Whether `slot` may take `pending` now (see {@link WorkerPoolOptions.affinity}). */
   #accepts(slot: Slot, pending: Pending): boolean {
-    return this.#affinity === 'none' || slot.active.size === 0
-      || slot.active.values().next().value!.job.unit === pending.job.unit;
+    return this.#affinity === 'none' || slot.active.length === 0
+      || slot.active[0]!.job.unit === pending.job.unit;
   }
 
   /** Removes up to `max` jobs from the head of the queue that `slot` accepts (in order). */
   #take(slot: Slot, max: number): Pending[] {
     if (this.#affinity === 'none') return this.#queue.splice(0, max);
-    const unit = slot.active.size > 0 ? slot.active.values().next().value!.job.unit : this.#queue[0]?.job.unit;
+    const unit = slot.active.length > 0 ? slot.active[0]!.job.unit : this.#queue[0]?.job.unit;
     let n = 0;
     while (n < max && n < this.#queue.length && this.#queue[n]!.job.unit === unit) n++;
     return this.#queue.splice(0, n);
@@ -314,12 +367,12 @@ export class WorkerPool {
     const transfer: Transferable[] = [];
     for (const pending of jobs) {
       const { job } = pending;
-      const startsNow = this.#concurrency > 1 || slot.active.size === 0;
+      const startsNow = this.#concurrency > 1 || slot.active.length === 0;
       if (startsNow) this.#started(slot, pending);
       pending.cell = slot.freeCells.pop()!;
       pending.seq = slot.nextSeq++;
       Atomics.store(claims, pending.cell, pending.seq);
-      slot.active.set(pending.id, pending);
+      slot.active.push(pending);
       wire.push([pending.id, pending.cell, pending.seq, job.unit, job.input]);
       // Move buffers only into a job that starts now: one that waits may be taken back and posted
       // again, which a transferred (detached) buffer cannot be.
@@ -331,18 +384,37 @@ export class WorkerPool {
   #started(slot: Slot, pending: Pending): void {
     pending.started = true;
     pending.startedAt = performance.now();
-    if (pending.onAbort) { // it runs now whatever happens to the client
-      pending.job.signal!.removeEventListener('abort', pending.onAbort);
-      pending.onAbort = undefined;
-    }
     if (pending.job.timeoutMs !== undefined) {
-      pending.timer = setTimeout(() => this.#timeout(slot, pending), pending.job.timeoutMs);
+      pending.deadline = pending.startedAt + pending.job.timeoutMs;
+      if (pending.deadline < slot.timerAt) this.#arm(slot, pending.deadline);
     }
   }
 
+  /** (Re)arms `slot`'s deadline timer to fire at `at` (performance.now() time). */
+  #arm(slot: Slot, at: number): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timerAt = at;
+    slot.timer = setTimeout(() => this.#deadlinePassed(slot), Math.max(0, Math.ceil(at - performance.now())));
+    slot.timer.unref(); // the worker keeps the process alive while it runs anything
+  }
+
+  /** The deadline timer fired: stop a job past its deadline, or re-arm for the earliest one left. */
+  #deadlinePassed(slot: Slot): void {
+    slot.timer = undefined;
+    slot.timerAt = Infinity;
+    if (!this.#slots.includes(slot)) return;
+    const now = performance.now();
+    let earliest = Infinity;
+    for (const p of slot.active) {
+      if (!p.started) continue;
+      if (p.deadline <= now) { this.#timeout(slot, p); return; }
+      if (p.deadline < earliest) earliest = p.deadline;
+    }
+    if (earliest < Infinity) this.#arm(slot, earliest);
+  }
+
   #settle(pending: Pending, err: unknown, result?: unknown): void {
-    if (pending.timer) clearTimeout(pending.timer);
-    if (pending.onAbort) pending.job.signal?.removeEventListener('abort', pending.onAbort);
+    if (pending.onAbort) pending.job.signal!.removeEventListener('abort', pending.onAbort);
     if (err) pending.reject(err); else pending.resolve(result);
   }
 
@@ -354,34 +426,24 @@ export class WorkerPool {
   }
 
   #release(slot: Slot, pending: Pending): void {
-    slot.active.delete(pending.id);
+    const i = slot.active.indexOf(pending);
+    if (i === 0) slot.active.shift(); // the usual case: the running head finished
+    else if (i > 0) slot.active.splice(i, 1);
     slot.freeCells.push(pending.cell);
-  }
-
-  #abort(pending: Pending): void {
-    const i = this.#queue.indexOf(pending);
-    if (i >= 0) {
-      this.#queue.splice(i, 1);
-    } else {
-      const slot = this.#slots.find((s) => s.active.get(pending.id) === pending);
-      if (!slot || !this.#takeBack(slot, pending)) return; // it runs on
-    }
-    pending.onAbort = undefined;
-    pending.reject(aborted());
   }
 
   /** After a job of `slot` settled: start the next one's clock, refill, or borrow work. */
   #pump(slot: Slot): void {
     if (!slot.ready || !this.#slots.includes(slot)) return;
     if (this.#concurrency === 1) {
-      const head = slot.active.values().next().value;
+      const head = slot.active[0];
       if (head && !head.started) this.#started(slot, head); // the worker moved on to it
     }
-    if (slot.active.size > this.#lowWater) return;
+    if (slot.active.length > this.#lowWater) return;
     if (this.#queue.length > 0) {
-      const jobs = this.#take(slot, this.#capacity - slot.active.size);
+      const jobs = this.#take(slot, this.#capacity - slot.active.length);
       if (jobs.length > 0) this.#post(slot, jobs);
-    } else if (slot.active.size === 0 && this.#concurrency === 1) {
+    } else if (slot.active.length === 0 && this.#concurrency === 1) {
       this.#steal(slot);
     }
   }
@@ -390,10 +452,10 @@ export class WorkerPool {
   #steal(idle: Slot): void {
     let victim: Slot | undefined;
     for (const slot of this.#slots) {
-      if (slot !== idle && slot.active.size > 1 && (!victim || slot.active.size > victim.active.size)) victim = slot;
+      if (slot !== idle && slot.active.length > 1 && (!victim || slot.active.length > victim.active.length)) victim = slot;
     }
     if (!victim) return;
-    const waiting = [...victim.active.values()].slice(1, 1 + Math.ceil((victim.active.size - 1) / 2));
+    const waiting = victim.active.slice(1, 1 + Math.ceil((victim.active.length - 1) / 2));
     const taken = waiting.filter((p) => this.#takeBack(victim, p));
     if (taken.length > 0) this.#post(idle, taken);
   }
@@ -409,22 +471,17 @@ export class WorkerPool {
   #replace(slot: Slot, errorFor: (p: Pending) => WasmletError): void {
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
-    const jobs = [...slot.active.values()];
+    const jobs = slot.active.slice();
     slot.ready = false; // nothing more goes to it
+    if (slot.timer) { clearTimeout(slot.timer); slot.timer = undefined; slot.timerAt = Infinity; }
     void slot.worker.terminate();
     // A job the worker claimed has started even if its predecessor's `done` is still on its way:
     // it fails rather than risk running twice. The others never ran: they go back to the queue,
     // ahead of newer work.
     const requeue = jobs.filter((p) => this.#takeBack(slot, p));
-    slot.active.clear();
+    slot.active.length = 0;
     for (const p of jobs) if (!requeue.includes(p)) this.#settle(p, errorFor(p));
-    for (const p of requeue) {
-      p.cell = -1;
-      if (p.job.signal && !p.onAbort) { // abortable again while it waits
-        p.onAbort = () => this.#abort(p);
-        p.job.signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-    }
+    for (const p of requeue) p.cell = -1;
     this.#queue.unshift(...requeue);
     for (const other of this.#slots) if (other !== slot) this.#pump(other);
     this.#fill();
@@ -436,8 +493,9 @@ export class WorkerPool {
       workerData: { handler: this.#handler.href, cells: this.#capacity },
     });
     const slot: Slot = {
-      worker, active: new Map(), ready: false, claims: null,
+      worker, active: [], ready: false, claims: null,
       freeCells: Array.from({ length: this.#capacity }, (_, i) => this.#capacity - 1 - i), nextSeq: 1,
+      timer: undefined, timerAt: Infinity,
     };
     this.#slots[index] = slot;
     for (const [unit, { module, config }] of this.#units) worker.postMessage({ type: 'load', unit, module, config });
@@ -449,10 +507,10 @@ export class WorkerPool {
           this.#startupFailures = 0;
           resolve();
           this.#fill();
-          if (slot.active.size === 0) this.#steal(slot);
+          if (slot.active.length === 0) this.#steal(slot);
           return;
         }
-        const pending = slot.active.get(msg.id);
+        const pending = byId(slot.active, msg.id);
         if (!pending) return; // a job already failed by timeout
         if (msg.type === 'event') { pending.job.onEvent?.(msg.event); return; }
         this.#release(slot, pending);
@@ -469,8 +527,8 @@ export class WorkerPool {
           if (this.#startupFailures >= 3) {
             this.#fatal = err;
             for (const p of this.#queue.splice(0)) this.#settle(p, err);
-            for (const p of slot.active.values()) this.#settle(p, err);
-            slot.active.clear();
+            for (const p of slot.active) this.#settle(p, err);
+            slot.active.length = 0;
             return;
           }
         }
@@ -482,10 +540,15 @@ export class WorkerPool {
   }
 }
 
+function byId(jobs: Pending[], id: number): Pending | undefined {
+  for (const p of jobs) if (p.id === id) return p;
+  return undefined;
+}
+
 /** When the running job of a slot started (Infinity if none has). */
 function headStart(slot: Slot): number {
-  if (slot.active.size === 0) return Infinity;
-  return slot.active.values().next().value!.startedAt ?? Infinity;
+  if (slot.active.length === 0) return Infinity;
+  return slot.active[0]!.startedAt;
 }
 
 function extname(url: string): string {

@@ -75,6 +75,10 @@ describe('wasmlet serve: wasi:http components', () => {
     rmSync(appDir, { recursive: true, force: true });
   });
 
+  test('starts only the component worker pool for an app of components', () => {
+    assert.deepEqual(server.workerThreads, { wagi: 0, wasiHttp: 2 });
+  });
+
   test('transpiles once into .wasmlet/cache under the app dir; a restart reuses it', async (t) => {
     const entries = () => readdirSync(join(cacheDir, 'components')).filter((n) => !n.endsWith('.tmp'));
     assert.equal(entries().length, 1); // four components, one binary: one transpile

@@ -42,6 +42,10 @@ describe('wasmlet serve (in process)', () => {
 
   const logged = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 
+  test('starts only the WAGI worker pool for an app of core modules', () => {
+    assert.deepEqual(server.workerThreads, { wagi: 2, wasiHttp: 0 });
+  });
+
   test('routes by precedence: literal beats :param beats wildcard, longest prefix first', async () => {
     const exact = await (await fetch(`${server.url}/hello/bob/exact`)).text();
     assert.equal(field(exact, 'X_MATCHED_ROUTE'), '/hello/:name/exact');

@@ -41,8 +41,14 @@ export interface HttpInvocation {
    * from `request` instead of calling {@link readBody}. Absent: no limit.
    */
   maxBodyBytes?: number;
-  /** Aborted when the client goes away or the server gives up on the request. */
-  signal: AbortSignal;
+  /** True once the client went away (or the server closed the connection) before the response finished. */
+  readonly aborted: boolean;
+  /**
+   * Called once, when {@link aborted} turns true; an executor sets it to cancel its work (a field,
+   * not an AbortSignal: the server builds one invocation per request and an EventTarget per
+   * request is main-thread garbage). Set it, then check `aborted` (it may have turned already).
+   */
+  onAbort: (() => void) | undefined;
   /** Sends one line of guest stderr to the server log, tagged with this request's id. */
   logGuestStderr(line: string): void;
 }

@@ -3,7 +3,9 @@
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
 // WebAssembly components (wasi-http) are transpiled once into the disk cache (`.wasmlet/cache/`
 // under the app dir, or `$WASMLET_CACHE_DIR`) and served by a second pool of the same size whose
-// workers load them from that cache and hold a few requests each, of one component at a time. Nothing here runs per request.
+// workers load them from that cache and hold a few requests each, of one component at a time.
+// A pool is started only when a route needs it: idle worker threads hold tens of MB each.
+// Nothing here runs per request.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,9 +69,29 @@ export function filePreopens(component: LockedComponent): { preopens: PreopenSpe
   return { preopens, cleanup: () => { if (dir) rmSync(dir, { recursive: true, force: true }); } };
 }
 
+/** Options of {@link prepareRoutes}. */
+export interface PrepareRoutesOptions {
+  /** Worker threads of each pool (WAGI, components). */
+  workers: number;
+  /** Requests allowed to wait for the WAGI pool (default: the pool's, 64 per worker). */
+  maxQueue?: number;
+  /** Invocation deadline, in ms, for components without `limits.timeout`. */
+  defaultTimeoutMs: number;
+}
+
+/** Prepared routes and the pools that run them. */
+export interface PreparedRoutes {
+  /** Keyed by route text, as the router reports it. */
+  routes: Map<string, PreparedRoute>;
+  /** Worker threads started per executor kind (0 for a kind no route uses). */
+  workerThreads: { wagi: number; wasiHttp: number };
+  /** Stops the pools (queued and running jobs fail with `WASMLET_ERR_POOL_CLOSED`) and removes staged files. */
+  close(): Promise<void>;
+}
+
 /**
- * Prepares every HTTP route of `app` and registers its component with `pool`.
- * @returns routes keyed by route text (as the router reports it) and a cleanup for staged files.
+ * Prepares every HTTP route of `app`, starting a worker pool per executor kind the routes use
+ * (WAGI, wasi-http) and registering each component with its pool.
  * @throws WasmletError `WASMLET_ERR_EXECUTOR_UNSUPPORTED` (blame user) for a WAGI route whose
  *   source is a component or a `wasi-http` route whose source is a core module;
  *   `WASMLET_ERR_COMPONENT_NOT_HTTP` for a component without `wasi:http/incoming-handler`;
@@ -77,15 +99,27 @@ export function filePreopens(component: LockedComponent): { preopens: PreopenSpe
  *   `WASMLET_ERR_READ_SOURCE` when a source cannot be read; engine errors from inspection,
  *   the memory cap and compilation.
  */
-export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTimeoutMs: number):
-  Promise<{ routes: Map<string, PreparedRoute>; cleanup: () => void }> {
+export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOptions): Promise<PreparedRoutes> {
+  const { defaultTimeoutMs } = options;
   const cache = new CompileCache();
   const routes = new Map<string, PreparedRoute>();
   const units = new Set<string>();
   const cleanups: (() => void)[] = [];
   const cleanup = () => { for (const c of cleanups.splice(0)) c(); };
+  const pools: WorkerPool[] = [];
+  const starting: Promise<void>[] = [];
+  // The workers start (import the handler) while this thread compiles or transpiles the
+  // components; units registered meanwhile reach them before their first job.
+  const startPool = (pool: WorkerPool): WorkerPool => {
+    pools.push(pool);
+    const started = pool.start();
+    started.catch(() => {}); // awaited below
+    starting.push(started);
+    return pool;
+  };
+  const closePools = async () => { await Promise.all(pools.map((p) => p.close())); };
+  let pool: WorkerPool | undefined;
   let componentPool: WorkerPool | undefined;
-  let componentPoolStarted: Promise<void> | undefined;
   const preparedOnce = new Map<string, Promise<PreparedComponent>>();
   try {
     for (const route of app.triggers.http) {
@@ -111,18 +145,12 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
             { blame: 'user' });
         }
         const unit = `${component.id}#wasi-http`;
-        if (componentPool === undefined) {
-          componentPool = new WorkerPool({
-            handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-            size: pool.size,
-            concurrency: WASI_HTTP_CONCURRENCY,
-            affinity: 'unit',
-          });
-          // The workers start (import the handler) while this thread transpiles the components;
-          // units registered meanwhile reach them before their first job.
-          componentPoolStarted = componentPool.start();
-          componentPoolStarted.catch(() => {}); // awaited below
-        }
+        componentPool ??= startPool(new WorkerPool({
+          handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          size: options.workers,
+          concurrency: WASI_HTTP_CONCURRENCY,
+          affinity: 'unit',
+        }));
         if (!units.has(unit)) {
           units.add(unit);
           const files = filePreopens(component);
@@ -137,6 +165,11 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
           `route '${route.route}': the WAGI executor runs WASI preview1 core modules, but component '${component.id}' is a WebAssembly component`,
           { blame: 'user' });
       }
+      pool ??= startPool(new WorkerPool({
+        handler: new URL(`./wagi-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+        size: options.workers,
+        maxQueue: options.maxQueue,
+      }));
       const entrypoint = route.executor.entrypoint ?? '_start';
       const unit = `${component.id}#${entrypoint}`;
       if (!units.has(unit)) {
@@ -156,17 +189,17 @@ export async function prepareRoutes(app: LockedApp, pool: WorkerPool, defaultTim
       });
       routes.set(route.route, { route, component, executor });
     }
-    if (componentPool) {
-      const started = componentPool;
-      cleanups.push(() => { void started.close(); });
-      await componentPoolStarted;
-    }
+    await Promise.all(starting);
   } catch (err) {
     cleanup();
-    if (componentPool) await componentPool.close();
+    await closePools();
     throw err;
   }
-  return { routes, cleanup };
+  return {
+    routes,
+    workerThreads: { wagi: pool?.size ?? 0, wasiHttp: componentPool?.size ?? 0 },
+    close: async () => { await closePools(); cleanup(); },
+  };
 }
 
 /**

@@ -7,17 +7,15 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
-import { WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { ServerLog } from './access-log.ts';
-import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
+import type { HttpInvocation, HttpResponseWriter, MatchedRoute, ServerInfo } from './executor.ts';
 import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS,
   RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
 import { Router } from './router.ts';
 import { prepareRoutes } from './routes-runtime.ts';
-import type { PreparedRoute } from './routes-runtime.ts';
 
 /** Options of {@link startHttpServer}. Sizes in bytes, durations in ms. */
 export interface HttpServerOptions {
@@ -46,6 +44,11 @@ export interface RunningHttpServer {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * Worker threads running guests, per executor kind: a pool is started only for a kind some
+   * route uses (`wagi` for core modules, `wasiHttp` for components).
+   */
+  readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (at most
    * `graceMs`, default 10 s; then their connections are closed), then stops the workers.
@@ -127,6 +130,46 @@ class NodeResponseWriter implements HttpResponseWriter {
   }
 }
 
+/**
+ * One request as an executor sees it. Methods rather than per-request closures: this object is
+ * the only thing the server allocates for a request besides the response writer.
+ */
+class RequestInvocation implements HttpInvocation {
+  readonly requestId: string;
+  readonly request: IncomingMessage;
+  readonly matched: MatchedRoute;
+  readonly server: ServerInfo;
+  readonly maxBodyBytes: number;
+  aborted = false;
+  onAbort: (() => void) | undefined = undefined;
+  readonly #res: ServerResponse;
+  readonly #log: ServerLog;
+
+  constructor(requestId: string, req: IncomingMessage, res: ServerResponse, matched: MatchedRoute, server: ServerInfo,
+    maxBodyBytes: number, log: ServerLog) {
+    this.requestId = requestId;
+    this.request = req;
+    this.#res = res;
+    this.matched = matched;
+    this.server = server;
+    this.maxBodyBytes = maxBodyBytes;
+    this.#log = log;
+  }
+
+  readBody(): Promise<Uint8Array> { return readBody(this.request, this.maxBodyBytes); }
+
+  logGuestStderr(line: string): void { this.#log.guestStderr(this.requestId, this.matched.component.id, line); }
+
+  /** Its connection closed: aborts it unless the response already went out. */
+  connectionClosed(): void {
+    if (this.aborted || this.#res.writableFinished) return;
+    this.aborted = true;
+    const onAbort = this.onAbort;
+    this.onAbort = undefined;
+    onAbort?.();
+  }
+}
+
 function plain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   const body = `${text}\n`;
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
@@ -143,23 +186,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { app, log } = options;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
-  const pool = new WorkerPool({
-    handler: new URL(`./wagi-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-    size: options.workers ?? defaultWorkerCount(),
+  // Starts a worker pool per executor kind the routes use (see routes-runtime.ts).
+  const { routes: prepared, workerThreads, close: closeRoutes } = await prepareRoutes(app, {
+    workers: options.workers ?? defaultWorkerCount(),
     maxQueue: options.maxQueue,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
-  let prepared: Map<string, PreparedRoute>;
-  let cleanup: () => void;
-  try {
-    // Workers boot (a Node isolate each) while the components compile; units registered meanwhile
-    // are posted to them as they come up.
-    const starting = pool.start();
-    const routes = prepareRoutes(app, pool, options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    [{ routes: prepared, cleanup }] = await Promise.all([routes, starting]);
-  } catch (err) {
-    await pool.close();
-    throw err;
-  }
 
   const idPrefix = randomBytes(3).toString('hex');
   let nextId = 0;
@@ -167,6 +199,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   let draining = false;
   let drained: (() => void) | undefined;
   const info: ServerInfo = { host: options.host ?? '127.0.0.1', port: 0 };
+  // The invocation running on each connection. A client that goes away closes the socket: one
+  // 'close' listener per connection aborts it, instead of one per request on the response. A
+  // field rather than a collection: per-request churn in a long-lived Map or Set kept requests
+  // alive through scavenges (see pool.ts `active`). Pipelined requests behind it (rare) listen on
+  // their own response.
+  const running = new WeakMap<Socket, { current: RequestInvocation | undefined }>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse, start: number): Promise<void> => {
     const requestId = `${idPrefix}-${(nextId++).toString(36)}`;
@@ -175,24 +213,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const route = match ? prepared.get(match.route) : undefined;
     let error: string | undefined;
     if (draining) res.shouldKeepAlive = false;
-    const abort = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
     try {
       if (!match || !route) {
         res.setHeader('X-Request-Id', requestId);
         plain(res, 404, `no route matches ${url.split('?')[0]}`);
       } else {
         checkContentLength(req, maxBody);
-        const invocation: HttpInvocation = {
-          requestId,
-          request: req,
-          matched: { route: route.route, component: route.component, match },
-          server: info,
-          readBody: () => readBody(req, maxBody),
-          maxBodyBytes: maxBody,
-          signal: abort.signal,
-          logGuestStderr: (line) => log.guestStderr(requestId, route.component.id, line),
-        };
+        const invocation = new RequestInvocation(requestId, req, res,
+          { route: route.route, component: route.component, match }, info, maxBody, log);
+        const connection = running.get(req.socket);
+        if (connection && connection.current === undefined) connection.current = invocation;
+        else res.once('close', () => invocation.connectionClosed());
         const writer = new NodeResponseWriter(res, requestId);
         try {
           await route.executor.execute(invocation, writer);
@@ -203,6 +234,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           } else {
             throw err;
           }
+        } finally {
+          if (connection?.current === invocation) connection.current = undefined;
         }
       }
     } catch (err) {
@@ -215,10 +248,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         plain(res, status, statusText(status, err), extra);
       }
     }
-    const finish = () => log.access({
-      requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
-      status: res.statusCode, durationMs: performance.now() - start, error,
-    });
+    const finish = () => {
+      log.access({
+        requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
+        status: res.statusCode, durationMs: performance.now() - start, error,
+      });
+      if (--inFlight === 0 && drained) drained();
+    };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
   };
 
@@ -228,10 +264,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     handle(req, res, start).catch((err) => {
       log.event('error', `internal error: ${describe(err)}`);
       if (!res.headersSent) plain(res, 500, 'internal server error'); else res.destroy();
-    }).finally(() => {
-      const done = () => { if (--inFlight === 0 && drained) drained(); };
-      if (res.writableFinished || res.destroyed) done(); else res.once('close', done);
+      if (--inFlight === 0 && drained) drained();
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    const connection: { current: RequestInvocation | undefined } = { current: undefined };
+    running.set(socket, connection);
+    socket.once('close', () => connection.current?.connectionClosed());
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) { socket.destroy(); return; }
@@ -248,7 +287,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         { blame: 'user', cause: err }));
     });
     server.listen(options.port ?? 3000, info.host, () => resolve());
-  }).catch(async (err) => { await pool.close(); cleanup(); throw err; });
+  }).catch(async (err) => { await closeRoutes(); throw err; });
   const address = server.address();
   info.port = typeof address === 'object' && address ? address.port : 0;
   const host = info.host.includes(':') ? `[${info.host}]` : info.host;
@@ -268,13 +307,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       server.closeAllConnections();
       log.flush?.(); // the access lines of the requests that just finished
-      await pool.close();
-      cleanup();
+      await closeRoutes();
       return inTime;
     })();
     return closing;
   };
-  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, close };
+  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close };
 }
 
 function describe(err: unknown): string {

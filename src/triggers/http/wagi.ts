@@ -2,7 +2,7 @@
 // argv, and runs the guest in the worker pool (wagi-worker.ts), forwarding the parsed response
 // head and body chunks to the client as they arrive. WAGI: https://github.com/deislabs/wagi
 // (CGI 1.1, RFC 3875, over WASI); argv and env follow Spin's WAGI executor.
-import type { WorkerPool } from '../../engine/pool.ts';
+import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { rewriteMemoryAsImport } from '../../engine/component/recycled-memory.ts';
 import { cgiArgv, cgiEnv } from './cgi-env.ts';
 import type { RouteMatch } from './router.ts';
@@ -84,29 +84,32 @@ export class WagiExecutor implements HttpExecutor {
       const event = raw as WagiEvent;
       if (event.type === 'stderr') { stderr(event.text); return; }
       if (event.flow) {
-        // Only a streamed response has flow control to close, so only it listens for the client
-        // going away (an abort listener per request costs the main thread more than it is worth).
+        // Only a streamed response has flow control to close when the client goes away.
         flow = new Int32Array(event.flow);
-        if (invocation.signal.aborted) onClose();
-        else invocation.signal.addEventListener('abort', onClose, { once: true });
+        if (invocation.aborted) onClose();
       }
       if (event.head) response.head(event.head.status, guestHeaders(event.head.headers));
       const bytes = event.chunk.byteLength;
       response.write(new Uint8Array(event.chunk), () => release(bytes));
     };
+    const { pool } = this.#options;
+    const job: PoolJob = {
+      unit: this.#options.unit,
+      input,
+      transfer: stdin.byteLength > 0 ? [stdin.buffer as ArrayBuffer] : [],
+      timeoutMs: this.#options.timeoutMs,
+      onEvent,
+    };
     try {
-      const result = await this.#options.pool.run({
-        unit: this.#options.unit,
-        input,
-        transfer: stdin.byteLength > 0 ? [stdin.buffer as ArrayBuffer] : [],
-        timeoutMs: this.#options.timeoutMs,
-        signal: invocation.signal,
-        onEvent,
-      }) as WagiResult;
+      const running = pool.run(job);
+      // The client going away drops the job if it is still waiting, and ends a streamed response.
+      invocation.onAbort = () => { if (!pool.cancel(job) && flow) onClose(); };
+      if (invocation.aborted) invocation.onAbort();
+      const result = await running as WagiResult;
       if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
       response.end(result.body.length > 0 ? Buffer.from(result.body, 'latin1') : undefined);
     } finally {
-      if (flow) invocation.signal.removeEventListener('abort', onClose);
+      invocation.onAbort = undefined;
       if (pendingStderr) invocation.logGuestStderr(pendingStderr);
     }
   }

@@ -4,7 +4,7 @@
 // A bodiless request with a small, quick response costs two messages (the job and its result):
 // the per-request MessagePort exists only for a request body or a streamed response.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { WorkerPool } from '../../engine/pool.ts';
+import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
@@ -71,7 +71,7 @@ export class WasiHttpExecutor implements HttpExecutor {
         return;
       } catch (err) {
         const retry = attempt === 0 && !hasBody && !response.committed && RETRYABLE_METHODS.has(method)
-          && isWasmletError(err) && err.code === 'WASMLET_ERR_WORKER_LOST' && !invocation.signal.aborted;
+          && isWasmletError(err) && err.code === 'WASMLET_ERR_WORKER_LOST' && !invocation.aborted;
         if (!retry) throw err;
       }
     }
@@ -132,14 +132,12 @@ export class WasiHttpExecutor implements HttpExecutor {
       request.on('aborted', onError);
     }
 
-    const onAbort = () => post({ type: 'abort' });
-    invocation.signal.addEventListener('abort', onAbort, { once: true });
     const onEvent = (raw: unknown) => {
       if (finished) return;
       const event = raw as WasiHttpEvent;
       if (event.type === 'port') {
         port1 = event.port;
-        if (invocation.signal.aborted) onAbort();
+        if (invocation.aborted) post({ type: 'abort' });
         return;
       }
       if (event.type === 'head') {
@@ -149,17 +147,21 @@ export class WasiHttpExecutor implements HttpExecutor {
       const n = event.bytes.byteLength;
       response.write(event.bytes, () => { if (!finished) post({ type: 'ack', bytes: n }); });
     };
+    const { pool } = this.#options;
+    const job: PoolJob = {
+      unit: this.#options.unit,
+      input,
+      ...(input.port ? { transfer: [input.port] } : {}),
+      timeoutMs: this.#options.timeoutMs,
+      onEvent,
+    };
     try {
-      const job = this.#options.pool.run({
-        unit: this.#options.unit,
-        input,
-        ...(input.port ? { transfer: [input.port] } : {}),
-        timeoutMs: this.#options.timeoutMs,
-        signal: invocation.signal,
-        onEvent,
-      });
-      job.catch(() => {}); // may lose the race with a body failure
-      const result = await Promise.race([job, bodyFailed]) as WasiHttpResult;
+      const running = pool.run(job);
+      running.catch(() => {}); // may lose the race with a body failure
+      // The client going away drops the job if it is still waiting, or tells the running guest.
+      invocation.onAbort = () => { if (!pool.cancel(job)) post({ type: 'abort' }); };
+      if (invocation.aborted) invocation.onAbort();
+      const result = await Promise.race([running, bodyFailed]) as WasiHttpResult;
       if (result.head !== undefined) { // small and quick: the whole response in the result
         response.head(result.head.status, result.head.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
         response.end(result.body);
@@ -170,7 +172,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       finished = true;
       stopBody();
       if (paused) request.resume();
-      invocation.signal.removeEventListener('abort', onAbort);
+      invocation.onAbort = undefined;
       port1?.close();
     }
   }
