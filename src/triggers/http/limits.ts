@@ -16,9 +16,25 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** `Retry-After` (seconds) sent with a 503 when the queue is full. */
 export const RETRY_AFTER_SECONDS = 1;
 
-function tooLarge(limit: number): WasmletError {
+/** The error for a request body over `limit` bytes (`WASMLET_ERR_BODY_TOO_LARGE`, blame user; 413). */
+export function bodyTooLarge(limit: number): WasmletError {
   return new WasmletError('WASMLET_ERR_BODY_TOO_LARGE',
     `the request body is larger than the limit of ${limit} bytes (server option --max-body)`, { blame: 'user' });
+}
+
+/** Response headers a guest may not set: the server frames the response itself (RFC 9112 §6). */
+const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
+
+/** A guest's response headers without the framing ones (`Content-Length`, `Transfer-Encoding`, ...). */
+export function guestHeaders<V>(headers: [string, V][]): [string, V][] {
+  return headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase()));
+}
+
+/** Node's flat `rawHeaders` (`[name, value, name, value, ...]`) as pairs, in arrival order. */
+export function headerPairs(rawHeaders: string[]): [string, string][] {
+  const headers: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  return headers;
 }
 
 /**
@@ -27,7 +43,7 @@ function tooLarge(limit: number): WasmletError {
  */
 export function checkContentLength(request: IncomingMessage, maxBytes: number): void {
   const declared = request.headers['content-length'];
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw bodyTooLarge(maxBytes);
 }
 
 /**
@@ -54,7 +70,7 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Ui
       if (length > maxBytes) {
         cleanup();
         request.pause(); // stop reading; the server answers 413 and closes the connection
-        reject(tooLarge(maxBytes));
+        reject(bodyTooLarge(maxBytes));
         return;
       }
       chunks.push(chunk);

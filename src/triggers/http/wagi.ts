@@ -6,6 +6,7 @@ import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { rewriteMemoryAsImport } from '../../engine/component/recycled-memory.ts';
 import { cgiArgv, cgiEnv } from './cgi-env.ts';
 import type { RouteMatch } from './router.ts';
+import { guestHeaders, headerPairs } from './limits.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
 import { FLOW_CLOSED, FLOW_IN_FLIGHT } from './wagi-worker.ts';
 import type { WagiEvent, WagiInput, WagiResult } from './wagi-worker.ts';
@@ -20,9 +21,6 @@ export interface WagiExecutorOptions {
   /** Wall-clock limit of one invocation, in ms. */
   timeoutMs: number;
 }
-
-/** Headers a guest may not set: the server frames the response itself. */
-const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
 
 /**
  * What a WAGI module is compiled from: `bytes` (after any memory cap) rewritten, when it defines
@@ -50,9 +48,7 @@ export class WagiExecutor implements HttpExecutor {
     const { request } = invocation;
     const stdin = await invocation.readBody();
     const url = request.url ?? '/';
-    const rawHeaders = request.rawHeaders;
-    const headers: [string, string][] = [];
-    for (let i = 0; i < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+    const headers = headerPairs(request.rawHeaders);
     const env = cgiEnv({
       method: request.method ?? 'GET',
       url,
@@ -115,6 +111,3 @@ export class WagiExecutor implements HttpExecutor {
   }
 }
 
-function guestHeaders(headers: [string, string][]): [string, string][] {
-  return headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase()));
-}

@@ -7,6 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
+import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
 
 /** Request bytes sent to the worker and not yet read by the guest, at most (then the socket pauses). */
@@ -25,14 +26,6 @@ export interface WasiHttpExecutorOptions {
 /** Methods that are safe (RFC 9110 §9.2.1), so a bodiless request lost with its worker may rerun. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Headers a guest may not set: the server frames the response itself. */
-const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive']);
-
-function tooLarge(limit: number): WasmletError {
-  return new WasmletError('WASMLET_ERR_BODY_TOO_LARGE',
-    `the request body is larger than the limit of ${limit} bytes (server option --max-body)`, { blame: 'user' });
-}
-
 /** Runs a wasi:http component per request. */
 export class WasiHttpExecutor implements HttpExecutor {
   readonly #options: WasiHttpExecutorOptions;
@@ -49,9 +42,7 @@ export class WasiHttpExecutor implements HttpExecutor {
    */
   async execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void> {
     const { request } = invocation;
-    const raw = request.rawHeaders;
-    const headers: [string, string][] = [];
-    for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+    const headers = headerPairs(request.rawHeaders);
     const length = request.headers['content-length'];
     const hasBody = !request.readableEnded
       && ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
@@ -105,7 +96,7 @@ export class WasiHttpExecutor implements HttpExecutor {
         stopBody();
         request.pause();
         post({ type: 'error', message: 'the request body is over the server limit' });
-        failBody?.(tooLarge(limit));
+        failBody?.(bodyTooLarge(limit));
         return;
       }
       const bytes = new Uint8Array(chunk); // a copy that owns its buffer (socket chunks are pooled)
@@ -141,7 +132,7 @@ export class WasiHttpExecutor implements HttpExecutor {
         return;
       }
       if (event.type === 'head') {
-        response.head(event.status, event.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
+        response.head(event.status, guestHeaders(event.headers));
         return;
       }
       const n = event.bytes.byteLength;
@@ -163,7 +154,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       if (invocation.aborted) invocation.onAbort();
       const result = await Promise.race([running, bodyFailed]) as WasiHttpResult;
       if (result.head !== undefined) { // small and quick: the whole response in the result
-        response.head(result.head.status, result.head.headers.filter(([name]) => !FRAMING_HEADERS.has(name.toLowerCase())));
+        response.head(result.head.status, guestHeaders(result.head.headers));
         response.end(result.body);
       } else {
         response.end();
