@@ -4,7 +4,7 @@ export { WasmletError, isWasmletError } from './util/errors.ts';
 export type { Blame, WasmletErrorOptions } from './util/errors.ts';
 export { runWasi, prepareModule } from './engine/run-module.ts';
 export type { RunWasiOptions, RunWasiResult, PreparedModule, PrepareOptions } from './engine/run-module.ts';
-export type { StdinOption, OutputOption } from './engine/stdio-options.ts';
+export type { GuestOptions, StdinOption, OutputOption } from './engine/stdio-options.ts';
 export type { WasmValue } from './engine/instance.ts';
 export { runComponent, prepareComponentForRun } from './engine/run-component.ts';
 export type { RunComponentOptions, RunComponentResult } from './engine/run-component.ts';

@@ -15,40 +15,13 @@ import { componentToWire, type ComponentWire } from './component-wire.ts';
 import { awaitGuestWorker } from './guest-worker.ts';
 import { toFailure, type Failure } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
-import type { OutputOption, StdinOption, WireInput, WireOutput } from './stdio-options.ts';
+import type { GuestOptions, WireInput, WireOutput } from './stdio-options.ts';
 
-/** Options of {@link runComponent}. Everything is denied unless granted. */
-export interface RunComponentOptions {
-  /** `wasi:cli/environment.get-arguments` (argv[0] included if you want one). Default `[]`. */
-  args?: string[];
-  /** `get-environment`. Default: empty (nothing is inherited from the host). */
-  env?: Record<string, string>;
-  /** Directories for `wasi:filesystem/preopens`, each read-only or read-write. Default: none. */
-  preopens?: PreopenSpec[];
-  /** Default `'null'`. See {@link StdinOption}. */
-  stdin?: StdinOption;
-  /** Default `'collect'`. See {@link OutputOption}. */
-  stdout?: OutputOption;
-  /** Default `'collect'`. See {@link OutputOption}. */
-  stderr?: OutputOption;
-  /**
-   * Cap on each core memory of the component, in bytes (64 KiB pages, rounded down): growth past
-   * it fails inside the guest. Costs one extra compile of the core modules.
-   */
-  maxMemoryBytes?: number;
-  /**
-   * Wall-clock deadline in ms from when the guest starts. When set, the component runs on a
-   * worker thread that is terminated at the deadline (`WASMLET_ERR_TIMEOUT`); `source` must then
-   * be the bytes (the worker prepares it again from the disk cache: no transpile).
-   */
-  timeoutMs?: number;
-  /**
-   * Root of the transpile cache (`<cacheDir>/components/<sha256>-jco<version>-v1/`). Default
-   * `$WASMLET_CACHE_DIR`, else `.wasmlet/cache` under the current directory. When the directory
-   * cannot be written, `<os tmpdir>/wasmlet-cache` is used instead.
-   */
-  cacheDir?: string;
-}
+/**
+ * Options of {@link runComponent}: the same grants as `runWasi`'s. With `timeoutMs` the source must
+ * be the component's bytes (the worker prepares it again from the disk cache: no transpile).
+ */
+export type RunComponentOptions = GuestOptions;
 
 /** What a component run produced (the same shape as `runWasi`'s result). */
 export interface RunComponentResult {
@@ -76,7 +49,7 @@ export type ComponentWorkerMessage =
   | { type: 'done'; exitCode: number }
   | { type: 'failed'; failure: Failure };
 
-/** The default transpile cache root (see {@link RunComponentOptions.cacheDir}). */
+/** The default transpile cache root (see `GuestOptions.cacheDir`). */
 export function defaultCacheDir(): string {
   return process.env.WASMLET_CACHE_DIR ?? join('.wasmlet', 'cache');
 }

@@ -10,7 +10,7 @@ import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
 import { runInstance, toFailure } from './instance.ts';
 import type { Failure, InstanceRequest, Outcome, WasmValue } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
-import type { OutputOption, StdinOption, WireInput, WireOutput } from './stdio-options.ts';
+import type { GuestOptions, WireInput, WireOutput } from './stdio-options.ts';
 
 /** A module ready to run: compiled (with the memory cap written in) and inspected. */
 export interface PreparedModule {
@@ -63,28 +63,7 @@ export async function prepareModule(source: Uint8Array | ArrayBuffer, options: P
 }
 
 /** Options of {@link runWasi}. Everything is denied unless granted (WASI capability model). */
-export interface RunWasiOptions {
-  /** The guest's argv, including argv[0] (by convention the program name). Default: `[]`. */
-  args?: string[];
-  /** The guest's environment. Default: empty (nothing is inherited from the host). */
-  env?: Record<string, string>;
-  /** Host directories the guest may open, each read-only or read-write. Default: none. */
-  preopens?: PreopenSpec[];
-  /** Default `'null'` (empty). See {@link StdinOption}. */
-  stdin?: StdinOption;
-  /** Default `'collect'`. See {@link OutputOption}. */
-  stdout?: OutputOption;
-  /** Default `'collect'`. See {@link OutputOption}. */
-  stderr?: OutputOption;
-  /** Cap on each linear memory, in bytes; growth past it fails in the guest (`memory.grow` returns -1). */
-  maxMemoryBytes?: number;
-  /**
-   * Wall-clock deadline in milliseconds, counted from when the guest starts (after the worker
-   * thread is up). When set, the guest runs on a worker thread and is terminated at the
-   * deadline (`WASMLET_ERR_TIMEOUT`); V8 interrupts running Wasm, so this takes a few ms. When unset, it runs synchronously on the
-   * calling thread (fastest start-up; the caller's event loop is blocked until it finishes).
-   */
-  timeoutMs?: number;
+export interface RunWasiOptions extends GuestOptions {
   /**
    * Call this export instead of `_start` (a reactor: `_initialize` runs first). Its results are
    * returned in `results`.
@@ -96,11 +75,6 @@ export interface RunWasiOptions {
   trace?: (line: string) => void;
   /** Reuse compiled modules across calls (when `source` is bytes). Default: compile afresh. */
   cache?: CompileCache;
-  /**
-   * For a component: root of the transpile cache. Default `$WASMLET_CACHE_DIR`, else
-   * `.wasmlet/cache` in the current directory (see `RunComponentOptions.cacheDir`).
-   */
-  cacheDir?: string;
 }
 
 /** What a run produced. */

@@ -2,6 +2,7 @@
 // which can cross to a worker thread.
 import { bytesInput, collectOutput, fdInput, fdOutput, nullInput, nullOutput } from '../sandbox/stdio.ts';
 import type { InputStream, OutputStream } from '../sandbox/stdio.ts';
+import type { PreopenSpec } from '../sandbox/preopen.ts';
 import { WasmletError } from '../util/errors.ts';
 
 /**
@@ -27,6 +28,44 @@ export type StdinOption = 'null' | 'inherit' | number | Uint8Array | InputStream
 export type OutputOption = 'collect' | 'null' | 'inherit' | number | OutputStream;
 
 /** Stdin as structured-clone data, for a worker. */
+/**
+ * What every guest run is granted, for modules (`runWasi`) and components (`runComponent`) alike.
+ * Everything is denied unless granted (the WASI capability model).
+ */
+export interface GuestOptions {
+  /** The guest's argv, including argv[0] (by convention the program name). Default: `[]`. */
+  args?: string[];
+  /** The guest's environment. Default: empty (nothing is inherited from the host). */
+  env?: Record<string, string>;
+  /** Host directories the guest may open, each read-only or read-write. Default: none. */
+  preopens?: PreopenSpec[];
+  /** Default `'null'` (empty). See {@link StdinOption}. */
+  stdin?: StdinOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stdout?: OutputOption;
+  /** Default `'collect'`. See {@link OutputOption}. */
+  stderr?: OutputOption;
+  /**
+   * Cap on each linear memory (each core memory of a component), in bytes, rounded down to 64 KiB
+   * pages: growth past it fails in the guest (`memory.grow` returns -1). A guest whose initial
+   * memory is larger is refused (`WASMLET_ERR_MEMORY_LIMIT`).
+   */
+  maxMemoryBytes?: number;
+  /**
+   * Wall-clock deadline in milliseconds, counted from when the guest starts (after the worker
+   * thread is up). When set, the guest runs on a worker thread that is terminated at the deadline
+   * (`WASMLET_ERR_TIMEOUT`; V8 interrupts running Wasm within a few ms). When unset, it runs on the
+   * calling thread (fastest start-up; a module blocks the caller's event loop until it finishes).
+   */
+  timeoutMs?: number;
+  /**
+   * For a component: root of the transpile cache. Default `$WASMLET_CACHE_DIR`, else
+   * `.wasmlet/cache` in the current directory; when that cannot be written,
+   * `<os tmpdir>/wasmlet-cache`.
+   */
+  cacheDir?: string;
+}
+
 export type WireInput = { kind: 'null' } | { kind: 'fd'; fd: number } | { kind: 'bytes'; bytes: Uint8Array };
 /** Stdout/stderr as structured-clone data: written by the worker itself (`fd`) or relayed to this thread. */
 export type WireOutput = { kind: 'null' } | { kind: 'fd'; fd: number } | { kind: 'relay' };
