@@ -21,7 +21,11 @@ export function printOut(text: string): void { writeAll(1, text); }
 /** Writes `text` to stderr. */
 export function printErr(text: string): void { writeAll(2, text); }
 
-/** Prints one error line, `wasmlet: error: <message>` (never a stack trace). */
+/**
+ * Prints `wasmlet: error: <message>` (never a stack trace). A message of several lines holds one
+ * problem per line (a manifest's diagnostics): each gets its own prefixed line.
+ */
 export function printError(message: string): void {
-  printErr(`wasmlet: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  printErr(lines.map((l) => `wasmlet: error: ${l}\n`).join(''));
 }

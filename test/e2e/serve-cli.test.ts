@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { repoRoot } from '../support/fixtures.ts';
 import { buildServeApp } from '../fixtures/serve/serve-app.ts';
@@ -79,4 +82,25 @@ test('a bad flag is a usage error (exit 2)', async () => {
   const code = await new Promise((resolve) => proc.on('exit', resolve));
   assert.equal(code, 2);
   assert.match(err, /--listen 'nope'/);
+});
+
+test('a bad manifest: every problem on its own error line, with its line number; exit 125', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-badapp-'));
+  try {
+    writeFileSync(join(dir, 'wasmlet.toml'), [
+      'spin_manifest_version = 2', '[application]', 'name = "x"', 'bogus = 1',
+      '[[trigger.http]]', 'route = "/a"', 'component = "missing"',
+    ].join('\n'));
+    const proc = spawn(process.execPath, [ENTRY, 'serve', dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise((resolve) => proc.on('exit', resolve));
+    assert.equal(code, 125);
+    const lines = err.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 2, err);
+    assert.match(lines[0]!, /^wasmlet: error: .*wasmlet\.toml:4: unknown key `bogus` in table `application`/);
+    assert.match(lines[1]!, /^wasmlet: error: .*wasmlet\.toml:7: .*component `missing`/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
