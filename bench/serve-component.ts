@@ -23,11 +23,11 @@
 // group, and the group is signalled (jco serve runs its server in a grandchild).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, get, loadavg, median, plainServer, wasmletServer, wrk, type WrkResult } from './http-bench.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -36,63 +36,7 @@ const JCO = join(root, 'node_modules/@bytecodealliance/jco/dist/jco.js');
 
 // ---------------------------------------------------------------- child processes
 
-function plainServer(port: number): void {
-  const body = Buffer.from('Hello from plain Node! GET /\n');
-  createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
-    res.end(body);
-  }).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
-}
-
-async function wasmletServer(args: string[], from = '../src/cli/main.ts'): Promise<void> {
-  const { main } = await import(from) as { main: (argv: string[]) => Promise<number> };
-  process.exitCode = await main(['serve', ...args]);
-}
-
 // ---------------------------------------------------------------- the driver
-
-interface WrkResult { rps: number; p50: number; p99: number; non2xx: number; socketErrors: number; requests: number }
-
-function toMs(text: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  if (!m) throw new Error(`cannot read wrk duration '${text}'`);
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60000;
-}
-
-function wrk(url: string, seconds: number): WrkResult {
-  const out = execFileSync('wrk', ['-t2', '-c32', `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(out);
-  const p99 = /^\s+99%\s+(\S+)/m.exec(out);
-  const requests = /(\d+) requests in/.exec(out);
-  if (!rps || !requests) throw new Error(`cannot parse wrk output:\n${out}`);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: Number(rps[1]), p50: p50 ? toMs(p50[1]!) : NaN, p99: p99 ? toMs(p99[1]!) : NaN,
-    non2xx: non2xx ? Number(non2xx[1]) : 0, requests: Number(requests[1]),
-    socketErrors: socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(url, { agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-    r.on('error', () => resolve(0));
-    r.end();
-  });
-}
 
 /** Every child process group this run started, killed on exit whatever happens. */
 const children = new Set<ChildProcess>();
@@ -116,7 +60,7 @@ async function startServer(name: string, argv: string[], url: string, env: NodeJ
   proc.on('exit', () => { exited = true; });
   for (;;) {
     if (exited) throw new Error(`${name} exited before answering`);
-    if (performance.now() - t0 > timeoutMs) { await stop({ name, url, proc, ms: 0 }); throw new Error(`${name} did not answer within ${timeoutMs} ms`); }
+    if (performance.now() - t0 > timeoutMs) { await stop({ proc }); throw new Error(`${name} did not answer within ${timeoutMs} ms`); }
     if (await get(url) === 200) return { name, url, proc, ms: performance.now() - t0 };
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -131,17 +75,6 @@ function stop(server: Pick<Server, 'proc'>): Promise<void> {
     proc.on('exit', () => { clearTimeout(kill); try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } resolve(); });
     try { process.kill(-proc.pid!, 'SIGTERM'); } catch { resolve(); }
   });
-}
-
-function median(xs: number[]): number {
-  const s = xs.filter((x) => !Number.isNaN(x)).toSorted((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function loadavg(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 /** examples/http-component/handler.wasm, built with componentize-js if it is missing. */
@@ -256,7 +189,7 @@ async function driver(): Promise<void> {
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) {
   const [kind, ...rest] = process.argv.slice(childAt + 1);
-  if (kind === 'plain') plainServer(Number(rest[0]));
+  if (kind === 'plain') plainServer(Number(rest[0]), 'Hello from plain Node! GET /\n');
   else if (kind === 'wasmlet') await wasmletServer(rest);
   else if (kind === 'baseline') await wasmletServer(rest.slice(1), join(rest[0]!, 'src/cli/main.ts'));
   else throw new Error(`unknown child ${kind}`);

@@ -19,26 +19,18 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, get, loadavg, median, plainServer, wasmletServer, wrk, type WrkResult } from './http-bench.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HELLO_WASM = join(root, 'examples/hello/hello.wasm');
 const SELF = fileURLToPath(import.meta.url);
 
 // ---------------------------------------------------------------- child processes (the servers)
-
-/** Plain Node: the same kind of answer as the WAGI hello (a small text body), no Wasm. */
-function plainServer(port: number): void {
-  const body = Buffer.from('Hello from plain Node!\n');
-  createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
-    res.end(body);
-  }).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
-}
 
 /**
  * A naive WAGI server on node:wasi, written the obvious way: compile once, then per request build
@@ -104,52 +96,7 @@ async function naiveServer(port: number): Promise<void> {
   }).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
 }
 
-async function wasmletServer(args: string[], from = '../src/cli/main.ts'): Promise<void> {
-  const { main } = await import(from) as { main: (argv: string[]) => Promise<number> };
-  process.exitCode = await main(['serve', ...args]);
-}
-
 // ---------------------------------------------------------------- the driver
-
-interface WrkResult { rps: number; p50: number; p99: number; errors: number }
-
-/** ms from wrk's `1.23ms` / `850.00us` / `1.02s`. */
-function toMs(text: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  if (!m) throw new Error(`cannot read wrk duration '${text}'`);
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60000;
-}
-
-function wrk(url: string, seconds: number, connections: number): WrkResult {
-  const out = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(out);
-  const p99 = /^\s+99%\s+(\S+)/m.exec(out);
-  if (!rps || !p50 || !p99) throw new Error(`cannot parse wrk output:\n${out}`);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = (non2xx ? Number(non2xx[1]) : 0) + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps: Number(rps[1]), p50: toMs(p50[1]!), p99: toMs(p99[1]!), errors };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(url, { agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-    r.on('error', () => resolve(0));
-    r.end();
-  });
-}
 
 interface Server { name: string; url: string; proc: ChildProcess }
 
@@ -174,16 +121,6 @@ function stop(server: Server): Promise<void> {
     server.proc.on('exit', () => resolve());
     server.proc.kill('SIGTERM');
   });
-}
-
-function median(xs: number[]): number {
-  const s = xs.toSorted((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function loadavg(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 /** A WAGI guest of about 1 MB: the hello's CGI output plus thousands of table-reachable functions. */
@@ -312,7 +249,7 @@ async function driver(): Promise<void> {
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) {
   const [kind, ...rest] = process.argv.slice(childAt + 1);
-  if (kind === 'plain') plainServer(Number(rest[0]));
+  if (kind === 'plain') plainServer(Number(rest[0]), 'Hello from plain Node!\n');
   else if (kind === 'naive') await naiveServer(Number(rest[0]));
   else if (kind === 'wasmlet') await wasmletServer(rest);
   else if (kind === 'baseline') await wasmletServer(rest.slice(1), join(rest[0]!, 'src/cli/main.ts'));
