@@ -35,20 +35,62 @@ done
 exec 9>"$out_root/.lock"
 flock 9
 
-# The version `apt-get source` would fetch, read from the .dsc name it prints (no download).
-src_version() {
-  local pkg=$1 line
-  line=$(apt-get source --print-uris -qq "$pkg" 2>/dev/null | awk '$2 ~ /\.dsc$/ { print $2; exit }' || true)
-  [ -n "$line" ] || return 1
-  line=${line#"${pkg}_"}
-  echo "${line%.dsc}"
+# Pinned source versions: `apt-get source PKG` alone picks the newest version of any suite, which moves
+# (a security update) and may not be served by the mirror reachable here (bookworm-security's pool
+# answered 404 for zlib 1:1.2.13.dfsg-1+deb12u1). Each package lists exact versions, tried in order; a
+# version is used only when every file of it downloads and apt verifies it against the signed index.
+# To move to a newer version: add it at the front of its list (the output key names it).
+lua_pins=("5.4.4-3+deb12u1" "5.4.4-3")
+zlib_pins=("1:1.2.13.dfsg-1")
+
+# Prints the first pinned version of $1 that apt knows (any configured deb-src suite), or nothing.
+known_pin() {
+  local pkg=$1; shift
+  local ver
+  for ver in "$@"; do
+    if apt-get source --print-uris -qq "$pkg=$ver" 2>/dev/null | grep -q '\.dsc'; then echo "$ver"; return 0; fi
+  done
+  return 1
 }
-if ! lua_ver=$(src_version lua5.4) || ! zlib_ver=$(src_version zlib); then
-  echo "build-third-party: no deb-src entries; running scripts/install-deps.sh" >&2
+if ! known_pin lua5.4 "${lua_pins[@]}" >/dev/null || ! known_pin zlib "${zlib_pins[@]}" >/dev/null; then
+  echo "build-third-party: apt's source lists lack a pinned version; adding deb-src entries and updating" >&2
   bash "$root/scripts/install-deps.sh"
-  lua_ver=$(src_version lua5.4) || die "apt-get source cannot find lua5.4 (are deb-src entries enabled?)"
-  zlib_ver=$(src_version zlib) || die "apt-get source cannot find zlib (are deb-src entries enabled?)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
 fi
+
+# Downloads and unpacks (apt-get source applies Debian's patches) the first pinned version of $1 that
+# the mirror serves, into src/; prints "VERSION DIR". One line on stderr and exit 1 when none is served.
+fetch() {
+  local pkg=$1; shift
+  local ver dir tried=()
+  for ver in "$@"; do
+    dir="$out_root/src/${pkg}_${ver#*:}"
+    if [ -f "$dir/.unpacked" ]; then
+      echo "$ver $(find "$dir" -mindepth 1 -maxdepth 1 -type d | head -1)"; return 0
+    fi
+    tried+=("$ver")
+    rm -rf "$dir" && mkdir -p "$dir"
+    if (cd "$dir" && apt-get source -qq "$pkg=$ver" >"$dir/apt-get-source.log" 2>&1); then
+      local unpacked
+      unpacked=$(find "$dir" -mindepth 1 -maxdepth 1 -type d | head -1)
+      # Check that what was unpacked is the version asked for (debian/changelog's first line).
+      if [ -n "$unpacked" ] && head -1 "$unpacked/debian/changelog" | grep -qF "($ver)"; then
+        touch "$dir/.unpacked"
+        echo "$ver $unpacked"; return 0
+      fi
+      echo "build-third-party: $pkg $ver unpacked, but its debian/changelog names another version" >&2
+    fi
+  done
+  local why
+  why=$(grep -m1 -E 'Failed to fetch|Unable to find|Can not find|E: ' "$dir/apt-get-source.log" 2>/dev/null || true)
+  die "cannot download the Debian source package $pkg (tried ${tried[*]}${why:+: $why}): add a version that 'apt-get source --print-uris $pkg' shows and the mirror serves to the front of ${pkg//[.0-9]/}_pins in scripts/build-third-party.sh"
+}
+read -r lua_ver lua_dir < <(fetch lua5.4 "${lua_pins[@]}") || exit 1
+read -r zlib_ver zlib_dir < <(fetch zlib "${zlib_pins[@]}") || exit 1
+[ -n "${lua_dir:-}" ] && [ -n "${zlib_dir:-}" ] || die "fetching the source packages failed (see above)"
+lua_ver=${lua_ver#*:}; zlib_ver=${zlib_ver#*:}
+lua_src=$lua_dir/src
+zlib_src=$zlib_dir
 
 # Keep in step with scriptHash() in test/support/third-party.ts: this script, then wasi-port/* by name.
 script_hash=$(cd "$port" && cat "$root/scripts/build-third-party.sh" $(LC_ALL=C ls) | sha256sum | cut -c1-12)
@@ -59,21 +101,6 @@ if [ -f "$manifest" ] && [ -x "$dest/lua" ] && [ -f "$dest/lua.wasm" ] && [ -x "
   echo "$manifest"
   exit 0
 fi
-
-# Fetch and unpack (apt-get source applies Debian's patches) once per source version.
-fetch() {
-  local pkg=$1 ver=$2
-  local dir="$out_root/src/${pkg}_${ver}"
-  if [ ! -f "$dir/.unpacked" ]; then
-    rm -rf "$dir" && mkdir -p "$dir"
-    (cd "$dir" && apt-get source -qq "$pkg" >"$dir/apt-get-source.log" 2>&1) \
-      || { cat "$dir/apt-get-source.log" >&2; die "apt-get source $pkg failed"; }
-    touch "$dir/.unpacked"
-  fi
-  find "$dir" -mindepth 1 -maxdepth 1 -type d | head -1
-}
-lua_src=$(fetch lua5.4 "$lua_ver")/src
-zlib_src=$(fetch zlib "$zlib_ver")
 
 tmp="$dest.tmp.$$"
 rm -rf "$tmp" && mkdir -p "$tmp/inc-wasm" "$tmp/inc-native"
