@@ -1,7 +1,7 @@
 /// <reference path="./types/webassembly.d.ts" preserve="true" />
 // wasmlet's public library API. Everything exported here is documented and semver-stable.
-export { WasmletError, isWasmletError } from './util/errors.ts';
-export type { Blame, WasmletErrorOptions } from './util/errors.ts';
+export { WasmletError, isWasmletError, ERROR_CODES, errorCodeInfo } from './util/errors.ts';
+export type { Blame, WasmletErrorOptions, WasmletErrorCode, ErrorCodeInfo, ErrorHttpStatus, ErrorExitStatus } from './util/errors.ts';
 export { runWasi, prepareModule } from './engine/run-module.ts';
 export type { RunWasiOptions, RunWasiResult, PreparedModule, PrepareOptions } from './engine/run-module.ts';
 export type { GuestOptions, StdinOption, OutputOption } from './engine/stdio-options.ts';

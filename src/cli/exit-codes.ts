@@ -1,7 +1,7 @@
 // The exit statuses of `wasmlet`. A guest's proc_exit code passes through untouched, so wasmlet's
 // own statuses follow shell conventions: 2 for usage errors, 124 for a timeout and 125 for "could
 // not run it", as coreutils `timeout` and `env` do.
-import { isWasmletError } from '../util/errors.ts';
+import { errorCodeInfo, isWasmletError } from '../util/errors.ts';
 
 /**
  * | status | meaning |
@@ -21,20 +21,11 @@ export const EXIT = {
   CANNOT_RUN: 125,
 } as const;
 
-/** WasmletError codes that mean the command line itself was wrong. */
-const USAGE_CODES = new Set([
-  'WASMLET_ERR_USAGE',
-  'WASMLET_ERR_INVALID_SIZE',
-  'WASMLET_ERR_INVALID_DURATION',
-  'WASMLET_ERR_INVALID_ARGUMENT',
-  'WASMLET_ERR_INVALID_OPTIONS',
-]);
-
-/** The exit status for an error a command failed with (see {@link EXIT}). */
+/**
+ * The exit status for an error a command failed with (see {@link EXIT}): the code's `exitStatus`
+ * in the error registry (`ERROR_CODES`); anything that is not a WasmletError is 125.
+ */
 export function exitCodeFor(err: unknown): number {
   if (!isWasmletError(err)) return EXIT.CANNOT_RUN;
-  if (err.code === 'WASMLET_ERR_TRAP') return EXIT.TRAP;
-  if (err.code === 'WASMLET_ERR_TIMEOUT') return EXIT.TIMEOUT;
-  if (USAGE_CODES.has(err.code)) return EXIT.USAGE;
-  return EXIT.CANNOT_RUN;
+  return errorCodeInfo(err.code)?.exitStatus ?? EXIT.CANNOT_RUN;
 }

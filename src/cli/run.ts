@@ -102,7 +102,7 @@ function readModule(path: string): Uint8Array {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-    throw new WasmletError('WASMLET_ERR_MODULE_NOT_FOUND', `cannot read module '${path}': ${why}`, { blame: 'user', cause: err });
+    throw new WasmletError('WASMLET_ERR_READ_SOURCE', `cannot read module '${path}': ${why}`, { blame: 'user', cause: err });
   }
 }
 

@@ -2,7 +2,7 @@
 // a worker when there is a deadline): link, instantiate, call `_start` or the invoked export, and
 // turn what went wrong into plain data that can cross a worker boundary.
 import { WasmletError, isWasmletError } from '../util/errors.ts';
-import type { Blame } from '../util/errors.ts';
+import type { Blame, WasmletErrorCode } from '../util/errors.ts';
 import { ProcExit, WasiP1 } from '../host/wasi/p1/wasi-p1.ts';
 import type { WasiP1Options } from '../host/wasi/p1/wasi-p1.ts';
 
@@ -18,7 +18,7 @@ export interface Outcome { exitCode: number; results?: WasmValue[] }
  */
 export type Failure =
   | { kind: 'trap'; message: string; funcIndex?: number; offset?: number }
-  | { kind: 'error'; code: string; message: string; blame: Blame };
+  | { kind: 'error'; code: WasmletErrorCode; message: string; blame: Blame };
 
 /**
  * Checks every import of `module` against `imports` before instantiating, so a module built for
@@ -74,7 +74,7 @@ export function toFailure(err: unknown): Failure {
 function toWasmValue(text: string, type: string | undefined): WasmValue {
   if (type === 'i64') return BigInt(text);
   const n = Number(text);
-  if (Number.isNaN(n)) throw new WasmletError('WASMLET_ERR_INVALID_ARGUMENT', `'${text}' is not a number — pass each export argument as a number (integers for i32/i64)`, { blame: 'user' });
+  if (Number.isNaN(n)) throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `'${text}' is not a number — pass each export argument as a number (integers for i32/i64)`, { blame: 'user' });
   return n;
 }
 

@@ -151,9 +151,9 @@ describe('WorkerPool', () => {
 
   test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
     const p = await pool();
-    await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_TEST', message: /on purpose/ });
+    await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_HTTP_GUEST_ERROR', message: /on purpose/, blame: 'guest' });
     p.register('bad', empty, 'refuse');
-    await assert.rejects(p.run({ unit: 'bad', input: { op: 'echo', value: 0 } }), { code: 'WASMLET_ERR_TEST_LOAD' });
+    await assert.rejects(p.run({ unit: 'bad', input: { op: 'echo', value: 0 } }), { code: 'WASMLET_ERR_INVALID_OPTIONS', message: /load refused/ });
     await assert.rejects(p.run({ unit: 'nope', input: {} }), { code: 'WASMLET_ERR_UNKNOWN_UNIT' });
   });
 

@@ -123,10 +123,12 @@ export type WorkerMessage =
  *   - `WASMLET_ERR_TRAP` (blame guest): the guest trapped; the message names the trap and function;
  *   - `WASMLET_ERR_LINK`: V8 refused to link the imports (e.g. a signature mismatch);
  *   - `WASMLET_ERR_TIMEOUT` (blame guest): `timeoutMs` passed; the guest was stopped;
- *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed;
- *   - `WASMLET_ERR_INVALID_ARGUMENT` (blame user): `invokeArgs` has the wrong count or a non-number;
+ *   - `WASMLET_ERR_INVALID_OPTIONS` (blame user): an option is malformed, or `invokeArgs` has the
+ *     wrong count or a non-number;
  *   - `WASMLET_ERR_INTERNAL` (blame host): the worker thread running the guest died;
- *   - for a component, the codes of `runComponent` (`WASMLET_ERR_COMPONENT_*`).
+ *   - for a component, the codes of `runComponent`: `WASMLET_ERR_COMPONENT_INVALID`,
+ *     `WASMLET_ERR_COMPONENT_CACHE`, `WASMLET_ERR_COMPONENT_NOT_COMMAND`,
+ *     `WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED`.
  */
 export async function runWasi(source: Uint8Array | ArrayBuffer | PreparedModule, options: RunWasiOptions = {}): Promise<RunWasiResult> {
   if ((source instanceof Uint8Array || source instanceof ArrayBuffer) && isComponent(source)) {
@@ -194,7 +196,7 @@ function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): Wor
     if (type) {
       request.invokeParams = type.params;
       if (request.invokeArgs.length !== type.params.length) {
-        throw new WasmletError('WASMLET_ERR_INVALID_ARGUMENT',
+        throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
           `export \`${options.invoke}\` takes ${type.params.length} argument(s) (${type.params.join(', ') || 'none'}), got ${request.invokeArgs.length}`,
           { blame: 'user' });
       }

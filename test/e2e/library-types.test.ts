@@ -20,13 +20,19 @@ test('a strict TypeScript consumer type-checks against dist/index.d.ts', () => {
     }));
     const entry = join(repoRoot, 'dist/index.js');
     writeFileSync(join(dir, 'main.ts'), `
-import { runWasi, WasmletError, type RunWasiResult, type PreopenSpec } from '${entry}';
+import { runWasi, WasmletError, ERROR_CODES, type RunWasiResult, type PreopenSpec, type WasmletErrorCode } from '${entry}';
 const preopens: PreopenSpec[] = [{ hostPath: '.', guestPath: '/', readOnly: true }];
 const result: Promise<RunWasiResult> = runWasi(new Uint8Array(8), { args: ['x'], preopens, stdout: 'collect' });
 result.then((r) => r.exitCode + (r.stdout?.byteLength ?? 0), (e: unknown) => e instanceof WasmletError && e.code);
 // A wrong option type must be rejected, or this check proves nothing.
 // @ts-expect-error maxMemoryBytes is a number of bytes
 runWasi(new Uint8Array(8), { maxMemoryBytes: '64MiB' });
+const timeout: WasmletErrorCode = 'WASMLET_ERR_TIMEOUT';
+const status: number = ERROR_CODES[timeout].httpStatus + ERROR_CODES.WASMLET_ERR_TRAP.exitStatus;
+// A misspelt code must be rejected.
+// @ts-expect-error not a registered code
+const typo = new WasmletError('WASMLET_ERROR_TIMEOUT', 'misspelt');
+export { status, typo };
 `);
     const out = execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', dir], { encoding: 'utf8' });
     assert.equal(out.trim(), '');

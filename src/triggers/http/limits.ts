@@ -50,7 +50,7 @@ export function checkContentLength(request: IncomingMessage, maxBytes: number): 
  * Reads the whole body of `request`, failing as soon as it passes `maxBytes` (so a chunked body
  * without Content-Length cannot grow memory without bound). Returns an empty array for no body.
  * The result owns its whole `ArrayBuffer` (safe to transfer).
- * @throws WasmletError `WASMLET_ERR_BODY_TOO_LARGE` (blame user); `WASMLET_ERR_REQUEST_ABORTED`
+ * @throws WasmletError `WASMLET_ERR_BODY_TOO_LARGE` (blame user); `WASMLET_ERR_ABORTED`
  *   when the client goes away mid-body.
  */
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
@@ -86,7 +86,7 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Ui
     };
     const onError = (err: Error) => {
       cleanup();
-      reject(new WasmletError('WASMLET_ERR_REQUEST_ABORTED', `reading the request body failed: ${err.message}`,
+      reject(new WasmletError('WASMLET_ERR_ABORTED', `reading the request body failed: ${err.message}`,
         { blame: 'user', cause: err }));
     };
     const onAborted = () => onError(new Error('the client closed the connection'));

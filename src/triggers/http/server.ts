@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
-import { WasmletError, isWasmletError } from '../../util/errors.ts';
+import { WasmletError, errorCodeInfo, isWasmletError } from '../../util/errors.ts';
 import type { ServerLog } from './access-log.ts';
 import type { HttpInvocation, HttpResponseWriter, MatchedRoute, ServerInfo } from './executor.ts';
 import {
@@ -68,18 +68,13 @@ export function defaultWorkerCount(): number {
   return Math.max(2, availableParallelism());
 }
 
-/** HTTP status for an executor failure (see `HttpExecutor`). */
+/**
+ * HTTP status for an executor failure (see `HttpExecutor`): the code's `httpStatus` in the error
+ * registry (`ERROR_CODES`: 413 body too large, 503 queue full or shutting down, 504 timeout, 502
+ * bad CGI response, 400 client went away); 500 for anything else.
+ */
 export function statusForError(err: unknown): number {
-  const code = isWasmletError(err) ? err.code : '';
-  switch (code) {
-    case 'WASMLET_ERR_BODY_TOO_LARGE': return 413;
-    case 'WASMLET_ERR_QUEUE_FULL': return 503;
-    case 'WASMLET_ERR_POOL_CLOSED': return 503;
-    case 'WASMLET_ERR_TIMEOUT': return 504;
-    case 'WASMLET_ERR_CGI_RESPONSE': return 502;
-    case 'WASMLET_ERR_REQUEST_ABORTED': return 400;
-    default: return 500;
-  }
+  return (isWasmletError(err) ? errorCodeInfo(err.code)?.httpStatus : undefined) ?? 500;
 }
 
 /**

@@ -251,7 +251,7 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
   }
   if (!stdout.head) {
     if (exitCode !== 0) {
-      throw new WasmletError('WASMLET_ERR_GUEST_EXIT',
+      throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',
         `the guest exited with code ${exitCode} before writing a complete CGI response`, { blame: 'guest' });
     }
     stdout.finishHead();

@@ -42,7 +42,7 @@ export class WagiExecutor implements HttpExecutor {
   /**
    * Runs the guest for one request.
    * @throws as `HttpExecutor.execute`; a guest `proc_exit(n != 0)` before a complete head is
-   *   `WASMLET_ERR_GUEST_EXIT` (500); after the head, the response is sent as written.
+   *   `WASMLET_ERR_HTTP_NO_RESPONSE` (500); after the head, the response is sent as written.
    */
   async execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void> {
     const { request } = invocation;
