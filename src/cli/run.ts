@@ -1,8 +1,9 @@
 // `wasmlet run`: run a WASI preview1 module or a WASI 0.2 command component, modelled on `wasmtime run`.
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
+import { defaultCacheDir } from '../engine/cache-dir.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printOut } from './output.ts';
 
@@ -16,7 +17,8 @@ const HELP = `Usage: wasmlet run [options] <module.wasm> [--] [guest args...]
 Runs a WASI preview1 command module (calls _start) or a WASI 0.2 command component (calls
 wasi:cli/run; told apart by the file's header). Everything after the module goes to the guest;
 the guest's argv[0] is the module path as given. The guest sees nothing of the host unless granted.
-A component is transpiled once (jco) into .wasmlet/cache/ next to it, or into $WASMLET_CACHE_DIR.
+A component is transpiled once (jco) into $WASMLET_CACHE_DIR, else .wasmlet/cache/ next to it
+(<os tmpdir>/wasmlet-cache when that cannot be written).
 
 Options:
   --dir HOST[::GUEST]     Preopen directory HOST read-write, visible to the guest as GUEST
@@ -157,7 +159,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(values.invoke === undefined ? {} : { invoke: values.invoke, invokeArgs: split.guest }),
     ...(values.trace ? { trace: (line: string) => printErr(`${line}\n`) } : {}),
-    cacheDir: process.env.WASMLET_CACHE_DIR ?? join(dirname(resolve(split.module)), '.wasmlet', 'cache'),
+    cacheDir: defaultCacheDir(dirname(resolve(split.module))),
   });
   for (const r of result.results ?? []) printOut(`${r}\n`);
   return result.exitCode;

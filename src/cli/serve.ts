@@ -16,7 +16,8 @@ Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: t
 directory. A bare module.wasm is served as one component on /... . Every request runs in a
 fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
 exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
-.wasmlet/cache/ under the app dir, or into $WASMLET_CACHE_DIR.
+$WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
+cannot be written).
 
 Options:
   --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;

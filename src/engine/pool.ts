@@ -34,6 +34,7 @@ import { Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { WasmletError } from '../util/errors.ts';
+import { workerEntry } from '../util/worker-entry.ts';
 import type { Failure } from './instance.ts';
 
 /** What a pool worker does with a unit's module and each invocation's input. Runs in the worker. */
@@ -489,7 +490,7 @@ export class WorkerPool {
   }
 
   #spawn(index: number): Promise<void> {
-    const worker = new Worker(new URL(`./pool-worker${extname(import.meta.url)}`, import.meta.url), {
+    const worker = new Worker(workerEntry(import.meta.url, './pool-worker'), {
       workerData: { handler: this.#handler.href, cells: this.#capacity },
     });
     const slot: Slot = {
@@ -549,10 +550,6 @@ function byId(jobs: Pending[], id: number): Pending | undefined {
 function headStart(slot: Slot): number {
   if (slot.active.length === 0) return Infinity;
   return slot.active[0]!.startedAt;
-}
-
-function extname(url: string): string {
-  return url.endsWith('.ts') ? '.ts' : '.js';
 }
 
 function describe(err: unknown): string {

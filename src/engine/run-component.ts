@@ -1,9 +1,8 @@
 // Runs a WASI 0.2 command component (`wasi:cli/run`) to completion: prepare (transpile through the
 // disk cache, compile, optional memory cap), then execute on this thread (JSPI), or on a worker
 // thread when there is a deadline, which is terminated when it passes, as for core modules.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WasmletError, isWasmletError } from '../util/errors.ts';
+import { workerEntry } from '../util/worker-entry.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
 import type { InputStream as SandboxInput, OutputStream as SandboxOutput } from '../sandbox/stdio.ts';
 import { createSandboxFilesystem } from '../host/wasi/p2/filesystem-sandbox.ts';
@@ -12,6 +11,7 @@ import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
 import { capComponentMemory } from './component-memory.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
+import { defaultCacheDir, fallbackCacheDir } from './cache-dir.ts';
 import { awaitGuestWorker } from './guest-worker.ts';
 import { toFailure, type Failure } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
@@ -49,15 +49,11 @@ export type ComponentWorkerMessage =
   | { type: 'done'; exitCode: number }
   | { type: 'failed'; failure: Failure };
 
-/** The default transpile cache root (see `GuestOptions.cacheDir`). */
-export function defaultCacheDir(): string {
-  return process.env.WASMLET_CACHE_DIR ?? join('.wasmlet', 'cache');
-}
-
 /**
  * Transpiles (or loads from the disk cache) and compiles a component; applies the memory cap
  * (`maxMemoryBytes`, in bytes, rounded down to 64 KiB pages, on each core memory).
- * `cacheDir` defaults to {@link defaultCacheDir}; when it cannot be written, `<os tmpdir>/wasmlet-cache`.
+ * `cacheDir` defaults to `defaultCacheDir()` (`$WASMLET_CACHE_DIR`, else `./.wasmlet/cache`); when
+ * it cannot be written, `fallbackCacheDir()` (`<os tmpdir>/wasmlet-cache`).
  * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID` (jco cannot transpile it: not a WASI 0.2
  *   component), `WASMLET_ERR_COMPONENT_CACHE` (neither cache location is writable),
  *   `WASMLET_ERR_MEMORY_LIMIT` (a core module's initial memory is over the cap),
@@ -70,7 +66,7 @@ export async function prepareComponentForRun(bytes: Uint8Array, options: { cache
     prepared = await prepareComponent(bytes, { cacheDir });
   } catch (err) {
     // An unwritable cache location (a read-only checkout) falls back to the temp dir.
-    const fallback = join(tmpdir(), 'wasmlet-cache');
+    const fallback = fallbackCacheDir();
     if (!(isWasmletError(err) && err.code === 'WASMLET_ERR_COMPONENT_CACHE') || cacheDir === fallback) throw err;
     prepared = await prepareComponent(bytes, { cacheDir: fallback });
   }
@@ -181,8 +177,7 @@ async function runInWorker(wire: ComponentWire, request: ComponentWorkerData['re
     2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
   };
   const data: ComponentWorkerData = { component: wire, request, stdin: wireInput(options.stdin), stdout, stderr };
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const worker = new Worker(new URL(`./run-component-worker${ext}`, import.meta.url), {
+  const worker = new Worker(workerEntry(import.meta.url, './run-component-worker'), {
     workerData: data, stdin: false, stdout: false, stderr: false,
   });
   try {

@@ -1,6 +1,7 @@
 // Runs a WASI preview1 command (or one export of a reactor) to completion: prepare (inspect, cap
 // memory, compile), then execute on this thread, or on a worker thread when there is a deadline.
 import { WasmletError } from '../util/errors.ts';
+import { workerEntry } from '../util/worker-entry.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
 import { detectWasmKind, inspectModule } from './binary.ts';
 import type { ImportEntry, ModuleInfo } from './binary.ts';
@@ -247,9 +248,7 @@ async function runInWorker(prepared: PreparedModule, request: WorkerData['reques
     2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
   };
   const data: WorkerData = { module: prepared.module, request, stdin: wireInput(options.stdin), stdout, stderr, trace: options.trace !== undefined };
-  // The worker runs the same file type as this one: .ts from source, .js from dist/.
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const worker = new Worker(new URL(`./run-worker${ext}`, import.meta.url), {
+  const worker = new Worker(workerEntry(import.meta.url, './run-worker'), {
     workerData: data, stdin: false, stdout: false, stderr: false,
   });
   const outcome = await awaitGuestWorker<WorkerMessage, Outcome>(worker, timeoutMs, { 1: sinks[1]?.stream, 2: sinks[2]?.stream },

@@ -60,8 +60,8 @@ export interface GuestOptions {
   timeoutMs?: number;
   /**
    * For a component: root of the transpile cache. Default `$WASMLET_CACHE_DIR`, else
-   * `.wasmlet/cache` in the current directory; when that cannot be written,
-   * `<os tmpdir>/wasmlet-cache`.
+   * `.wasmlet/cache` in the current directory (`defaultCacheDir()` in engine/cache-dir.ts); when
+   * the cache cannot be written there, `<os tmpdir>/wasmlet-cache`.
    */
   cacheDir?: string;
 }

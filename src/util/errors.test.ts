@@ -60,3 +60,17 @@ test('WasmletError keeps code and blame; isWasmletError also accepts the shape f
   assert.ok(isWasmletError({ name: 'WasmletError', code: 'WASMLET_ERR_TRAP', message: 'cloned' }));
   assert.ok(!isWasmletError(new Error('plain')));
 });
+
+test('the README\'s status and exit tables list every status and exit status the registry uses', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const rows = (heading: string) => {
+    const section = readme.slice(readme.indexOf(heading));
+    return new Set([...section.slice(0, section.indexOf('\n\n', section.indexOf('|---:|'))).matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1])));
+  };
+  const statuses = rows('Statuses the host itself answers');
+  const exits = rows('Exit status:');
+  for (const [code, info] of Object.entries(ERROR_CODES)) {
+    assert.ok(statuses.has(info.httpStatus), `${code}: ${info.httpStatus} is not in the README's status table`);
+    assert.ok(exits.has(info.exitStatus), `${code}: ${info.exitStatus} is not in the README's exit table`);
+  }
+});

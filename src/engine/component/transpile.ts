@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
 
 /** Bumped when the transpile options or cache layout change. */
@@ -68,7 +69,7 @@ export interface PreparedComponent {
 
 /** Options for {@link prepareComponent}. */
 export interface PrepareOptions {
-  /** Cache root; transpile output goes under `<cacheDir>/components/`. Default `.wasmlet/cache`. */
+  /** Cache root; transpile output goes under `<cacheDir>/components/`. Default: `defaultCacheDir()`. */
   cacheDir?: string;
   /**
    * Recycle zeroed linear memories between instances (each instance is still fresh: same size,
@@ -96,7 +97,7 @@ function jcoVersion(): string {
  *   `WASMLET_ERR_COMPONENT_CACHE` when the cache directory cannot be written.
  */
 export async function prepareComponent(bytes: Uint8Array, options: PrepareOptions = {}): Promise<PreparedComponent> {
-  const cacheDir = options.cacheDir ?? '.wasmlet/cache';
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
   const digest = createHash('sha256').update(bytes).digest('hex');
   const dir = join(cacheDir, 'components', `${digest}-jco${jcoVersion()}-${CACHE_FORMAT}`);
   const metaPath = join(dir, 'meta.json');

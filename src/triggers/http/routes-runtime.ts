@@ -1,9 +1,10 @@
 // Turns a LockedApp's HTTP routes into ready executors before the first request: each component is
 // read, inspected, memory-capped and compiled once (per content hash), registered with the worker
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
-// WebAssembly components (wasi-http) are transpiled once into the disk cache (`.wasmlet/cache/`
-// under the app dir, or `$WASMLET_CACHE_DIR`) and served by a second pool of the same size whose
-// workers load them from that cache and hold a few requests each, of one component at a time.
+// WebAssembly components (wasi-http) are transpiled once into the disk cache
+// (`$WASMLET_CACHE_DIR`, else `.wasmlet/cache/` under the app dir: engine/cache-dir.ts) and served
+// by a second pool of the same size whose workers load them from that cache and hold a few
+// requests each, of one component at a time.
 // A pool is started only when a route needs it: idle worker threads hold tens of MB each.
 // Nothing here runs per request.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LockedApp, LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
 import { detectWasmKind, inspectModule } from '../../engine/binary.ts';
+import { defaultCacheDir } from '../../engine/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { applyMemoryCap } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
@@ -19,6 +21,7 @@ import { prepareComponentForRun } from '../../engine/run-component.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
 import { WasmletError } from '../../util/errors.ts';
+import { workerEntry } from '../../util/worker-entry.ts';
 import type { HttpExecutor } from './executor.ts';
 import { WagiExecutor, prepareWagiModule } from './wagi.ts';
 import type { WagiUnitConfig } from './wagi-worker.ts';
@@ -146,7 +149,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         }
         const unit = `${component.id}#wasi-http`;
         componentPool ??= startPool(new WorkerPool({
-          handler: new URL(`./wasi-http-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          handler: workerEntry(import.meta.url, './wasi-http-worker'),
           size: options.workers,
           concurrency: WASI_HTTP_CONCURRENCY,
           affinity: 'unit',
@@ -166,7 +169,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
           { blame: 'user' });
       }
       pool ??= startPool(new WorkerPool({
-        handler: new URL(`./wagi-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+        handler: workerEntry(import.meta.url, './wagi-worker'),
         size: options.workers,
         maxQueue: options.maxQueue,
       }));
@@ -208,7 +211,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
  */
 async function componentUnit(app: LockedApp, component: LockedComponent, bytes: Uint8Array, preopens: PreopenSpec[],
   preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
-  const cacheDir = process.env.WASMLET_CACHE_DIR ?? join(app.dir, '.wasmlet', 'cache');
+  const cacheDir = defaultCacheDir(app.dir);
   const maxMemoryBytes = component.limits.memoryBytes;
   // Components sharing a binary (and memory cap) are prepared once.
   const key = `${component.source}\0${maxMemoryBytes ?? ''}`;
