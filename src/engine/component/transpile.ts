@@ -164,7 +164,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
       `cannot write the component cache at ${dir}: ${(err as Error).message}; make the cache directory writable or set another one ($WASMLET_CACHE_DIR, or the cacheDir option)`,
       { cause: err });
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true }).catch(() => {}); // must not hide the error above
   }
 }
 
