@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { WasmletError, errorCodeInfo, isWasmletError } from '../../util/errors.ts';
+import type { ErrorHttpStatus } from '../../util/errors.ts';
 import type { ServerLog } from './access-log.ts';
 import type { HttpInvocation, HttpResponseWriter, MatchedRoute, ServerInfo } from './executor.ts';
 import {
@@ -73,7 +74,7 @@ export function defaultWorkerCount(): number {
  * registry (`ERROR_CODES`: 413 body too large, 503 queue full or shutting down, 504 timeout, 502
  * bad CGI response, 400 client went away); 500 for anything else.
  */
-export function statusForError(err: unknown): number {
+export function statusForError(err: unknown): ErrorHttpStatus {
   return (isWasmletError(err) ? errorCodeInfo(err.code)?.httpStatus : undefined) ?? 500;
 }
 
@@ -315,14 +316,17 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The body of an error response: the reason for client errors, a generic text for guest failures. */
-function statusText(status: number, err: unknown): string {
-  switch (status) {
-    case 413: return isWasmletError(err) ? err.message : 'Payload Too Large';
-    case 503: return 'Service Unavailable: the server is at capacity, retry later';
-    case 504: return 'Gateway Timeout: the guest did not finish in time';
-    case 502: return 'Bad Gateway: the guest wrote an invalid CGI response';
-    case 400: return 'Bad Request';
-    default: return 'Internal Server Error';
-  }
+/** The body of an error response per status: a generic text, never the guest's details. */
+const STATUS_TEXT: Record<ErrorHttpStatus, string> = {
+  400: 'Bad Request',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway: the guest wrote an invalid CGI response',
+  503: 'Service Unavailable: the server is at capacity, retry later',
+  504: 'Gateway Timeout: the guest did not finish in time',
+};
+
+/** The body of an error response: for 413 the reason (it names the limit), else {@link STATUS_TEXT}. */
+function statusText(status: ErrorHttpStatus, err: unknown): string {
+  return status === 413 && isWasmletError(err) ? err.message : STATUS_TEXT[status];
 }
