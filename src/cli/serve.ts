@@ -25,10 +25,11 @@ Options:
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
   --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
-  --max-queue N        Requests allowed to wait for a busy worker pool (default 64 per worker);
-                       beyond it requests get 503 with Retry-After.
-  --timeout DURATION   Deadline of one invocation for components without limits.timeout
-                       (default 30s); past it the guest is stopped and the request gets 504.
+  --max-queue N        Requests of one component allowed to wait for a worker (default 64 per
+                       worker); beyond it that component's requests get 503 with Retry-After.
+  --timeout DURATION   Deadline of one request, from its arrival, for components without
+                       limits.timeout (default 30s); past it the guest is stopped (or never
+                       started) and the request gets 504.
   -h, --help           Print this help.
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and

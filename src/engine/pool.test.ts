@@ -41,7 +41,7 @@ describe('WorkerPool', () => {
   test('stops a job at its timeout, replaces the worker, and requeues the job prefetched behind it', async () => {
     const p = await pool();
     const spinning = p.run(job({ op: 'spin' }, { timeoutMs: 300 }));
-    const behind = p.run(job({ op: 'echo', value: 'after' }, { timeoutMs: 300 }));
+    const behind = p.run(job({ op: 'echo', value: 'after' }, { timeoutMs: 5000 }));
     await assert.rejects(spinning, { code: 'WASMLET_ERR_TIMEOUT', blame: 'guest' });
     const r = await behind as { value: string; threadRuns: number };
     assert.equal(r.value, 'after');

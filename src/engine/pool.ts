@@ -26,6 +26,14 @@
 // swap (seq -> FREE). So a job runs at most once, even when the main thread requeues prefetched
 // jobs (worker replaced), hands them to an idle worker (stealing), or drops them (cancel).
 //
+// Fairness between units (tenants): each unit has its own FIFO queue, and free workers go to the
+// units round-robin; a worker holds jobs of one unit at a time (never a job of B prefetched behind
+// a job of A, which would wait on A); while two or more units are registered, one unit may hold at
+// most `size - 1` workers, so a unit whose guests loop until their deadline can never take every
+// worker. A job's deadline counts from its submission: one that waited past it is failed without
+// running, so a flood of looping requests drains at one deadline, not one deadline per worker.
+// Measured in bench/noisy-neighbour.ts.
+//
 // Garbage: the main thread runs this per request, so a job costs no timer, listener or closure of
 // its own. Cancelling is by job object ({@link WorkerPool.cancel}, a scan of the waiting jobs: rare),
 // and each worker has one deadline timer, armed for the earliest deadline of its running jobs and
@@ -62,18 +70,16 @@ export interface WorkerPoolOptions {
   /** Invocations one worker runs at once; default 1 (right for synchronous guests). */
   concurrency?: number;
   /**
-   * Invocations allowed to wait for a free worker; one more is refused with
-   * `WASMLET_ERR_QUEUE_FULL`. Default 64 per worker.
+   * Invocations of one unit allowed to wait for a free worker; one more of that unit is refused
+   * with `WASMLET_ERR_QUEUE_FULL` (other units are unaffected). Default 64 per worker.
    */
   maxQueue?: number;
   /**
-   * Which jobs may share a worker (matters with `concurrency > 1`, where a deadline that passes
-   * terminates the worker under every job it holds). `'none'` (default): any. `'unit'`: a worker
-   * with jobs in flight takes only jobs of the same unit until it is idle, so a guest that runs
-   * past its deadline takes down only requests of its own unit, never another tenant's. Queue
-   * order is kept: a busy worker takes jobs from the head of the queue while they are of its unit.
+   * Workers one unit may hold at once while two or more units are registered. Default `size - 1`
+   * (at least 1): every other unit always has a worker that no single unit can occupy. With one
+   * unit registered it may use every worker.
    */
-  affinity?: 'none' | 'unit';
+  maxWorkersPerUnit?: number;
 }
 
 /** One invocation submitted to {@link WorkerPool.run}. */
@@ -84,7 +90,11 @@ export interface PoolJob {
   input: unknown;
   /** ArrayBuffers in `input` to move to the worker instead of copying. */
   transfer?: Transferable[];
-  /** Wall-clock limit once the job is running, in ms; past it the worker is terminated and replaced. */
+  /**
+   * Wall-clock limit in ms, counted from submission (time spent waiting for a worker counts). A job
+   * still waiting at its deadline fails without running; a running one has its worker terminated
+   * and replaced. Both reject with `WASMLET_ERR_TIMEOUT`.
+   */
   timeoutMs?: number;
   /** Receives the handler's events, in order, before the job settles. */
   onEvent?: (event: unknown) => void;
@@ -109,9 +119,11 @@ interface Pending {
   id: number;
   /** False while prefetched behind a running job on a sequential worker. */
   started: boolean;
+  /** performance.now() when it was submitted. */
+  submittedAt: number;
   /** performance.now() when it started. */
   startedAt: number;
-  /** performance.now() past which it is stopped (Infinity: no timeout); set when it starts. */
+  /** performance.now() past which it is stopped (Infinity: no timeout): submittedAt + timeoutMs. */
   deadline: number;
   /** Only for a job with a `signal`. */
   onAbort: (() => void) | undefined;
@@ -167,9 +179,15 @@ export class WorkerPool {
   readonly #size: number;
   readonly #concurrency: number;
   readonly #maxQueue: number;
-  readonly #affinity: 'none' | 'unit';
+  readonly #maxWorkersPerUnit: number;
   readonly #slots: Slot[] = [];
-  readonly #queue: Pending[] = [];
+  /** Waiting jobs, one FIFO per unit (see the note on fairness above). */
+  readonly #queues = new Map<string, Pending[]>();
+  /** Jobs in all of #queues. */
+  #queuedTotal = 0;
+  /** Per unit, when it was last given a worker (a counter): the least recently served goes first. */
+  readonly #servedAt = new Map<string, number>();
+  #serial = 0;
   readonly #units = new Map<string, { module: WebAssembly.Module; config: unknown }>();
   #nextId = 1;
   #closed = false;
@@ -182,13 +200,13 @@ export class WorkerPool {
     this.#size = Math.max(1, options.size ?? availableParallelism());
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
     this.#maxQueue = Math.max(0, options.maxQueue ?? 64 * this.#size);
-    this.#affinity = options.affinity ?? 'none';
+    this.#maxWorkersPerUnit = Math.max(1, options.maxWorkersPerUnit ?? this.#size - 1);
   }
 
   /** Number of worker threads. */
   get size(): number { return this.#size; }
   /** Jobs waiting to start (in the pool's queue or prefetched to a busy worker). */
-  get queued(): number { return this.#queue.length + this.#prefetched(); }
+  get queued(): number { return this.#queuedTotal + this.#prefetched(); }
   /** Jobs running in workers. */
   get running(): number {
     let n = 0;
@@ -196,10 +214,24 @@ export class WorkerPool {
     return n;
   }
 
-  #prefetched(): number {
+  #prefetched(unit?: string): number {
     let n = 0;
-    for (const slot of this.#slots) n += slot.active.length - this.#startedIn(slot);
+    for (const slot of this.#slots) {
+      if (unit === undefined || unitOf(slot) === unit) n += slot.active.length - this.#startedIn(slot);
+    }
     return n;
+  }
+
+  /** Workers holding jobs of `unit`. */
+  #held(unit: string): number {
+    let n = 0;
+    for (const slot of this.#slots) if (unitOf(slot) === unit) n++;
+    return n;
+  }
+
+  /** Whether `unit` may take one more (empty) worker. */
+  #mayTakeWorker(unit: string): boolean {
+    return this.#units.size < 2 || this.#held(unit) < this.#maxWorkersPerUnit;
   }
 
   /** Started jobs of a slot: all of them, or (sequential worker) at most its head. */
@@ -236,15 +268,18 @@ export class WorkerPool {
    */
   register(unit: string, module: WebAssembly.Module, config: unknown): void {
     this.#units.set(unit, { module, config });
+    if (!this.#queues.has(unit)) { this.#queues.set(unit, []); this.#servedAt.set(unit, 0); }
     for (const slot of this.#slots) slot.worker.postMessage({ type: 'load', unit, module, config });
   }
 
   /**
-   * Runs a job on the first free worker, or queues it. Jobs start in the order they were
-   * submitted on each worker; a job waiting behind a busy worker may move to an idle one.
+   * Runs a job on the first free worker its unit may use, or queues it in its unit's queue. Jobs of
+   * one unit start in the order they were submitted; a job waiting behind a busy worker may move to
+   * an idle one.
    * @returns the handler's result.
-   * @throws WasmletError `WASMLET_ERR_QUEUE_FULL` (queue at `maxQueue`), `WASMLET_ERR_TIMEOUT`
-   *   (deadline passed; the worker was replaced), `WASMLET_ERR_TRAP` (blame guest),
+   * @throws WasmletError `WASMLET_ERR_QUEUE_FULL` (the unit's queue at `maxQueue`),
+   *   `WASMLET_ERR_TIMEOUT` (deadline passed while waiting, or while running: the worker was
+   *   replaced), `WASMLET_ERR_TRAP` (blame guest),
    *   `WASMLET_ERR_WORKER_LOST` (the worker died under the job), `WASMLET_ERR_ABORTED`,
    *   `WASMLET_ERR_POOL_CLOSED`, or the handler's own error code.
    */
@@ -255,26 +290,33 @@ export class WorkerPool {
       return Promise.reject(new WasmletError('WASMLET_ERR_UNKNOWN_UNIT', `no module registered as '${job.unit}'`));
     }
     return new Promise((resolve, reject) => {
+      const now = performance.now();
       const pending: Pending = {
-        job, resolve, reject, id: this.#nextId++, started: false, startedAt: Infinity, deadline: Infinity,
-        onAbort: undefined, cell: -1, seq: 0,
+        job, resolve, reject, id: this.#nextId++, started: false, submittedAt: now, startedAt: Infinity,
+        deadline: job.timeoutMs === undefined ? Infinity : now + job.timeoutMs, onAbort: undefined, cell: -1, seq: 0,
       };
       if (job.signal) {
         if (job.signal.aborted) { reject(aborted()); return; }
         pending.onAbort = () => this.cancel(job);
         job.signal.addEventListener('abort', pending.onAbort, { once: true });
       }
-      if (this.#queue.length === 0) {
+      const queue = this.#queues.get(job.unit)!;
+      if (queue.length === 0) {
         const idle = this.#idleSlot();
-        if (idle) { this.#post(idle, [pending]); return; }
+        if (idle && this.#mayTakeWorker(job.unit)) {
+          this.#servedAt.set(job.unit, ++this.#serial);
+          this.#post(idle, [pending]);
+          return;
+        }
       }
-      const waiting = this.#queue.length + this.#prefetched();
+      const waiting = queue.length + this.#prefetched(job.unit);
       if (waiting >= this.#maxQueue) {
         this.#settle(pending, new WasmletError('WASMLET_ERR_QUEUE_FULL',
-          `all ${this.#size} workers are busy and ${waiting} requests are waiting; retry later or raise --workers / --max-queue`));
+          `'${job.unit}' already has ${waiting} requests waiting for a worker; retry later or raise --workers / --max-queue`));
         return;
       }
-      this.#queue.push(pending);
+      queue.push(pending);
+      this.#queuedTotal++;
       // Requests that arrive in the same turn of the event loop go out together, in one message.
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -289,11 +331,13 @@ export class WorkerPool {
    * @returns true when the job was cancelled.
    */
   cancel(job: PoolJob): boolean {
-    const i = this.#queue.findIndex((p) => p.job === job);
+    const queue = this.#queues.get(job.unit) ?? [];
+    const i = queue.findIndex((p) => p.job === job);
     let pending: Pending | undefined;
     if (i >= 0) {
-      pending = this.#queue[i]!;
-      this.#queue.splice(i, 1);
+      pending = queue[i]!;
+      queue.splice(i, 1);
+      this.#queuedTotal--;
     } else {
       for (const slot of this.#slots) {
         for (const p of slot.active) {
@@ -314,7 +358,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closed = true;
     const err = new WasmletError('WASMLET_ERR_POOL_CLOSED', 'the worker pool is shut down');
-    for (const p of this.#queue.splice(0)) this.#settle(p, err);
+    for (const p of this.#drainQueues()) this.#settle(p, err);
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
       if (slot.timer) clearTimeout(slot.timer);
@@ -328,37 +372,81 @@ export class WorkerPool {
     return undefined;
   }
 
+  /** Empties every unit's queue; returns the jobs. */
+  #drainQueues(): Pending[] {
+    const all: Pending[] = [];
+    for (const queue of this.#queues.values()) all.push(...queue.splice(0));
+    this.#queuedTotal = 0;
+    return all;
+  }
+
   /**
-   * Hands queued jobs to workers at or below the low-water mark, least loaded first; among equally
-   * loaded workers, the one whose current job started most recently (a job that has already run
-   * long is the likeliest to run on, and prefetched jobs wait behind it).
+   * Hands queued jobs to workers at or below the low-water mark. Units take turns (the least
+   * recently served first);
+   * a unit's jobs go to a worker already holding that unit's jobs, else to an empty worker while
+   * the unit may take one more ({@link WorkerPoolOptions.maxWorkersPerUnit}). Among candidates:
+   * the least loaded, then the one whose current job started most recently (a job that has
+   * already run long is the likeliest to run on, and prefetched jobs wait behind it).
    */
   #fill(): void {
-    while (this.#queue.length > 0) {
-      let best: Slot | undefined;
-      for (const slot of this.#slots) {
-        if (!slot.ready || slot.active.length > this.#lowWater || !this.#accepts(slot, this.#queue[0]!)) continue;
-        if (!best || slot.active.length < best.active.length
-          || (slot.active.length === best.active.length && headStart(slot) > headStart(best))) best = slot;
+    let progressed = true;
+    while (this.#queuedTotal > 0 && progressed) {
+      progressed = false;
+      const turns = [...this.#queues.keys()].filter((u) => this.#queues.get(u)!.length > 0)
+        .sort((x, y) => this.#servedAt.get(x)! - this.#servedAt.get(y)!);
+      for (const unit of turns) {
+        if (!this.#dropExpired(unit)) continue;
+        const mayTake = this.#mayTakeWorker(unit);
+        const othersWaiting = this.#othersWaiting(unit);
+        let best: Slot | undefined;
+        for (const slot of this.#slots) {
+          if (!slot.ready || slot.active.length > this.#lowWater) continue;
+          const held = unitOf(slot);
+          if (held === undefined ? !mayTake : held !== unit || othersWaiting) continue;
+          if (!best || slot.active.length < best.active.length
+            || (slot.active.length === best.active.length && headStart(slot) > headStart(best))) best = slot;
+        }
+        if (!best) continue;
+        this.#servedAt.set(unit, ++this.#serial);
+        this.#post(best, this.#take(unit, this.#capacity - best.active.length));
+        progressed = true;
       }
-      if (!best) return;
-      this.#post(best, this.#take(best, this.#capacity - best.active.length));
     }
   }
 
-  /** Whether `slot` may take `pending` now (see {@link WorkerPoolOptions.affinity}). */
-  #accepts(slot: Slot, pending: Pending): boolean {
-    return this.#affinity === 'none' || slot.active.length === 0
-      || slot.active[0]!.job.unit === pending.job.unit;
+  /**
+   * Fails the jobs at the head of `unit`'s queue whose deadline has passed (they never run).
+   * @returns whether jobs are left in the queue.
+   */
+  #dropExpired(unit: string): boolean {
+    const queue = this.#queues.get(unit)!;
+    if (queue.length === 0) return false;
+    const now = performance.now();
+    while (queue.length > 0 && queue[0]!.deadline <= now) {
+      const p = queue.shift()!;
+      this.#queuedTotal--;
+      this.#settle(p, waitedTooLong(p, now));
+    }
+    return queue.length > 0;
   }
 
-  /** Removes up to `max` jobs from the head of the queue that `slot` accepts (in order). */
-  #take(slot: Slot, max: number): Pending[] {
-    if (this.#affinity === 'none') return this.#queue.splice(0, max);
-    const unit = slot.active.length > 0 ? slot.active[0]!.job.unit : this.#queue[0]?.job.unit;
-    let n = 0;
-    while (n < max && n < this.#queue.length && this.#queue[n]!.job.unit === unit) n++;
-    return this.#queue.splice(0, n);
+  /**
+   * Whether a unit other than `unit` has jobs waiting and may take a worker once one is free: then
+   * a worker holding `unit`'s jobs takes no more of them, drains, and goes to the next unit in turn.
+   */
+  #othersWaiting(unit: string): boolean {
+    if (this.#queuedTotal === this.#queues.get(unit)!.length) return false;
+    for (const [other, queue] of this.#queues) {
+      if (other !== unit && queue.length > 0 && this.#mayTakeWorker(other)) return true;
+    }
+    return false;
+  }
+
+  /** Removes up to `max` jobs from the head of `unit`'s queue (in order). */
+  #take(unit: string, max: number): Pending[] {
+    const jobs = this.#queues.get(unit)!.splice(0, max);
+    this.#queuedTotal -= jobs.length;
+    return jobs;
   }
 
   /** Posts `jobs` to `slot` in one message. */
@@ -385,10 +473,7 @@ export class WorkerPool {
   #started(slot: Slot, pending: Pending): void {
     pending.started = true;
     pending.startedAt = performance.now();
-    if (pending.job.timeoutMs !== undefined) {
-      pending.deadline = pending.startedAt + pending.job.timeoutMs;
-      if (pending.deadline < slot.timerAt) this.#arm(slot, pending.deadline);
-    }
+    if (pending.deadline < slot.timerAt) this.#arm(slot, pending.deadline);
   }
 
   /** (Re)arms `slot`'s deadline timer to fire at `at` (performance.now() time). */
@@ -437,14 +522,27 @@ export class WorkerPool {
   #pump(slot: Slot): void {
     if (!slot.ready || !this.#slots.includes(slot)) return;
     if (this.#concurrency === 1) {
-      const head = slot.active[0];
-      if (head && !head.started) this.#started(slot, head); // the worker moved on to it
+      // The worker moves on to the next job; one whose deadline passed while it waited is taken
+      // back and failed rather than started and killed (a worker replacement costs far more).
+      const now = performance.now();
+      let head = slot.active[0];
+      while (head && !head.started && head.deadline <= now && this.#takeBack(slot, head)) {
+        this.#settle(head, waitedTooLong(head, now));
+        head = slot.active[0];
+      }
+      if (head && !head.started) this.#started(slot, head);
     }
     if (slot.active.length > this.#lowWater) return;
-    if (this.#queue.length > 0) {
-      const jobs = this.#take(slot, this.#capacity - slot.active.length);
-      if (jobs.length > 0) this.#post(slot, jobs);
-    } else if (slot.active.length === 0 && this.#concurrency === 1) {
+    const unit = unitOf(slot);
+    if (unit !== undefined) {
+      // Still holding its unit's jobs: top up from that unit's queue, unless another unit is
+      // waiting: then the worker drains and goes to the next unit in turn.
+      if (!this.#othersWaiting(unit) && this.#dropExpired(unit)) {
+        this.#post(slot, this.#take(unit, this.#capacity - slot.active.length));
+      }
+    } else if (this.#queuedTotal > 0) {
+      this.#fill(); // an empty worker goes to the next unit in turn
+    } else if (this.#concurrency === 1) {
       this.#steal(slot);
     }
   }
@@ -453,7 +551,8 @@ export class WorkerPool {
   #steal(idle: Slot): void {
     let victim: Slot | undefined;
     for (const slot of this.#slots) {
-      if (slot !== idle && slot.active.length > 1 && (!victim || slot.active.length > victim.active.length)) victim = slot;
+      if (slot !== idle && slot.active.length > 1 && (!victim || slot.active.length > victim.active.length)
+        && this.#mayTakeWorker(unitOf(slot)!)) victim = slot;
     }
     if (!victim) return;
     const waiting = victim.active.slice(1, 1 + Math.ceil((victim.active.length - 1) / 2));
@@ -483,7 +582,8 @@ export class WorkerPool {
     slot.active.length = 0;
     for (const p of jobs) if (!requeue.includes(p)) this.#settle(p, errorFor(p));
     for (const p of requeue) p.cell = -1;
-    this.#queue.unshift(...requeue);
+    for (const p of requeue.toReversed()) this.#queues.get(p.job.unit)!.unshift(p);
+    this.#queuedTotal += requeue.length;
     for (const other of this.#slots) if (other !== slot) this.#pump(other);
     this.#fill();
     if (!this.#closed) void this.#spawn(index).catch(() => {});
@@ -527,7 +627,7 @@ export class WorkerPool {
           reject(err);
           if (this.#startupFailures >= 3) {
             this.#fatal = err;
-            for (const p of this.#queue.splice(0)) this.#settle(p, err);
+            for (const p of this.#drainQueues()) this.#settle(p, err);
             for (const p of slot.active) this.#settle(p, err);
             slot.active.length = 0;
             return;
@@ -544,6 +644,17 @@ export class WorkerPool {
 function byId(jobs: Pending[], id: number): Pending | undefined {
   for (const p of jobs) if (p.id === id) return p;
   return undefined;
+}
+
+/** The unit whose jobs `slot` holds (a worker holds one unit's jobs at a time), if any. */
+function unitOf(slot: Slot): string | undefined {
+  return slot.active.length > 0 ? slot.active[0]!.job.unit : undefined;
+}
+
+function waitedTooLong(p: Pending, now: number): WasmletError {
+  return new WasmletError('WASMLET_ERR_TIMEOUT',
+    `the request waited ${Math.round(now - p.submittedAt)} ms for a worker, past its ${p.job.timeoutMs} ms timeout; it did not run`,
+    { blame: 'host' });
 }
 
 /** When the running job of a slot started (Infinity if none has). */

@@ -69,17 +69,19 @@ describe('queue', () => {
   });
   after(async () => { await server.close(2000); });
 
-  test('a saturated pool answers 503 with Retry-After; queued work still completes', async () => {
+  test("a component whose queue is full gets 503 with Retry-After; another component's request still queues; queued work completes", async () => {
     const running = fetch(`${server.url}/slow?600`);
     await new Promise((r) => setTimeout(r, 100)); // let it reach the worker
     const queued = fetch(`${server.url}/slow?1`);
     await new Promise((r) => setTimeout(r, 50));
-    const refused = await fetch(`${server.url}/hello/x`);
+    const refused = await fetch(`${server.url}/slow?2`);
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get('retry-after'), '1');
     await refused.text();
+    const other = fetch(`${server.url}/hello/x`); // its own queue: waits for the worker, not refused
     assert.equal(await (await running).text(), 'slept 600 ms\n');
     assert.equal(await (await queued).text(), 'slept 1 ms\n');
+    assert.equal((await other).status, 200);
     assert.equal((await fetch(`${server.url}/hello/x`)).status, 200);
   });
 

@@ -34,8 +34,8 @@ import type { WasiHttpUnitConfig } from './wasi-http-worker.ts';
  * is already there when one ends (no idle round trip through the main thread). More does not help
  * a CPU-bound guest (a componentize-js `handle` is ~3 ms of CPU): it only adds latency, and each
  * in-flight instance holds ~10 MB of linear memory. Concurrent requests share a worker only when
- * they are for the same component (pool affinity `'unit'`), so a guest past its deadline, whose
- * worker is terminated, takes down no other component's requests.
+ * they are for the same component (the pool never mixes units on a worker), so a guest past its
+ * deadline, whose worker is terminated, takes down no other component's requests.
  */
 export const WASI_HTTP_CONCURRENCY = 2;
 
@@ -152,7 +152,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
           handler: workerEntry(import.meta.url, './wasi-http-worker'),
           size: options.workers,
           concurrency: WASI_HTTP_CONCURRENCY,
-          affinity: 'unit',
+          maxQueue: options.maxQueue,
         }));
         if (!units.has(unit)) {
           units.add(unit);
