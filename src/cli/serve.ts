@@ -25,8 +25,9 @@ Options:
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
   --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
-  --max-queue N        Requests of one component allowed to wait for a worker (default 64 per
-                       worker); beyond it that component's requests get 503 with Retry-After.
+  --max-queue N        Requests of one component allowed to wait for a worker (default: no
+                       count limit); beyond it that component's requests get 503 with
+                       Retry-After. Waiting is always bounded by time and memory (see README).
   --timeout DURATION   Deadline of one request, from its arrival, for components without
                        limits.timeout (default 30s); past it the guest is stopped (or never
                        started) and the request gets 504.

@@ -88,3 +88,32 @@ test("maxQueue is per unit: a flood of one unit gets its own QUEUE_FULL, another
   assert.deepEqual((await b as { value: string }).value, 'b');
   assert.deepEqual((await Promise.all(waitingA)).map((r) => (r as { value: number }).value), [1, 2]);
 });
+
+test('admission by expected wait: a job that would wait past its timeout is refused at once; others queue', async () => {
+  const pool = await makePool({ size: 1, concurrency: 1 });
+  const sleep = () => pool.run({ unit: 'tenant-a', input: { op: 'sleep', ms: 200 }, timeoutMs: 1000 });
+  assert.equal(await sleep(), 'slept'); // the unit's run time is now known: ~200 ms
+  const running = sleep();
+  // Waiting k jobs ahead, a new one expects (k + 1) x 200 ms: 200, 400, 600, 800 fit in 1000 ms; 1000 does not.
+  const admitted = [0, 1, 2, 3].map(() => sleep());
+  await assert.rejects(sleep(), (err: { code: string; message: string }) =>
+    err.code === 'WASMLET_ERR_QUEUE_FULL' && /would pass the 1000 ms timeout/.test(err.message));
+  // Another unit is not refused for tenant a's backlog.
+  const other = pool.run({ unit: 'tenant-b', input: { op: 'echo', value: 'b' }, timeoutMs: 1000 });
+  assert.equal(await running, 'slept');
+  const settled = await Promise.allSettled([...admitted, other]);
+  assert.ok(settled.slice(0, 4).every((r) => r.status === 'fulfilled' || (r.reason as { code: string }).code === 'WASMLET_ERR_TIMEOUT'));
+  assert.equal(settled[4]!.status, 'fulfilled');
+});
+
+test('admission by memory: waiting jobs may hold at most maxQueuedBytes', async () => {
+  const pool = await makePool({ size: 1, concurrency: 1, maxQueuedBytes: 10_000 });
+  const running = pool.run({ unit: 'tenant-a', input: { op: 'sleep', ms: 150 } });
+  const first = pool.run({ unit: 'tenant-a', input: { op: 'echo', value: 1 }, bytes: 3000 }); // 3000 + 4096 fits
+  await assert.rejects(pool.run({ unit: 'tenant-b', input: { op: 'echo', value: 2 }, bytes: 3000 }),
+    (err: { code: string; message: string }) => err.code === 'WASMLET_ERR_QUEUE_FULL' && /MiB/.test(err.message));
+  assert.equal(await running, 'slept');
+  assert.equal((await first as { value: number }).value, 1);
+  // Once the waiting job started, its bytes no longer count.
+  assert.equal((await pool.run({ unit: 'tenant-b', input: { op: 'echo', value: 3 }, bytes: 3000 }) as { value: number }).value, 3);
+});

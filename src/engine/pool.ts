@@ -71,9 +71,16 @@ export interface WorkerPoolOptions {
   concurrency?: number;
   /**
    * Invocations of one unit allowed to wait for a free worker; one more of that unit is refused
-   * with `WASMLET_ERR_QUEUE_FULL` (other units are unaffected). Default 64 per worker.
+   * with `WASMLET_ERR_QUEUE_FULL` (other units are unaffected). Default: no count limit; waiting
+   * is bounded by {@link maxQueuedBytes} and by each job's deadline (see {@link WorkerPool.run}).
    */
   maxQueue?: number;
+  /**
+   * Bytes all waiting jobs may hold (each job counts its {@link PoolJob.bytes} plus
+   * {@link JOB_OVERHEAD_BYTES}); a job past it is refused with `WASMLET_ERR_QUEUE_FULL`.
+   * Default 256 MiB.
+   */
+  maxQueuedBytes?: number;
   /**
    * Workers one unit may hold at once while two or more units are registered. Default `size - 1`
    * (at least 1): every other unit always has a worker that no single unit can occupy. With one
@@ -90,6 +97,8 @@ export interface PoolJob {
   input: unknown;
   /** ArrayBuffers in `input` to move to the worker instead of copying. */
   transfer?: Transferable[];
+  /** Bytes the job holds while it waits (a request body), for {@link WorkerPoolOptions.maxQueuedBytes}. */
+  bytes?: number;
   /**
    * Wall-clock limit in ms, counted from submission (time spent waiting for a worker counts). A job
    * still waiting at its deadline fails without running; a running one has its worker terminated
@@ -106,6 +115,14 @@ export interface PoolJob {
   signal?: AbortSignal;
 }
 
+/**
+ * What a waiting job is taken to hold besides its {@link PoolJob.bytes} (the job, its input: a
+ * CGI environment is ~1-2 KiB, the HTTP request and socket behind it), for the queue's memory bound.
+ */
+export const JOB_OVERHEAD_BYTES = 4096;
+/** Weight of the newest run time in a unit's moving average of run times. */
+const RUN_TIME_WEIGHT = 0.2;
+
 /** Jobs a sequential worker (concurrency 1) holds: one running, the rest waiting in its queue. */
 const PREFETCH_DEPTH = 16;
 /** Claim cell states besides a job's sequence number (which is always >= 1). */
@@ -121,6 +138,8 @@ interface Pending {
   started: boolean;
   /** performance.now() when it was submitted. */
   submittedAt: number;
+  /** Bytes it counts in the pool's #waitingBytes until it starts or settles (0 once it has). */
+  waitBytes: number;
   /** performance.now() when it started. */
   startedAt: number;
   /** performance.now() past which it is stopped (Infinity: no timeout): submittedAt + timeoutMs. */
@@ -180,6 +199,11 @@ export class WorkerPool {
   readonly #concurrency: number;
   readonly #maxQueue: number;
   readonly #maxWorkersPerUnit: number;
+  readonly #maxQueuedBytes: number;
+  /** Bytes held by jobs not yet started (queued or prefetched), for #maxQueuedBytes. */
+  #waitingBytes = 0;
+  /** Per unit, a moving average of its jobs' run time in ms (absent until one has finished). */
+  readonly #runMs = new Map<string, number>();
   readonly #slots: Slot[] = [];
   /** Waiting jobs, one FIFO per unit (see the note on fairness above). */
   readonly #queues = new Map<string, Pending[]>();
@@ -199,7 +223,8 @@ export class WorkerPool {
     this.#handler = options.handler;
     this.#size = Math.max(1, options.size ?? availableParallelism());
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
-    this.#maxQueue = Math.max(0, options.maxQueue ?? 64 * this.#size);
+    this.#maxQueue = Math.max(0, options.maxQueue ?? Infinity);
+    this.#maxQueuedBytes = Math.max(0, options.maxQueuedBytes ?? 256 * 1024 * 1024);
     this.#maxWorkersPerUnit = Math.max(1, options.maxWorkersPerUnit ?? this.#size - 1);
   }
 
@@ -227,6 +252,11 @@ export class WorkerPool {
     let n = 0;
     for (const slot of this.#slots) if (unitOf(slot) === unit) n++;
     return n;
+  }
+
+  /** Workers `unit` may hold at once. */
+  #workersFor(unit: string): number {
+    return this.#units.size < 2 ? this.#size : Math.min(this.#size, this.#maxWorkersPerUnit);
   }
 
   /** Whether `unit` may take one more (empty) worker. */
@@ -276,8 +306,14 @@ export class WorkerPool {
    * Runs a job on the first free worker its unit may use, or queues it in its unit's queue. Jobs of
    * one unit start in the order they were submitted; a job waiting behind a busy worker may move to
    * an idle one.
+   *
+   * Admission: a job that must wait is refused with `WASMLET_ERR_QUEUE_FULL` when its expected
+   * wait (jobs of its unit waiting, times the unit's average run time, over the workers the unit
+   * may use) is at least its `timeoutMs` (it would fail at its deadline anyway; refusing now
+   * costs nothing and tells the client to retry), when the waiting jobs' bytes would pass
+   * `maxQueuedBytes`, or when the unit already has `maxQueue` jobs waiting.
    * @returns the handler's result.
-   * @throws WasmletError `WASMLET_ERR_QUEUE_FULL` (the unit's queue at `maxQueue`),
+   * @throws WasmletError `WASMLET_ERR_QUEUE_FULL` (see admission above),
    *   `WASMLET_ERR_TIMEOUT` (deadline passed while waiting, or while running: the worker was
    *   replaced), `WASMLET_ERR_TRAP` (blame guest),
    *   `WASMLET_ERR_WORKER_LOST` (the worker died under the job), `WASMLET_ERR_ABORTED`,
@@ -292,7 +328,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       const now = performance.now();
       const pending: Pending = {
-        job, resolve, reject, id: this.#nextId++, started: false, submittedAt: now, startedAt: Infinity,
+        job, resolve, reject, id: this.#nextId++, started: false, submittedAt: now, waitBytes: 0, startedAt: Infinity,
         deadline: job.timeoutMs === undefined ? Infinity : now + job.timeoutMs, onAbort: undefined, cell: -1, seq: 0,
       };
       if (job.signal) {
@@ -309,20 +345,39 @@ export class WorkerPool {
           return;
         }
       }
-      const waiting = queue.length + this.#prefetched(job.unit);
-      if (waiting >= this.#maxQueue) {
-        this.#settle(pending, new WasmletError('WASMLET_ERR_QUEUE_FULL',
-          `'${job.unit}' already has ${waiting} requests waiting for a worker; retry later or raise --workers / --max-queue`));
-        return;
-      }
+      const refused = this.#admit(job, queue.length + this.#prefetched(job.unit));
+      if (refused) { this.#settle(pending, refused); return; }
       queue.push(pending);
       this.#queuedTotal++;
+      pending.waitBytes = waitBytes(job);
+      this.#waitingBytes += pending.waitBytes;
       // Requests that arrive in the same turn of the event loop go out together, in one message.
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => { this.#flushScheduled = false; this.#fill(); });
       }
     });
+  }
+
+  /** Why a job that must wait is refused (see {@link run}), or undefined when it may wait. */
+  #admit(job: PoolJob, waiting: number): WasmletError | undefined {
+    if (waiting >= this.#maxQueue) {
+      return new WasmletError('WASMLET_ERR_QUEUE_FULL',
+        `'${job.unit}' already has ${waiting} requests waiting for a worker (--max-queue); retry later`);
+    }
+    if (this.#waitingBytes + waitBytes(job) > this.#maxQueuedBytes) {
+      return new WasmletError('WASMLET_ERR_QUEUE_FULL',
+        `requests waiting for a worker already hold ${Math.round(this.#waitingBytes / 1048576)} MiB (the bound is ${Math.round(this.#maxQueuedBytes / 1048576)} MiB); retry later`);
+    }
+    const runMs = this.#runMs.get(job.unit);
+    if (runMs !== undefined && job.timeoutMs !== undefined) {
+      const expectedMs = ((waiting + 1) * runMs) / this.#workersFor(job.unit);
+      if (expectedMs >= job.timeoutMs) {
+        return new WasmletError('WASMLET_ERR_QUEUE_FULL',
+          `'${job.unit}' has ${waiting} requests waiting; at ${runMs.toFixed(1)} ms each the wait (~${Math.round(expectedMs)} ms) would pass the ${job.timeoutMs} ms timeout; retry later`);
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -472,6 +527,8 @@ export class WorkerPool {
 
   #started(slot: Slot, pending: Pending): void {
     pending.started = true;
+    this.#waitingBytes -= pending.waitBytes;
+    pending.waitBytes = 0;
     pending.startedAt = performance.now();
     if (pending.deadline < slot.timerAt) this.#arm(slot, pending.deadline);
   }
@@ -500,6 +557,8 @@ export class WorkerPool {
   }
 
   #settle(pending: Pending, err: unknown, result?: unknown): void {
+    this.#waitingBytes -= pending.waitBytes;
+    pending.waitBytes = 0;
     if (pending.onAbort) pending.job.signal!.removeEventListener('abort', pending.onAbort);
     if (err) pending.reject(err); else pending.resolve(result);
   }
@@ -560,7 +619,15 @@ export class WorkerPool {
     if (taken.length > 0) this.#post(idle, taken);
   }
 
+  /** Folds a finished job's run time into its unit's moving average (for admission). */
+  #ranFor(pending: Pending): void {
+    const ms = performance.now() - pending.startedAt;
+    const avg = this.#runMs.get(pending.job.unit);
+    this.#runMs.set(pending.job.unit, avg === undefined ? ms : avg + RUN_TIME_WEIGHT * (ms - avg));
+  }
+
   #timeout(slot: Slot, pending: Pending): void {
+    this.#ranFor(pending);
     this.#replace(slot, (p) => p === pending
       ? new WasmletError('WASMLET_ERR_TIMEOUT',
         `the guest ran longer than its ${pending.job.timeoutMs} ms timeout and was stopped`, { blame: 'guest' })
@@ -615,6 +682,7 @@ export class WorkerPool {
         if (!pending) return; // a job already failed by timeout
         if (msg.type === 'event') { pending.job.onEvent?.(msg.event); return; }
         this.#release(slot, pending);
+        this.#ranFor(pending);
         if (msg.type === 'done') this.#settle(pending, undefined, msg.result);
         else this.#settle(pending, failureToError(msg.failure));
         this.#pump(slot);
@@ -644,6 +712,11 @@ export class WorkerPool {
 function byId(jobs: Pending[], id: number): Pending | undefined {
   for (const p of jobs) if (p.id === id) return p;
   return undefined;
+}
+
+/** What a waiting job counts against {@link WorkerPoolOptions.maxQueuedBytes}. */
+function waitBytes(job: PoolJob): number {
+  return (job.bytes ?? 0) + JOB_OVERHEAD_BYTES;
 }
 
 /** The unit whose jobs `slot` holds (a worker holds one unit's jobs at a time), if any. */

@@ -31,7 +31,11 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Request head limit (431 above it); default 16 KiB (Node's `maxHeaderSize`). */
   maxHeaderBytes?: number;
-  /** Requests allowed to wait for a worker (503 + Retry-After above it); default 64 per worker. */
+  /**
+   * Requests of one component allowed to wait for a worker (503 + Retry-After above it). Default:
+   * no count limit; waiting is bounded by the expected wait against each request's deadline and by
+   * the bytes waiting requests hold (see WorkerPool.run).
+   */
   maxQueue?: number;
   /** Invocation deadline for components without `limits.timeout`; default 30 s. */
   defaultTimeoutMs?: number;

@@ -93,6 +93,7 @@ export class WagiExecutor implements HttpExecutor {
       unit: this.#options.unit,
       input,
       transfer: stdin.byteLength > 0 ? [stdin.buffer as ArrayBuffer] : [],
+      bytes: stdin.byteLength,
       timeoutMs: this.#options.timeoutMs,
       onEvent,
     };
