@@ -33,7 +33,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // Running a guest.
   WASMLET_ERR_TRAP: { meaning: 'the guest trapped (unreachable, out-of-bounds access, stack exhaustion, ...)', httpStatus: 500, exitStatus: 1 },
-  WASMLET_ERR_TIMEOUT: { meaning: 'the invocation passed its wall-clock deadline and the guest was stopped', httpStatus: 504, exitStatus: 124 },
+  WASMLET_ERR_TIMEOUT: { meaning: 'the invocation passed its wall-clock deadline (counted from submission): the guest was stopped, or never started', httpStatus: 504, exitStatus: 124 },
   WASMLET_ERR_MEMORY_LIMIT: { meaning: 'a linear memory starts larger than the memory cap', httpStatus: 500, exitStatus: 125 },
   // The binary.
   WASMLET_ERR_NOT_WASM: { meaning: 'the bytes are not a WebAssembly binary (no `\\0asm` magic, or empty)', httpStatus: 500, exitStatus: 125 },
@@ -60,7 +60,7 @@ export const ERROR_CODES = {
   // Serving requests.
   WASMLET_ERR_BODY_TOO_LARGE: { meaning: 'the request body is larger than the server\'s limit (`--max-body`)', httpStatus: 413, exitStatus: 125 },
   WASMLET_ERR_ABORTED: { meaning: 'the invocation was cancelled: the client went away (mid-body, or before the guest started)', httpStatus: 400, exitStatus: 125 },
-  WASMLET_ERR_QUEUE_FULL: { meaning: 'the worker pool\'s queue is full (`--max-queue`)', httpStatus: 503, exitStatus: 125 },
+  WASMLET_ERR_QUEUE_FULL: { meaning: 'a request was not admitted to wait for a worker (expected wait past its deadline, queued bytes, or `--max-queue`)', httpStatus: 503, exitStatus: 125 },
   WASMLET_ERR_POOL_CLOSED: { meaning: 'the worker pool is shut down', httpStatus: 503, exitStatus: 125 },
   WASMLET_ERR_WORKER_LOST: { meaning: 'the worker thread running the invocation stopped (another guest on it crashed or timed out)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_WORKER_START: { meaning: 'a worker thread failed to start or to load its unit', httpStatus: 500, exitStatus: 125 },
