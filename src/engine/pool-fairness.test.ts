@@ -90,7 +90,7 @@ test("maxQueue is per unit: a flood of one unit gets its own QUEUE_FULL, another
 });
 
 test('admission by expected wait: a job that would wait past its timeout is refused at once; others queue', async () => {
-  const pool = await makePool({ size: 1, concurrency: 1 });
+  const pool = await makePool({ size: 1, concurrency: 1, admitByExpectedWait: true });
   const sleep = () => pool.run({ unit: 'tenant-a', input: { op: 'sleep', ms: 200 }, timeoutMs: 1000 });
   assert.equal(await sleep(), 'slept'); // the unit's run time is now known: ~200 ms
   const running = sleep();

@@ -82,6 +82,13 @@ export interface WorkerPoolOptions {
    */
   maxQueuedBytes?: number;
   /**
+   * Refuse a job whose expected wait reaches its deadline (see {@link WorkerPool.run}). Right for
+   * jobs whose run time is the worker's own work (WAGI: the body is read before the job is
+   * submitted); not for jobs that stream from and to the client while they run (a slow upload
+   * would make every later request look slow). Default false.
+   */
+  admitByExpectedWait?: boolean;
+  /**
    * Workers one unit may hold at once while two or more units are registered. Default `size - 1`
    * (at least 1): every other unit always has a worker that no single unit can occupy. With one
    * unit registered it may use every worker.
@@ -200,6 +207,7 @@ export class WorkerPool {
   readonly #maxQueue: number;
   readonly #maxWorkersPerUnit: number;
   readonly #maxQueuedBytes: number;
+  readonly #admitByExpectedWait: boolean;
   /** Bytes held by jobs not yet started (queued or prefetched), for #maxQueuedBytes. */
   #waitingBytes = 0;
   /** Per unit, a moving average of its jobs' run time in ms (absent until one has finished). */
@@ -225,6 +233,7 @@ export class WorkerPool {
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
     this.#maxQueue = Math.max(0, options.maxQueue ?? Infinity);
     this.#maxQueuedBytes = Math.max(0, options.maxQueuedBytes ?? 256 * 1024 * 1024);
+    this.#admitByExpectedWait = options.admitByExpectedWait ?? false;
     this.#maxWorkersPerUnit = Math.max(1, options.maxWorkersPerUnit ?? this.#size - 1);
   }
 
@@ -307,9 +316,9 @@ export class WorkerPool {
    * one unit start in the order they were submitted; a job waiting behind a busy worker may move to
    * an idle one.
    *
-   * Admission: a job that must wait is refused with `WASMLET_ERR_QUEUE_FULL` when its expected
-   * wait (jobs of its unit waiting, times the unit's average run time, over the workers the unit
-   * may use) is at least its `timeoutMs` (it would fail at its deadline anyway; refusing now
+   * Admission: a job that must wait is refused with `WASMLET_ERR_QUEUE_FULL` when (with
+   * `admitByExpectedWait`) its expected wait (jobs of its unit waiting, times the unit's average
+   * run time, over the worker slots the unit may use) is at least its `timeoutMs` (it would fail at its deadline anyway; refusing now
    * costs nothing and tells the client to retry), when the waiting jobs' bytes would pass
    * `maxQueuedBytes`, or when the unit already has `maxQueue` jobs waiting.
    * @returns the handler's result.
@@ -369,9 +378,9 @@ export class WorkerPool {
       return new WasmletError('WASMLET_ERR_QUEUE_FULL',
         `requests waiting for a worker already hold ${Math.round(this.#waitingBytes / 1048576)} MiB (the bound is ${Math.round(this.#maxQueuedBytes / 1048576)} MiB); retry later`);
     }
-    const runMs = this.#runMs.get(job.unit);
+    const runMs = this.#admitByExpectedWait ? this.#runMs.get(job.unit) : undefined;
     if (runMs !== undefined && job.timeoutMs !== undefined) {
-      const expectedMs = ((waiting + 1) * runMs) / this.#workersFor(job.unit);
+      const expectedMs = ((waiting + 1) * runMs) / (this.#workersFor(job.unit) * this.#concurrency);
       if (expectedMs >= job.timeoutMs) {
         return new WasmletError('WASMLET_ERR_QUEUE_FULL',
           `'${job.unit}' has ${waiting} requests waiting; at ${runMs.toFixed(1)} ms each the wait (~${Math.round(expectedMs)} ms) would pass the ${job.timeoutMs} ms timeout; retry later`);

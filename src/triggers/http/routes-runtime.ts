@@ -172,6 +172,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         handler: workerEntry(import.meta.url, './wagi-worker'),
         size: options.workers,
         maxQueue: options.maxQueue,
+        admitByExpectedWait: true,
       }));
       const entrypoint = route.executor.entrypoint ?? '_start';
       const unit = `${component.id}#${entrypoint}`;
