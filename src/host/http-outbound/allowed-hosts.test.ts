@@ -66,4 +66,6 @@ test('self requests: granted by a self or `*` host with an http(s) or `*` scheme
   assert.equal(grants(['http://*']), true);
   assert.equal(grants(['redis://self']), false);
   assert.equal(grants(['http://127.0.0.1:*', 'http://localhost:*']), false);
+  // As an absolute URL, self.alt is matched like any host (the outgoing handler routes it first).
+  assert.equal(isOutboundAllowed(parseAllowedHosts(['http://self']), { scheme: 'http', host: 'self.alt' }), false);
 });
