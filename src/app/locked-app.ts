@@ -1,5 +1,6 @@
 // The normalized, resolved form of an app: plain JSON-serializable data and the only thing the
 // runtime reads (Spin's `LockedApp` idea). Built by `app/manifest` from `wasmlet.toml`/`spin.toml`.
+import type { AllowedHost } from '../host/http-outbound/allowed-hosts.ts';
 
 /** Spin's default WAGI argv template (`executor = { type = "wagi" }` without `argv`). */
 export const DEFAULT_WAGI_ARGV = '${SCRIPT_NAME} ${ARGS}';
@@ -56,8 +57,11 @@ export interface LockedComponent {
   description?: string;
   files: LockedFileMount[];
   environment: Record<string, string>;
-  /** `scheme://host[:port]` patterns, verbatim from the manifest (validated). */
-  allowedOutboundHosts: string[];
+  /**
+   * `allowed_outbound_hosts`, parsed once at load (host/http-outbound/allowed-hosts.ts: Spin's
+   * grammar and matching); each entry keeps its text in `source`. Empty: no outbound requests.
+   */
+  allowedOutboundHosts: AllowedHost[];
   /** Key-value store labels the component may open. */
   keyValueStores: string[];
   limits: LockedLimits;

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, watToBytes } from '../../../test/support/fixtures.ts';
+import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
 import { checkSpinId, parseManifest } from './parse-manifest.ts';
 import { ManifestError } from './manifest-error.ts';
 
@@ -69,7 +70,7 @@ test('the full example parses into the locked app', (t) => {
       { hostPath: join(dir, 'README.md'), guestPath: '/README.md' },
     ],
     environment: { GREETING: 'hi', EMPTY: '' },
-    allowedOutboundHosts: ['https://api.example.com', 'redis://*.cache.internal:6379', '*://10.0.0.1:8000..8010', 'http://localhost:*'],
+    allowedOutboundHosts: parseAllowedHosts(['https://api.example.com', 'redis://*.cache.internal:6379', '*://10.0.0.1:8000..8010', 'http://localhost:*']),
     keyValueStores: ['default', 'user_data'],
     limits: { memoryBytes: 64 * 1024 * 1024, timeoutMs: 2000 },
     build: { command: ['make'], workdir: 'src', watch: ['src/**/*.c'] },
@@ -166,7 +167,7 @@ test('each validation error kind, all reported together with lines', (t) => {
     '[component.good]', // 23
     'source = "good.wasm"', // 24
     'files = ["nope.txt", "static/*.css", { source = "static", destination = "rel" }]', // 25
-    'allowed_outbound_hosts = ["example.com", "https://a.com/path", "tcp://h"]', // 26
+    'allowed_outbound_hosts = ["example.com", "https://a.com/path", "tcp://h", "insecure:allow-all", "https://{{ host }}", "http://*:1..1000"]', // 26
     'key_value_stores = ["Bad Label"]', // 27
     'environment = { N = 1 }', // 28
     '[component.good.limits]', // 29
@@ -191,16 +192,18 @@ test('each validation error kind, all reported together with lines', (t) => {
   at(25, /files source `nope\.txt` of component `good` does not exist/);
   at(25, /is a glob; globs are not supported/);
   at(25, /destination `rel` must be an absolute guest path/);
-  at(26, /`example\.com` has no scheme/);
-  at(26, /has a path/);
-  at(26, /needs a port: scheme `tcp`/);
+  at(26, /allowed_outbound_hosts entry `example\.com`: `example\.com` does not contain a scheme/);
+  at(26, /entry `https:\/\/a\.com\/path`: it has a path/);
+  at(26, /entry `tcp:\/\/h`: no port was given and the scheme `tcp` has no well-known port/);
+  at(26, /entry `insecure:allow-all`: 'insecure:allow-all' is not allowed — use '\*:\/\/\*:\*'/);
+  at(26, /entry `https:\/\/\{\{ host \}\}`: variables .* are not supported yet/);
   at(27, /key-value store label `Bad Label`/);
   at(28, /environment variable `N` must be a string/);
   at(30, /limits\.memory "lots" is not a size/);
   at(31, /limits\.timeout "5" is not a duration/);
   at(33, /source `missing\.wasm` of component `other` does not exist/);
   at(34, /invalid component id `Bad_Id`: words must be separated with '-', not '_'/);
-  assert.equal(lines.length, 17, lines.join('\n'));
+  assert.equal(lines.length, 19, lines.join('\n'));
 });
 
 test('missing pieces: version, application, triggers, source', (t) => {

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { tryParseAllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
 import { isWasmletError } from '../../util/errors.ts';
 import { parseDuration, parseSize } from '../../util/units.ts';
 import { parseRoute, routeShape } from '../route-syntax.ts';
@@ -11,7 +12,6 @@ import { DEFAULT_WAGI_ARGV } from '../locked-app.ts';
 import type {
   LockedApp, LockedBuild, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
 } from '../locked-app.ts';
-import { checkAllowedHost } from './allowed-hosts.ts';
 import { locateKey, type TomlPath } from './locate-key.ts';
 import { ManifestError, type ManifestDiagnostic } from './manifest-error.ts';
 
@@ -193,11 +193,11 @@ function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, di
     }
   }
 
-  // allowed_outbound_hosts
+  // allowed_outbound_hosts: parsed here, once; the locked app carries the parsed form
   for (const host of d.stringArray(c, 'allowed_outbound_hosts', path)) {
-    const why = checkAllowedHost(host);
-    if (why) d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\`: ${why}`);
-    else out.allowedOutboundHosts.push(host);
+    const parsed = tryParseAllowedHost(host);
+    if (parsed.ok) out.allowedOutboundHosts.push(parsed.value);
+    else d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\`: ${parsed.reason}`);
   }
 
   // key_value_stores

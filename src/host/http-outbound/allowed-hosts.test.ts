@@ -1,48 +1,71 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isOutboundAllowed, parseAllowedHosts } from './allowed-hosts.ts';
+import {
+  allowsSelfRequests, isOutboundAllowed, parseAllowedHost, parseAllowedHosts, tryParseAllowedHost, type AllowedHost,
+} from './allowed-hosts.ts';
+import { ALLOW_CASES, INVALID_ENTRIES } from './allowed-hosts.case.ts';
 
-const cases: [entries: string[], url: string, allowed: boolean][] = [
-  [[], 'https://api.example.com/', false],
-  [['https://api.example.com'], 'https://api.example.com/x', true],
-  [['https://api.example.com'], 'https://api.example.com:443/x', true],
-  [['https://api.example.com'], 'https://api.example.com:8443/x', false],
-  [['https://api.example.com'], 'http://api.example.com/x', false],
-  [['https://api.example.com'], 'https://other.example.com/', false],
-  [['https://API.Example.com'], 'https://api.example.com/', true],
-  [['https://*.example.com'], 'https://a.example.com/', true],
-  [['https://*.example.com'], 'https://a.b.example.com/', true],
-  [['https://*.example.com'], 'https://example.com/', false],
-  [['https://*.example.com'], 'https://evilexample.com/', false],
-  [['https://*.example.com:443'], 'https://a.example.com/', true],
-  [['https://*.example.com:443'], 'https://a.example.com:444/', false],
-  [['http://127.0.0.1:*'], 'http://127.0.0.1:31337/', true],
-  [['http://127.0.0.1:*'], 'http://127.0.0.1/', true],
-  [['http://127.0.0.1:*'], 'https://127.0.0.1:31337/', false],
-  [['http://127.0.0.1:8080'], 'http://127.0.0.1:8081/', false],
-  [['http://localhost:3000'], 'http://localhost:3000/a?b', true],
-  [['*://*:*'], 'https://anything.example.org:1234/', true],
-  [['*://*:*'], 'http://10.0.0.1/', true],
-  [['*://example.com'], 'http://example.com/', true],
-  [['*://example.com'], 'https://example.com/', true],
-  [['*://example.com'], 'https://example.com:80/', false],
-  [['https://*'], 'https://x.y/', true],
-  [['https://*'], 'http://x.y/', false],
-  [['http://[::1]:8080'], 'http://[::1]:8080/', true],
-  [['https://a.com', 'http://b.com:81'], 'http://b.com:81/', true],
-  [['https://a.com', 'http://b.com:81'], 'http://a.com/', false],
-];
-
-for (const [entries, url, expected] of cases) {
-  test(`${JSON.stringify(entries)} ${expected ? 'allows' : 'denies'} ${url}`, () => {
+for (const { allowed, url, expected, from } of ALLOW_CASES) {
+  test(`[${from}] ${JSON.stringify(allowed)} ${expected ? 'allows' : 'denies'} ${url}`, () => {
     const u = new URL(url);
     const target = { scheme: u.protocol.slice(0, -1), host: u.hostname, ...(u.port ? { port: Number(u.port) } : {}) };
-    assert.equal(isOutboundAllowed(parseAllowedHosts(entries), target), expected);
+    assert.equal(isOutboundAllowed(parseAllowedHosts(allowed), target), expected);
   });
 }
 
-for (const bad of ['example.com', 'https://example.com/path', 'https://ex*.com', 'https://example.com:99999', 'https://example.com:abc', 'ftp://example.com', 'https://*.*.com']) {
-  test(`rejects invalid entry ${bad}`, () => {
-    assert.throws(() => parseAllowedHosts([bad]), { code: 'WASMLET_ERR_ALLOWED_HOST_INVALID', blame: 'user' });
+for (const [entry, reason] of INVALID_ENTRIES) {
+  test(`refuses ${JSON.stringify(entry)}`, () => {
+    const r = tryParseAllowedHost(entry);
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, reason);
+    assert.throws(() => parseAllowedHosts(['https://fine.example', entry]), (err: { code?: string; blame?: string; message?: string }) =>
+      err.code === 'WASMLET_ERR_ALLOWED_HOST_INVALID' && err.blame === 'user'
+      && err.message === `allowed_outbound_hosts entry ${JSON.stringify(entry)} is invalid: ${(r as { reason: string }).reason}`);
   });
 }
+
+// Spin's parse tests (allowed_hosts.rs `mod test`), compared structurally.
+const parsed: [entry: string, expected: Omit<AllowedHost, 'source'>][] = [
+  ['http://spin.fermyon.dev', { scheme: 'http', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 80, max: 80 } }],
+  ['http://spin.fermyon.dev/', { scheme: 'http', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 80, max: 80 } }],
+  ['https://spin.fermyon.dev', { scheme: 'https', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 443, max: 443 } }],
+  ['http://spin.fermyon.dev:4444/', { scheme: 'http', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 4444, max: 4444 } }],
+  ['http://spin.fermyon.dev:4444..5555', { scheme: 'http', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 4444, max: 5554 } }],
+  ['*://spin.fermyon.dev:7777', { scheme: '*', host: { type: 'name', name: 'spin.fermyon.dev' }, port: { min: 7777, max: 7777 } }],
+  ['http://self', { scheme: 'http', host: { type: 'self' }, port: { min: 80, max: 80 } }],
+  ['http://localhost:3001', { scheme: 'http', host: { type: 'name', name: 'localhost' }, port: { min: 3001, max: 3001 } }],
+  ['http://*.example.com', { scheme: 'http', host: { type: 'subdomain', suffix: '.example.com' }, port: { min: 80, max: 80 } }],
+  ['http://192.168.1.1:3002', { scheme: 'http', host: { type: 'name', name: '192.168.1.1' }, port: { min: 3002, max: 3002 } }],
+  ['http://[::1]:8001', { scheme: 'http', host: { type: 'name', name: '[::1]' }, port: { min: 8001, max: 8001 } }],
+  ['*://127.0.0.0/24:80', { scheme: '*', host: { type: 'cidr', bytes: [127, 0, 0, 0], prefix: 24 }, port: { min: 80, max: 80 } }],
+  ['*://ff00::/8:80', { scheme: '*', host: { type: 'cidr', bytes: [0xff, ...Array<number>(15).fill(0)], prefix: 8 }, port: { min: 80, max: 80 } }],
+  ['*://*:*', { scheme: '*', host: { type: 'any' }, port: '*' }],
+];
+for (const [entry, expected] of parsed) {
+  test(`parses ${entry}`, () => {
+    assert.deepEqual(parseAllowedHost(entry), { ...expected, source: entry });
+  });
+}
+
+test('the parsed form is plain data: a structured clone matches the same way', () => {
+  const allowed = parseAllowedHosts(['*://10.0.0.0/8:*', 'https://*.example.com', 'http://localhost:8000..8010']);
+  const cloned = structuredClone(allowed);
+  assert.deepEqual(cloned, allowed);
+  assert.equal(isOutboundAllowed(cloned, { scheme: 'http', host: '10.9.9.9', port: 1 }), true);
+  assert.equal(isOutboundAllowed(cloned, { scheme: 'https', host: 'a.example.com' }), true);
+  assert.equal(isOutboundAllowed(cloned, { scheme: 'http', host: 'localhost', port: 8010 }), false);
+});
+
+test('self requests: granted by a self or `*` host with an http(s) or `*` scheme, any port', () => {
+  const grants = (entries: string[]) => allowsSelfRequests(parseAllowedHosts(entries));
+  assert.equal(grants([]), false);
+  assert.equal(grants(['http://self']), true);
+  assert.equal(grants(['https://self.alt']), true);
+  assert.equal(grants(['http://self:8080']), true);
+  assert.equal(grants(['*://*:*']), true);
+  assert.equal(grants(['http://*']), true);
+  assert.equal(grants(['redis://self']), false);
+  assert.equal(grants(['http://127.0.0.1:*', 'http://localhost:*']), false);
+  // As an absolute URL, self.alt is matched like any host (the outgoing handler routes it first).
+  assert.equal(isOutboundAllowed(parseAllowedHosts(['http://self']), { scheme: 'http', host: 'self.alt' }), false);
+});

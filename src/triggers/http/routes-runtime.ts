@@ -231,6 +231,6 @@ async function componentUnit(app: LockedApp, component: LockedComponent, bytes: 
     component: componentToWire(bytes, prepared, maxMemoryBytes),
     env: { ...component.environment },
     preopens,
-    allowedOutboundHosts: [...component.allowedOutboundHosts],
+    allowedOutboundHosts: component.allowedOutboundHosts, // parsed at load: plain data, cloned to the workers
   };
 }

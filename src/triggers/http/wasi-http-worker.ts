@@ -24,7 +24,7 @@ import { handleHttpRequest } from '../../engine/component/http-handler.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
-import { parseAllowedHosts, type AllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
+import type { AllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
 import { createSandboxFilesystem } from '../../host/wasi/p2/filesystem-sandbox.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
@@ -44,8 +44,8 @@ export interface WasiHttpUnitConfig {
   env: Record<string, string>;
   /** Read-only preopens for the component's `files`. */
   preopens: PreopenSpec[];
-  /** `allowed_outbound_hosts`, verbatim from the manifest. */
-  allowedOutboundHosts: string[];
+  /** `allowed_outbound_hosts`, as the locked app carries it (parsed at load; never re-parsed). */
+  allowedOutboundHosts: AllowedHost[];
 }
 
 /** One request as the main thread sends it. */
@@ -55,6 +55,11 @@ export interface WasiHttpInput {
   scheme: 'http' | 'https';
   authority: string;
   headers: [string, string][];
+  /**
+   * Origin of the server's own listener (`http://127.0.0.1:3000`), where the guest's self requests
+   * go (`allowed_outbound_hosts = ["http://self"]`). Known only once the server listens.
+   */
+  selfOrigin: string;
   /** False when the request has no body (the guest sees an empty stream at once). */
   hasBody: boolean;
   /** The per-request channel (transferred); only when the request has a body. */
@@ -116,7 +121,7 @@ async function loadUnit(config: WasiHttpUnitConfig): Promise<Unit> {
     prepared: await componentFromWire(config.component),
     env: config.env,
     preopens: config.preopens,
-    allowed: parseAllowedHosts(config.allowedOutboundHosts),
+    allowed: config.allowedOutboundHosts,
   };
 }
 
@@ -150,7 +155,7 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     const res = await handleHttpRequest(unit.prepared, {
       method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
       authority: input.authority, headers: input.headers, body,
-    }, { env: unit.env, filesystem, allowedOutboundHosts: unit.allowed });
+    }, { env: unit.env, filesystem, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin });
     // A trap while the body is being read ends the read (the guest will never close the body)
     // and must not be an unhandled rejection, which would end the worker and every request on it.
     // (A per-request never-settling promise: a shared one would keep every request's reactions.)

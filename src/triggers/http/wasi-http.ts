@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
-import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
+import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
 import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
 
@@ -26,9 +26,19 @@ export interface WasiHttpExecutorOptions {
 /** Methods that are safe (RFC 9110 §9.2.1), so a bodiless request lost with its worker may rerun. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * Where a guest's self requests go: the listener's origin, with a wildcard bind address
+ * (`0.0.0.0`, `::`) replaced by loopback.
+ */
+export function selfOrigin(server: ServerInfo): string {
+  const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host === '::' ? '::1' : server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+}
+
 /** Runs a wasi:http component per request. */
 export class WasiHttpExecutor implements HttpExecutor {
   readonly #options: WasiHttpExecutorOptions;
+  #selfOrigin: string | undefined; // fixed once the server listens
 
   constructor(options: WasiHttpExecutorOptions) {
     this.#options = options;
@@ -52,6 +62,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       pathWithQuery: request.url ?? '/',
       scheme: 'http' as const,
       authority: request.headers.host ?? `${invocation.server.host}:${invocation.server.port}`,
+      selfOrigin: this.#selfOrigin ??= selfOrigin(invocation.server),
       headers, hasBody,
     };
     // A worker terminated under this request (another guest on it ran past its deadline) lost

@@ -15,6 +15,8 @@ import { createSockets } from './sockets.ts';
 export interface WasiP2HostOptions extends CliOptions {
   /** Parsed `allowed_outbound_hosts` for `wasi:http/outgoing-handler`. Default: none. */
   allowedOutboundHosts?: readonly AllowedHost[];
+  /** Origin of the app's own listener (`http://127.0.0.1:3000`) for self requests. Default: none. */
+  selfOrigin?: string;
   /** fetch used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
   /** Filesystem (preopens). Default: none. */
@@ -43,6 +45,7 @@ export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
   add('filesystem', { types: fs.types, preopens: fs.preopens });
   const http = createHttp({
     ...(options.allowedOutboundHosts ? { allowedOutboundHosts: options.allowedOutboundHosts } : {}),
+    ...(options.selfOrigin ? { selfOrigin: options.selfOrigin } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   add('http', { types: http.types, 'outgoing-handler': http['outgoing-handler'] });

@@ -1,9 +1,13 @@
 // wasi:http@0.2.x: `types` and `outgoing-handler` imports. `incoming-handler` is a guest export;
 // the host side of it (building an `incoming-request`, collecting the `response-outparam`) is
 // `createIncomingRequest` / `createResponseOutparam` below, used by the engine.
-// Outbound requests go through the instance's allow-list; a denied request is the WIT error
-// `HTTP-request-denied`, never a host exception.
-import { isOutboundAllowed, type AllowedHost } from '../../http-outbound/allowed-hosts.ts';
+// Outbound requests go through the instance's allow-list (parsed at app load, matched here); a
+// denied request is the WIT error `HTTP-request-denied`, never a host exception. A self request
+// (no authority, or the host `self.alt`) goes to the app's own listener, as in Spin's
+// `crates/factor-outbound-http/src/wasi.rs` `prepare_request`.
+import {
+  allowsSelfRequests, isOutboundAllowed, isSelfAuthority, type AllowedHost,
+} from '../../http-outbound/allowed-hosts.ts';
 import { InputStream, IoError, OutputStream, Pollable, QueueSource, type ByteSink } from './io.ts';
 
 /** `wasi:http/types.method` */
@@ -85,6 +89,12 @@ export class BodyPipe implements ByteSink {
 export interface HttpOptions {
   /** Parsed `allowed_outbound_hosts`. Default: none (every outbound request is denied). */
   allowedOutboundHosts?: readonly AllowedHost[];
+  /**
+   * Origin of the app's own HTTP listener (`http://127.0.0.1:3000`), where self requests go when
+   * the allow-list grants them (`http://self`, `*://*:*`, ...). Default: none (a granted self
+   * request fails with `HTTP-request-URI-invalid`, as in Spin without a self origin).
+   */
+  selfOrigin?: string;
   /** The fetch implementation used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
 }
@@ -138,6 +148,8 @@ function fetchErrorCode(err: unknown): ErrorCode {
 /** Builds the `wasi:http/*` interface objects for one instance. */
 export function createHttp(options: HttpOptions = {}): HttpHost {
   const allowed = options.allowedOutboundHosts ?? [];
+  const selfAllowed = allowsSelfRequests(allowed);
+  const selfOrigin = options.selfOrigin;
   const doFetch = options.fetch ?? fetch;
 
   class Fields {
@@ -415,7 +427,10 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
       request.pipe.cancel();
     }
     const headers = new Headers();
-    for (const [k, v] of request.headers().entries()) headers.append(k, new TextDecoder().decode(v));
+    // No `host`: fetch derives it from the URL, which the allow-list checked (Spin drops it too).
+    for (const [k, v] of request.headers().entries()) {
+      if (k.toLowerCase() !== 'host') headers.append(k, new TextDecoder().decode(v));
+    }
     try {
       const res = await doFetch(url, {
         method, headers, redirect: 'manual',
@@ -443,12 +458,19 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
     const schemeV = request.scheme() ?? { tag: 'HTTPS' };
     const scheme = schemeV.tag === 'other' ? schemeV.val.toLowerCase() : schemeV.tag.toLowerCase();
     const authority = request.authority();
-    if (authority === undefined || authority === '') throw { tag: 'HTTP-request-URI-invalid' } satisfies ErrorCode;
+    const path = request.pathWithQuery() ?? '/';
     let url: URL;
     try {
-      url = new URL(`${scheme}://${authority}${request.pathWithQuery() ?? '/'}`);
+      url = new URL(`${scheme}://${authority || 'self.alt'}${path}`);
     } catch {
       throw { tag: 'HTTP-request-URI-invalid' } satisfies ErrorCode;
+    }
+    if (!authority || isSelfAuthority(url.hostname)) {
+      if (!selfAllowed) throw { tag: 'HTTP-request-denied' } satisfies ErrorCode;
+      if (selfOrigin === undefined) throw { tag: 'HTTP-request-URI-invalid' } satisfies ErrorCode;
+      // Concatenated, not resolved: a path like `//elsewhere/x` must stay a path on the origin.
+      url = new URL(`${selfOrigin}${path.startsWith('/') ? '' : '/'}${path}`);
+      return new FutureIncomingResponse(send(request, url.protocol.slice(0, -1), url));
     }
     if ((scheme !== 'http' && scheme !== 'https') || !isOutboundAllowed(allowed, {
       scheme, host: url.hostname, ...(url.port ? { port: Number(url.port) } : {}),
