@@ -3,9 +3,10 @@
 // Each program times its own hot loop with clock_gettime(CLOCK_MONOTONIC) ("guest ms"), which
 // isolates the cost of the WASI calls from process start-up; "process ms" is spawn-to-exit.
 //
-// usage: node_modules/.bin/node bench/wasi-p1.ts [--quick] [--rounds N]
+// usage: node_modules/.bin/node bench/wasi-p1.ts [--quick] [--rounds N] [--only a,b]
 //   --quick     2 rounds and a quarter of the work per row (a smoke run, noisier)
 //   --rounds N  rounds per row (default 5); each round runs wasmlet and node:wasi once, order alternating
+//   --only a,b  run only these rows (names from the table: fd_write, fd_read, ..., start-up)
 import { spawn, execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
@@ -32,12 +33,14 @@ interface Row {
 }
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, only: { type: 'string' } },
 });
 const quick = opts.quick === true;
 const rounds = opts.rounds === undefined ? (quick ? 2 : 5) : Number(opts.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${opts.rounds}: expected a positive integer`);
 const scale = quick ? 4 : 1;
+const only = opts.only === undefined ? null : new Set(opts.only.split(','));
+const wanted = (name: string): boolean => only === null || only.has(name);
 
 const node = process.execPath;
 const wasmletBin = join(repoRoot, 'bin/wasmlet.js');
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
     const table: string[][] = [];
 
     for (const row of rows) {
+      if (!wanted(row.name)) continue;
       const a: Run[] = [];
       const b: Run[] = [];
       for (let r = 0; r < rounds; r++) {
@@ -134,12 +138,12 @@ async function main(): Promise<void> {
     }
 
     // Start-up: wasmlet run hello.wasm, node:wasi hello.wasm, and node on an empty script (the floor).
+    const startupRounds = wanted('start-up') ? rounds * 2 : 0;
     const empty = join(data, 'empty.mjs');
     writeFileSync(empty, '');
     const sa: number[] = [];
     const sb: number[] = [];
     const floor: number[] = [];
-    const startupRounds = rounds * 2;
     for (let r = 0; r < startupRounds; r++) {
       const order = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
       for (const which of order) {
@@ -149,14 +153,14 @@ async function main(): Promise<void> {
       }
     }
     const [ma, mb, mf] = [median(sa), median(sb), median(floor)];
-    table.push(['start-up', 'hello.wasm start to exit', '-', '-', '-', fmt(ma), fmt(mb), ratio(ma, mb)]);
+    if (startupRounds > 0) table.push(['start-up', 'hello.wasm start to exit', '-', '-', '-', fmt(ma), fmt(mb), ratio(ma, mb)]);
 
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
     console.log(line(header));
     console.log(`|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`);
     for (const r of table) console.log(line(r));
-    console.log(`\nstart-up: bare node (empty script) ${fmt(mf)} ms; wasmlet run hello.wasm ${fmt(ma)} ms => wasmlet overhead ${fmt(ma - mf)} ms (target < 40); node:wasi overhead ${fmt(mb - mf)} ms`);
+    if (startupRounds > 0) console.log(`\nstart-up: bare node (empty script) ${fmt(mf)} ms; wasmlet run hello.wasm ${fmt(ma)} ms => wasmlet overhead ${fmt(ma - mf)} ms (target < 40); node:wasi overhead ${fmt(mb - mf)} ms`);
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

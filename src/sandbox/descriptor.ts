@@ -3,7 +3,7 @@
 // on the wrong kind of descriptor); subclasses override what they support, in the manner of
 // browser_wasi_shim's `Fd`. Failures are thrown as FsError / Node fs errors.
 import { fsError } from './fs-error.ts';
-import { resolvePath, verifyDir } from './resolve.ts';
+import { resolvePath, splitTrailingSlash, verifyDir } from './resolve.ts';
 import type { InputStream, OutputStream } from './stdio.ts';
 import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsStat } from './vfs.ts';
 
@@ -291,6 +291,15 @@ export class DirDescriptor extends Descriptor {
     const vo = { read, write, create: o.create, exclusive: o.exclusive, truncate: o.truncate, directory: o.directory };
     let rel: string;
     let opened: VfsFile | 'directory';
+    if (o.create) {
+      // Linux open_last_lookups: O_CREAT on `name/` is EISDIR whatever `name` is, once the
+      // directories before it resolve.
+      const [bare, slash] = splitTrailingSlash(path);
+      if (slash) {
+        this.#resolve(bare, false);
+        throw fsError('EISDIR');
+      }
+    }
     if (o.followSymlinks && !o.create) {
       // Fast path: a followed final component is rarely a symlink, so skip its lstat: resolve
       // without following it and let the vfs open it with O_NOFOLLOW. Only when that open says
@@ -325,30 +334,32 @@ export class DirDescriptor extends Descriptor {
     this.vfs.setTimes(this.#resolve(path, follow), atime, mtime);
   }
 
+  /** `mkdir("name/")` is allowed; an existing `name` of any kind (a dangling symlink too) is
+   * EEXIST, never followed (Linux filename_create). */
   mkdirAt(path: string): void {
     this.#mutable();
-    const rel = this.#resolve(path, false);
+    const rel = this.#resolve(splitTrailingSlash(path)[0], false);
     if (rel === '') throw fsError('EEXIST');
     this.vfs.mkdir(rel);
   }
 
+  /** A trailing slash changes nothing (Linux do_rmdir): `rmdir("link/")` of a symlink to a
+   * directory is ENOTDIR, as the link itself is no directory. */
   rmdirAt(path: string): void {
     this.#mutable();
-    const rel = this.#resolve(path, false);
+    const rel = this.#resolve(splitTrailingSlash(path)[0], false);
     if (rel === '') throw fsError('EBUSY');
     this.vfs.rmdir(rel);
   }
 
+  /** `unlink("name/")` never removes anything (Linux do_unlinkat): ENOENT when `name` is
+   * missing, EISDIR for a directory, ENOTDIR for anything else (a symlink is not followed). */
   unlinkAt(path: string): void {
     this.#mutable();
-    if (path.endsWith('/')) {
-      // `unlink("file/")` is ENOTDIR on Linux; a directory with a slash is still EISDIR.
-      const rel = this.#resolve(path, true);
-      if (this.vfs.lstat(rel).type === 'directory') throw fsError('EISDIR');
-      throw fsError('ENOTDIR');
-    }
-    const rel = this.#resolve(path, false);
+    const [bare, slash] = splitTrailingSlash(path);
+    const rel = this.#resolve(bare, false);
     if (rel === '') throw fsError('EISDIR');
+    if (slash) throw fsError(this.vfs.lstat(rel).type === 'directory' ? 'EISDIR' : 'ENOTDIR');
     this.vfs.unlink(rel);
   }
 
@@ -366,9 +377,23 @@ export class DirDescriptor extends Descriptor {
     // though following one is refused anyway: another program might follow it.
     if (target.startsWith('/')) throw fsError('EPERM');
     if (target.includes('\0')) throw fsError('EINVAL');
-    const rel = this.#resolve(path, false);
+    this.vfs.symlink(target, this.#createName(path));
+  }
+
+  /**
+   * The rel path of a non-directory to create at `path` (a symlink, a hard link), by Linux's
+   * filename_create: the final name is not followed; if it exists (of any kind) EEXIST, else
+   * a trailing slash is ENOENT ("you asked for a directory that is not there").
+   */
+  #createName(path: string): string {
+    const [bare, slash] = splitTrailingSlash(path);
+    const rel = this.#resolve(bare, false);
     if (rel === '') throw fsError('EEXIST');
-    this.vfs.symlink(target, rel);
+    if (slash) {
+      const type = this.vfs.typeOf !== undefined ? this.vfs.typeOf(rel) : this.vfs.lstat(rel).type;
+      throw fsError(type === null ? 'ENOENT' : 'EEXIST');
+    }
+    return rel;
   }
 
   /** Renames `from` (here) to `to` in `dest`. Both must be on the same Vfs (else EXDEV). */
@@ -389,16 +414,26 @@ export class DirDescriptor extends Descriptor {
   #fromTo(from: string, dest: DirDescriptor, to: string, link: boolean): void {
     this.#mutable();
     dest.#mutable();
-    const fromRel = this.#resolve(from, false);
-    const toRel = dest.#resolve(to, false);
-    if (dest.vfs !== this.vfs) throw fsError('EXDEV');
     if (link) {
-      if (toRel === '') throw fsError('EEXIST');
+      // Linux linkat: the source with a trailing slash is looked up as a directory (so
+      // `file/` is ENOTDIR, `dir/` reaches the directory: EPERM); then the new name is
+      // created as by symlink (EEXIST, ENOENT for `new/`).
+      const fromRel = this.#resolve(from, false);
+      const toRel = dest.#createName(to);
+      if (dest.vfs !== this.vfs) throw fsError('EXDEV');
       this.vfs.link(fromRel, toRel);
-    } else {
-      if (fromRel === '' || toRel === '') throw fsError('EBUSY');
-      this.vfs.rename(fromRel, toRel);
+      return;
     }
+    // Linux do_renameat2: trailing slashes are ignored, except that a source that is not a
+    // directory (a symlink is not followed) with a slash on either name is ENOTDIR.
+    const [fromBare, fromSlash] = splitTrailingSlash(from);
+    const [toBare, toSlash] = splitTrailingSlash(to);
+    const fromRel = this.#resolve(fromBare, false);
+    const toRel = dest.#resolve(toBare, false);
+    if (dest.vfs !== this.vfs) throw fsError('EXDEV');
+    if (fromRel === '' || toRel === '') throw fsError('EBUSY');
+    if ((fromSlash || toSlash) && this.vfs.lstat(fromRel).type !== 'directory') throw fsError('ENOTDIR');
+    this.vfs.rename(fromRel, toRel);
   }
 
   /**

@@ -6,13 +6,14 @@
 // since a guest is single-threaded and resolution happens inside its own call.)
 import type { BigIntStats } from 'node:fs';
 import { fsError } from './fs-error.ts';
+import { TimeMemo } from './time-memo.ts';
 import type { FileType, TimeSpec, Vfs, VfsDirEntry, VfsFile, VfsOpenOptions, VfsStat } from './vfs.ts';
 
 // Not `import ... from 'node:fs'`: that builds an ESM facade reading every export, which loads
 // fs streams and fs/promises (~5 ms of `wasmlet run` start-up). See stdio.ts.
 const {
   closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync,
-  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync,
+  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readvSync, realpathSync,
   renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync,
 } = process.getBuiltinModule('node:fs');
 
@@ -46,11 +47,27 @@ export function vfsStatFromNode(s: BigIntStats): VfsStat {
   };
 }
 
-/** Node's utimes takes seconds (number); `null` keeps the current value. */
-function toSeconds(spec: TimeSpec, currentNs: bigint): number {
+/** Node's utimes takes seconds as a double (µs-exact here; the host rounds further). */
+function toSeconds(spec: bigint | 'now'): number {
   if (spec === 'now') return Date.now() / 1000;
-  const ns = spec ?? currentNs;
-  return Number(ns / 1000n) / 1e6;
+  return Number(spec / 1000n) / 1e6;
+}
+
+/**
+ * Sets times through `set` (futimes or lutimes, in seconds) and records the exact ns values in
+ * `memo` (see time-memo.ts). `current` is the node's stat as the guest sees it (memo applied):
+ * a time left unchanged (`null`) is written back as exactly that value, so it stays unchanged
+ * to the nanosecond. `readBack` stats the node afterwards.
+ */
+function setTimesExact(
+  memo: TimeMemo, atime: TimeSpec, mtime: TimeSpec, current: () => VfsStat,
+  set: (atimeSec: number, mtimeSec: number) => void, readBack: () => BigIntStats,
+): void {
+  const cur = atime === null || mtime === null ? current() : null;
+  const a = atime ?? cur!.atimNs;
+  const m = mtime ?? cur!.mtimNs;
+  set(toSeconds(a), toSeconds(m));
+  memo.record(readBack(), a === 'now' ? null : a, m === 'now' ? null : m);
 }
 
 const BIGINT = { bigint: true } as const;
@@ -60,24 +77,36 @@ const BIGINT = { bigint: true } as const;
 // stream can outlive its descriptor. After close, #fd is -1 and every operation is EBADF.
 class HostFile implements VfsFile {
   #fd: number;
-  constructor(fd: number) { this.#fd = fd; }
+  readonly #times: TimeMemo;
+  constructor(fd: number, times: TimeMemo) { this.#fd = fd; this.#times = times; }
   #open(): number {
     const fd = this.#fd;
     if (fd < 0) throw fsError('EBADF');
     return fd;
   }
+  // The last read's target, as readvSync's one-element list: a guest reads into the same buffer
+  // again and again, so the view is built once. readvSync (preadv) rather than readSync: the
+  // latter's argument handling allocates ~370 bytes per call (measured, Node 24), enough to
+  // bring a scavenge into a bulk read of a few MiB; this allocates ~60.
+  #view: [Uint8Array] | null = null;
   read(buf: Uint8Array, offset: number, length: number, position: number): number {
-    return readSync(this.#open(), buf, offset, length, position);
+    const fd = this.#open();
+    let view = this.#view;
+    if (view === null || view[0].buffer !== buf.buffer || view[0].byteOffset !== buf.byteOffset + offset
+      || view[0].length !== length) {
+      view = this.#view = [buf.subarray(offset, offset + length)];
+    }
+    return readvSync(fd, view, position);
   }
   write(buf: Uint8Array, offset: number, length: number, position: number): number {
     return writeSync(this.#open(), buf, offset, length, position);
   }
-  stat(): VfsStat { return vfsStatFromNode(fstatSync(this.#open(), BIGINT)); }
+  stat(): VfsStat { return this.#times.apply(vfsStatFromNode(fstatSync(this.#open(), BIGINT))); }
   setSize(size: number): void { ftruncateSync(this.#open(), size); }
   setTimes(atime: TimeSpec, mtime: TimeSpec): void {
     const fd = this.#open();
-    const cur = atime === null || mtime === null ? fstatSync(fd, BIGINT) : null;
-    futimesSync(fd, toSeconds(atime, cur?.atimeNs ?? 0n), toSeconds(mtime, cur?.mtimeNs ?? 0n));
+    setTimesExact(this.#times, atime, mtime, () => this.stat(),
+      (a, m) => futimesSync(fd, a, m), () => fstatSync(fd, BIGINT));
   }
   sync(): void { fsyncSync(this.#open()); }
   datasync(): void { fdatasyncSync(this.#open()); }
@@ -95,12 +124,15 @@ class HostFile implements VfsFile {
  * (one host directory inside another, or the same one twice), so a mutation through one can
  * invalidate what another has checked: its memo of directories, and its root itself (renamed
  * away, a symlink put in its place). Each vfs compares the count with the last one it saw
- * before it uses a path. Build one per instance (`preopenVfses` does); never share one between
- * instances.
+ * before it uses a path. It also holds the guest's exact file times (TimeMemo), so every
+ * preopen reports the same times for one host inode. Build one per instance (`preopenVfses`
+ * does); never share one between instances.
  */
 export class HostDirGroup {
   /** Mutations so far. */
   epoch = 0;
+  /** The exact (ns) times the guest set, reported while the host keeps its rounding of them. */
+  readonly times = new TimeMemo();
   /** The vfses in the group: their roots are pinned (realpath) before the first mutation. */
   readonly members: HostDirVfs[] = [];
 }
@@ -202,7 +234,7 @@ export class HostDirVfs implements Vfs {
     return type;
   }
 
-  lstat(rel: string): VfsStat { return vfsStatFromNode(lstatSync(this.#abs(rel), BIGINT)); }
+  lstat(rel: string): VfsStat { return this.#group.times.apply(vfsStatFromNode(lstatSync(this.#abs(rel), BIGINT))); }
 
   readlink(rel: string): string { return readlinkSync(this.#abs(rel), 'utf8'); }
 
@@ -228,7 +260,7 @@ export class HostDirVfs implements Vfs {
       }
       this.#files.add(rel);
     }
-    return new HostFile(fd);
+    return new HostFile(fd, this.#group.times);
   }
 
   mkdir(rel: string): void { mkdirSync(this.#abs(rel)); }
@@ -257,8 +289,8 @@ export class HostDirVfs implements Vfs {
 
   setTimes(rel: string, atime: TimeSpec, mtime: TimeSpec): void {
     const abs = this.#abs(rel);
-    const cur = atime === null || mtime === null ? lstatSync(abs, BIGINT) : null;
-    lutimesSync(abs, toSeconds(atime, cur?.atimeNs ?? 0n), toSeconds(mtime, cur?.mtimeNs ?? 0n));
+    setTimesExact(this.#group.times, atime, mtime, () => this.lstat(rel),
+      (a, m) => lutimesSync(abs, a, m), () => lstatSync(abs, BIGINT));
   }
 
   readdir(rel: string): VfsDirEntry[] {

@@ -49,6 +49,20 @@ export function verifyDir(vfs: Vfs, base: string): void {
   }
 }
 
+/**
+ * Splits the trailing slashes off a guest path: `['a/b', true]` for `a/b//`, `[path, false]`
+ * when there are none. A path of slashes only is returned whole (it is absolute: EPERM later).
+ * Operations that name an entry to create, remove or rename look at the last name itself and
+ * apply the slash as a rule of their own (Linux `filename_create`, `do_unlinkat`,
+ * `do_renameat2`), so they resolve the stripped path without following its final component.
+ */
+export function splitTrailingSlash(path: string): [string, boolean] {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  if (end === path.length || (end === 1 && path.charCodeAt(0) === 47)) return [path, false];
+  return [path.slice(0, end), true];
+}
+
 function typeByLstat(vfs: Vfs, rel: string): string | null {
   try {
     return vfs.lstat(rel).type;
@@ -62,15 +76,16 @@ function typeByLstat(vfs: Vfs, rel: string): string | null {
  * Resolves a guest `path` relative to the directory `base` (a canonical rel path inside the
  * preopen, `''` = its root, which is also the floor `..` cannot cross) to a canonical rel path
  * for `vfs`. Intermediate symlinks are always
- * followed; the final component is followed only when `followFinal` (or the path ends in `/`).
- * The final component need not exist (for creation); any other component must. Throws FsError
- * (EPERM, ELOOP, ENOENT, ENOTDIR, EINVAL) or the vfs's errors.
+ * followed; the final component is followed only when `followFinal`. A path ending in `/` names
+ * a directory, as on Linux: its final component is followed (symlinks too) and must exist and
+ * be a directory (ENOENT, ENOTDIR). Otherwise the final component need not exist (for
+ * creation); any other component must. Throws FsError (EPERM, ELOOP, ENOENT, ENOTDIR, EINVAL)
+ * or the vfs's errors.
  */
 export function resolvePath(vfs: Vfs, base: string, path: string, followFinal: boolean): string {
   if (path.length === 0) throw fsError('ENOENT');
   if (path.charCodeAt(0) === 47 /* / */) throw fsError('EPERM');
   if (path.includes('\0')) throw fsError('EINVAL');
-  const trailingSlash = path.charCodeAt(path.length - 1) === 47;
   if (base !== '') verifyDir(vfs, base);
   // A lone name that is not followed needs no lookup at all.
   if (!followFinal && path.indexOf('/') < 0 && path !== '..' && path !== '.') {
@@ -96,12 +111,16 @@ export function resolvePath(vfs: Vfs, base: string, path: string, followFinal: b
       continue;
     }
     const last = !moreAfter(rest, i);
+    // A `/` after the name (`a/`, `a/.`): it must be a directory, as on Linux.
+    const slash = j < rest.length;
     const parent = rel;
     rel = parent === '' ? c : `${parent}/${c}`;
-    if (last && !followFinal && !trailingSlash) break;
+    if (last && !followFinal && !slash) break;
     const type = vfs.typeOf !== undefined ? vfs.typeOf(rel) : typeByLstat(vfs, rel);
     if (type === null) {
-      if (last) break;
+      // `missing/` (or a dangling `link/`) names a directory that is not there: ENOENT, as
+      // Linux; an operation creating `name/` strips the slash first (splitTrailingSlash).
+      if (last && !slash) break;
       throw fsError('ENOENT');
     }
     if (type === 'symbolic-link') {
@@ -110,9 +129,9 @@ export function resolvePath(vfs: Vfs, base: string, path: string, followFinal: b
       if (target.length === 0) throw fsError('ENOENT');
       if (target.charCodeAt(0) === 47) throw fsError('EPERM');
       rel = parent;
-      rest = i < rest.length ? `${target}/${rest.slice(i)}` : (trailingSlash ? `${target}/` : target);
+      rest = i < rest.length ? `${target}/${rest.slice(i)}` : (slash ? `${target}/` : target);
       i = 0;
-    } else if (type !== 'directory' && (!last || trailingSlash)) {
+    } else if (type !== 'directory' && (!last || slash)) {
       throw fsError('ENOTDIR');
     }
   }
