@@ -35,14 +35,19 @@ export class StringList {
     return new StringList(joined, args.length);
   }
 
-  /** From an environment, as `KEY=value` entries in the object's key order. */
-  static ofEnv(env: Readonly<Record<string, string>>): StringList {
+  /** From an environment, as `KEY=value` entries in order (an object's key order, or the pairs'). */
+  static ofEnv(env: Readonly<Record<string, string>> | readonly (readonly [string, string])[]): StringList {
     let joined = '';
     let count = 0;
-    for (const k of Object.keys(env)) {
-      const v = env[k]!;
+    const add = (k: string, v: string) => {
       joined += k.includes('\0') || v.includes('\0') ? `${cString(`${k}=${v}`)}\0` : `${k}=${v}\0`;
       count++;
+    };
+    if (Array.isArray(env)) {
+      for (const [k, v] of env as readonly (readonly [string, string])[]) add(k, v);
+    } else {
+      const rec = env as Readonly<Record<string, string>>;
+      for (const k of Object.keys(rec)) add(k, rec[k]!);
     }
     return new StringList(joined, count);
   }

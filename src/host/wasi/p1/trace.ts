@@ -19,42 +19,39 @@ const PATH_ARGS: Readonly<Record<string, readonly number[]>> = {
 type ImportFn = (...args: never[]) => unknown;
 
 /**
- * Returns copies of `fns` that report each call to `trace`. `readString(ptr, len)` decodes a
- * guest string (lossy) for path arguments. A call that throws (trap, proc_exit) is logged with
- * the exception's name and rethrown.
+ * A copy of `fn` (the import `name`) that reports each call to `trace`. `readString(ptr, len)`
+ * decodes a guest string (lossy) for path arguments. A call that throws (trap, proc_exit) is
+ * logged with the exception's name and rethrown.
  */
-export function traceImports(
-  fns: Record<string, ImportFn>,
+export function traceImport(
+  name: string,
+  fn: ImportFn,
   trace: (line: string) => void,
   readString: (ptr: number, len: number) => string,
-): Record<string, ImportFn> {
-  const out: Record<string, ImportFn> = {};
-  for (const [name, fn] of Object.entries(fns)) {
-    const paths = PATH_ARGS[name] ?? [];
-    const call = fn as (...args: unknown[]) => unknown;
-    out[name] = ((...args: unknown[]) => {
-      const shown: string[] = [];
-      for (let i = 0; i < args.length; i++) {
-        if (paths.includes(i)) {
-          let s: string;
-          try { s = JSON.stringify(readString(args[i] as number >>> 0, args[i + 1] as number >>> 0)); } catch { s = '<bad path>'; }
-          shown.push(s);
-          i++;
-        } else {
-          shown.push(String(args[i]));
-        }
+): ImportFn {
+  const paths = PATH_ARGS[name] ?? [];
+  const call = fn as (...args: unknown[]) => unknown;
+  return ((...args: unknown[]) => {
+    const shown: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (paths.includes(i)) {
+        let s: string;
+        try { s = JSON.stringify(readString(args[i] as number >>> 0, args[i + 1] as number >>> 0)); } catch { s = '<bad path>'; }
+        shown.push(s);
+        i++;
+      } else {
+        shown.push(String(args[i]));
       }
-      const head = `${name}(${shown.join(', ')})`;
-      let r: unknown;
-      try {
-        r = call(...args);
-      } catch (err) {
-        trace(`${head} -> ${(err as { name?: string }).name ?? 'exception'}`);
-        throw err;
-      }
-      trace(`${head} -> ${typeof r === 'number' ? (ERRNO_NAMES[r] ?? String(r)) : 'void'}`);
-      return r;
-    }) as ImportFn;
-  }
-  return out;
+    }
+    const head = `${name}(${shown.join(', ')})`;
+    let r: unknown;
+    try {
+      r = call(...args);
+    } catch (err) {
+      trace(`${head} -> ${(err as { name?: string }).name ?? 'exception'}`);
+      throw err;
+    }
+    trace(`${head} -> ${typeof r === 'number' ? (ERRNO_NAMES[r] ?? String(r)) : 'void'}`);
+    return r;
+  }) as ImportFn;
 }
