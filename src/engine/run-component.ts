@@ -5,7 +5,6 @@ import { WasmletError, isWasmletError } from '../util/errors.ts';
 import { workerEntry } from '../util/worker-entry.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
 import type { InputStream as SandboxInput, OutputStream as SandboxOutput } from '../sandbox/stdio.ts';
-import { createSandboxFilesystem } from '../host/wasi/p2/filesystem-sandbox.ts';
 import type { ByteSink, ByteSource } from '../host/wasi/p2/io.ts';
 import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
@@ -106,16 +105,14 @@ export function byteSinkOf(output: SandboxOutput): ByteSink {
  */
 export async function executeComponent(prepared: PreparedComponent, request: ComponentWorkerData['request'],
   stdio: { stdin: SandboxInput; stdout: SandboxOutput; stderr: SandboxOutput }): Promise<number> {
-  const filesystem = createSandboxFilesystem({ preopens: request.preopens });
   try {
     return await runComponentCommand(prepared, {
-      args: request.args, env: request.env, filesystem,
+      args: request.args, env: request.env, preopens: request.preopens,
       stdin: byteSourceOf(stdio.stdin), stdout: byteSinkOf(stdio.stdout), stderr: byteSinkOf(stdio.stderr),
     });
   } catch (err) {
     throw componentFailure(err);
   } finally {
-    filesystem.closeAll();
     stdio.stdout.flush?.();
     stdio.stderr.flush?.();
   }

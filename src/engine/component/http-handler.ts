@@ -81,8 +81,10 @@ export async function handleHttpRequestOn(ready: ReadyInstance, request: HttpReq
   });
   const { outparam, response } = host.http.createResponseOutparam();
   const done = handle(incoming, outparam);
-  // One request per instance: once `handle` settles the instance never runs again.
-  done.then(instance.retire, instance.retire);
+  // One request per instance: once `handle` settles the instance never runs again, and the host
+  // files it left open are closed.
+  const retire = () => { instance.retire(); host.close(); };
+  done.then(retire, retire);
   const noResponse = done.then(
     () => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', 'the guest returned from handle without setting a response', { blame: 'guest' }); },
     (err: unknown) => { throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE', `the guest trapped before setting a response: ${(err as Error)?.message ?? err}`, { cause: err, blame: 'guest' }); },

@@ -31,5 +31,6 @@ export async function runComponentCommand(prepared: PreparedComponent, options: 
     throw err;
   } finally {
     instance.retire(); // `run` settled: the instance never runs again
+    host.close(); // ...so the host files it left open are closed
   }
 }

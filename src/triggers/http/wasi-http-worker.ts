@@ -26,7 +26,6 @@ import { componentFromWire, type ComponentWire } from '../../engine/component-wi
 import type { PoolHandler } from '../../engine/pool.ts';
 import type { AllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
-import { createSandboxFilesystem } from '../../host/wasi/p2/filesystem-sandbox.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
 
@@ -150,12 +149,11 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     }
   };
   port?.on('message', onMessage);
-  const filesystem = createSandboxFilesystem({ preopens: unit.preopens });
   try {
     const res = await handleHttpRequest(unit.prepared, {
       method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
       authority: input.authority, headers: input.headers, body,
-    }, { env: unit.env, filesystem, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin });
+    }, { env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin });
     // A trap while the body is being read ends the read (the guest will never close the body)
     // and must not be an unhandled rejection, which would end the worker and every request on it.
     // (A per-request never-settling promise: a shared one would keep every request's reactions.)
@@ -225,7 +223,6 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     if (held === undefined) return { ok: true };
     return { ok: true, head, body: held.length === 1 ? held[0]! : Buffer.concat(held) };
   } finally {
-    filesystem.closeAll();
     port?.close();
   }
 }

@@ -1,5 +1,7 @@
 // wasi:cli@0.2.x imports: environment, exit, stdin/stdout/stderr, terminal-*.
-// Everything comes from the plain data in `CliOptions`; nothing is read from the host process.
+// Everything comes from the instance's context (../ctx.ts), built from the plain data in
+// `CliOptions`; nothing is read from the host process.
+import type { WasiCtx } from '../ctx.ts';
 import { ExitSignal } from './exit-signal.ts';
 import { InputStream, OutputStream, type ByteSink, type ByteSource } from './io.ts';
 
@@ -19,30 +21,28 @@ export interface CliOptions {
   stderr?: ByteSink;
 }
 
-const emptySource: ByteSource = { read: () => null, ready: () => true, wait: () => Promise.resolve() };
-const discardSink: ByteSink = { write: () => {} };
+/** The default stdin: an empty stream (reads report `closed`). */
+export const emptySource: ByteSource = { read: () => null, ready: () => true, wait: () => Promise.resolve() };
+/** The default stdout/stderr: discards everything. */
+export const discardSink: ByteSink = { write: () => {} };
 
 /** A {@link ByteSink} that calls `onData` with a copy of every write (for capture or forwarding). */
 export function callbackSink(onData: (bytes: Uint8Array) => void): ByteSink {
   return { write: (bytes) => onData(bytes.slice()) };
 }
 
-/** Builds the `wasi:cli/*` interface objects for one instance. */
-export function createCli(options: CliOptions): Record<string, object> {
-  const args = [...(options.args ?? [])];
-  const env: [string, string][] = Array.isArray(options.env)
-    ? options.env.map(([k, v]) => [k, v])
-    : Object.entries(options.env ?? {});
-  const stdin = options.stdin ?? emptySource;
-  const stdout = options.stdout ?? discardSink;
-  const stderr = options.stderr ?? discardSink;
+/** Builds the `wasi:cli/*` interface objects for one instance, from its context's grants. */
+export function createCli(ctx: WasiCtx<ByteSource, ByteSink>): Record<string, object> {
+  const args = ctx.args;
+  const env = ctx.envPairs();
+  const { stdin, stdout, stderr, cwd } = ctx;
   class TerminalInput {}
   class TerminalOutput {}
   return {
     environment: {
       getEnvironment: () => env.map(([k, v]) => [k, v]),
       getArguments: () => [...args],
-      initialCwd: () => options.cwd,
+      initialCwd: () => cwd,
     },
     exit: {
       exit(status: { tag: 'ok' | 'err' }): never {

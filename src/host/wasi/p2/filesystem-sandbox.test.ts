@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCComponent } from '../../../../test/support/components.ts';
 import { runComponentCommand } from '../../../engine/component/run-command.ts';
-import { prepareComponent, type PreparedComponent } from '../../../engine/component/transpile.ts';
+import { prepareComponent } from '../../../engine/component/transpile.ts';
 import { MemoryVfs } from '../../../sandbox/memory-vfs.ts';
 import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
-import { escapeCases, overlapEscapeCases, type EscapeRunnerSpec } from '../p1/escape.case.ts';
+import { WasiCtx } from '../ctx.ts';
 import { callbackSink } from './cli.ts';
 import { createSandboxFilesystem, type Descriptor, type DirectoryEntryStream } from './filesystem-sandbox.ts';
 import type { InputStream, IoError, OutputStream } from './io.ts';
@@ -16,37 +16,12 @@ import type { InputStream, IoError, OutputStream } from './io.ts';
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-p2fs-test-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-// The p1 escape program, as a component: its libc calls go through jco's preview1 adapter into
-// this p2 filesystem, and every attempt must end exactly as it does through WASI p1.
-const components = new Map<string, Promise<PreparedComponent>>();
-const p2Runner: EscapeRunnerSpec = {
-  label: 'p2 via preview1 adapter',
-  // jco's preview1 adapter answers fd_filestat_set_times on a directory fd with BADF itself.
-  differs: { nest_set_times_via_fd: 8 },
-  run: async (_wasm: string, preopens: AnyPreopenSpec[], source: string) => {
-    let prepared = components.get(source);
-    if (prepared === undefined) {
-      prepared = buildCComponent(source).then((path) => prepareComponent(readFileSync(path), { cacheDir }));
-      components.set(source, prepared);
-    }
-    const filesystem = createSandboxFilesystem({ preopens });
-    let stdout = '';
-    try {
-      const code = await runComponentCommand(await prepared, {
-        filesystem, stdout: callbackSink((b) => { stdout += Buffer.from(b).toString(); }),
-      });
-      return { code, stdout };
-    } finally {
-      filesystem.closeAll();
-    }
-  },
-};
-escapeCases('host-rw', p2Runner);
-escapeCases('host-ro', p2Runner);
-escapeCases('memory-rw', p2Runner);
-escapeCases('memory-ro', p2Runner);
-overlapEscapeCases(false, p2Runner);
-overlapEscapeCases(true, p2Runner);
+// (The sandbox escape suite runs through this filesystem too: ../escape.case.test.ts.)
+
+/** A p2 filesystem over a fresh context with `preopens`. */
+function sandboxFs(preopens: AnyPreopenSpec[], maxOpenFds?: number) {
+  return createSandboxFilesystem(new WasiCtx({ stdin: null, stdout: null, stderr: null, preopens, ...(maxOpenFds === undefined ? {} : { maxOpenFds }) }));
+}
 
 type Types = { filesystemErrorCode(e: IoError): string | undefined };
 
@@ -54,7 +29,7 @@ function preopen(readOnly: boolean): { dir: Descriptor; types: Types; closeAll()
   const root = mkdtempSync(join(cacheDir, 'tree-'));
   writeFileSync(join(root, 'a.txt'), 'hello');
   mkdirSync(join(root, 'sub'));
-  const fs = createSandboxFilesystem({ preopens: [{ guestPath: '/data', hostPath: root, readOnly }] });
+  const fs = sandboxFs([{ guestPath: '/data', hostPath: root, readOnly }]);
   const [[dir, name]] = (fs.preopens as { getDirectories(): [Descriptor, string][] }).getDirectories() as [[Descriptor, string]];
   assert.equal(name, '/data');
   return { dir, types: fs.types as Types, closeAll: () => fs.closeAll(), root };
@@ -155,7 +130,7 @@ test('read-only preopen: every mutation is not-permitted, reads work', () => {
 test('a file stream failure carries its error-code through filesystem-error-code', () => {
   const mem = new MemoryVfs();
   mem.mkdirp('d');
-  const fs = createSandboxFilesystem({ preopens: [{ guestPath: '/', vfs: mem }] });
+  const fs = sandboxFs([{ guestPath: '/', vfs: mem }]);
   const [[dir]] = (fs.preopens as { getDirectories(): [Descriptor, string][] }).getDirectories() as [[Descriptor, string]];
   const sub = dir.openAt({}, 'd', { directory: true }, { read: true });
   assert.equal(sub.getType(), 'directory');
@@ -228,4 +203,52 @@ test('offsets and sizes past 2^53 are `invalid`, never a host exception or a wri
   } finally {
     closeAll();
   }
+});
+
+test('open-at past maxOpenFds is `insufficient-memory` and takes no host fd; a drop frees a slot', () => {
+  const root = mkdtempSync(join(cacheDir, 'cap-'));
+  writeFileSync(join(root, 'f'), 'x');
+  // 4 in all: the preopen + 3 files (WASI 0.2 stdio are streams, not descriptors).
+  const fs = sandboxFs([{ guestPath: '/d', hostPath: root, readOnly: true }], 4);
+  const [[dir]] = (fs.preopens as { getDirectories(): [Descriptor, string][] }).getDirectories() as [[Descriptor, string]];
+  try {
+    const before = openFds();
+    const open = () => dir.openAt({}, 'f', {}, { read: true });
+    const held = [open(), open(), open()];
+    assert.equal(openFds(), before + 3);
+    assert.equal(thrown(open), 'insufficient-memory');
+    assert.equal(thrown(() => dir.openAt({}, '.', { directory: true }, { read: true })), 'insufficient-memory');
+    assert.equal(openFds(), before + 3); // the refused opens never reached the host
+    // More handles on the preopen cost nothing: they are the preopen's own entry.
+    (fs.preopens as { getDirectories(): unknown[] }).getDirectories();
+    held[0]![Symbol.dispose]();
+    held[0]![Symbol.dispose](); // a second drop frees nothing more
+    held.push(open());
+    assert.equal(thrown(open), 'insufficient-memory');
+  } finally {
+    fs.closeAll();
+  }
+});
+
+test('a component opening files in a loop gets the host cap, not unbounded growth', async () => {
+  const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-open-loop/open-loop.c')), { cacheDir });
+  const root = mkdtempSync(join(cacheDir, 'loop-'));
+  writeFileSync(join(root, 'f'), 'x');
+  const run = async (maxOpenFds?: number) => {
+    let stdout = '';
+    const fdsBefore = openFds();
+    const code = await runComponentCommand(prepared, {
+      args: ['open-loop', '/d/f'], preopens: [{ guestPath: '/d', hostPath: root, readOnly: true }],
+      stdout: callbackSink((b) => { stdout += Buffer.from(b).toString(); }),
+      ...(maxOpenFds === undefined ? {} : { maxOpenFds }),
+    });
+    assert.equal(code, 0);
+    assert.equal(openFds(), fdsBefore, 'the run closed every host file it opened');
+    return stdout;
+  };
+  // The preopen holds one slot; the guest gets the rest. wasmlet's p2 host refuses with
+  // `insufficient-memory`, which jco's adapter reports as ERRNO_NOMEM (48). The count follows
+  // the host's cap, so the host decided (the adapter's own table has 128 slots).
+  assert.equal(await run(16), 'opened 15 errno 48\nreopen ok\n');
+  assert.equal(await run(40), 'opened 39 errno 48\nreopen ok\n');
 });

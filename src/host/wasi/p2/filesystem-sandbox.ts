@@ -1,11 +1,13 @@
-// wasi:filesystem@0.2.x (`types` + `preopens`) on the version-neutral sandbox core: the same
-// preopens, path confinement (src/sandbox/resolve.ts) and read-only rule as WASI p1. This file is
-// a thin ABI layer: it converts WIT values (flags records, datetimes, new-timestamp variants) to
-// the core's calls and the core's FsError / Node fs errors to `error-code` through ONE table
-// (filesystem-error-code.ts). Errors are thrown as the WIT case name (`throw 'no-entry'`), which
-// jco lowers into `result::err`; anything else (a bug) propagates and traps the instance.
+// wasi:filesystem@0.2.x (`types` + `preopens`) on the version-neutral context (../ctx.ts): the
+// same descriptor table, cap on open descriptors, preopens, path confinement
+// (src/sandbox/resolve.ts) and read-only rule as WASI p1. This file is a thin ABI layer: it
+// converts WIT values (flags records, datetimes, new-timestamp variants) to the core's calls and
+// the core's FsError / Node fs errors to `error-code` through ONE table (filesystem-error-code.ts).
+// Errors are thrown as the WIT case name (`throw 'no-entry'`), which jco lowers into
+// `result::err`; anything else (a bug) propagates and traps the instance.
 import { DirDescriptor, FileDescriptor } from '../../../sandbox/descriptor.ts';
-import { preopenVfses, type AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import type { FdTable } from '../../../sandbox/fd-table.ts';
+import type { WasiCtx } from '../ctx.ts';
 import type { TimeSpec, VfsDirEntry, VfsStat } from '../../../sandbox/vfs.ts';
 import { ERROR_CODES, errorCodeOf } from './filesystem-error-code.ts';
 import type { FilesystemErrorCode, FilesystemProvider } from './filesystem.ts';
@@ -73,10 +75,20 @@ function streamFailure(err: unknown): string {
   return code;
 }
 
-/** Per-instance bookkeeping: the open descriptors, closed when the instance ends. */
-class OpenSet {
-  readonly descriptors = new Set<Descriptor>();
-}
+/**
+ * The `error-code` for "too many open files": the instance's table is at its cap (maxOpenFds,
+ * ../ctx.ts). WASI 0.2 has no EMFILE. Wasmtime never refuses for a count: its ResourceTable
+ * (crates/wasmtime/src/runtime/component/resource_table.rs) is full only when its u32 keys run
+ * out, and that `ResourceTableError::Full` is a trap (crates/wasi/src/p2/filesystem.rs,
+ * `From<ResourceTableError> for FsError` -> `Self::trap`); a host EMFILE it reports as `io` (its
+ * from_raw_os_error has no EMFILE case). wasmlet's cap is a per-tenant policy far below either,
+ * so it is a guest error the guest can recover from (close some, open again), like p1's
+ * ERRNO_MFILE, not a trap; and `insufficient-memory` ("not enough space", ENOMEM) names the
+ * exhausted resource where `io` would report a device failure. The same mapping as a host
+ * EMFILE/ENFILE in filesystem-error-code.ts; jco's preview1 adapter turns it into ERRNO_NOMEM,
+ * which is also what the adapter answers when its own 128-slot table is full.
+ */
+const TOO_MANY_OPEN: FilesystemErrorCode = 'insufficient-memory';
 
 /** `wasi:filesystem/types.directory-entry-stream`: a snapshot listing of one directory. */
 export class DirectoryEntryStream {
@@ -94,18 +106,24 @@ export class DirectoryEntryStream {
   }
 }
 
-/** `wasi:filesystem/types.descriptor`: a file or directory of the sandbox core. */
+/**
+ * `wasi:filesystem/types.descriptor`: a file or directory of the sandbox core, an entry of the
+ * instance's descriptor table (the context's, shared with nothing else). A preopen's handle
+ * points at the preopen's own entry and owns nothing: dropping it closes nothing.
+ */
 export class Descriptor {
   #inner: FileDescriptor | DirDescriptor;
   #flags: DescriptorFlags;
-  #open: OpenSet | undefined;
+  #table: FdTable;
+  /** This descriptor's slot in `#table` while it owns one; -1 for a preopen's handle or once dropped. */
+  #fd: number;
 
   /** @internal built by the host only (the WIT resource has no constructor). */
-  constructor(inner: FileDescriptor | DirDescriptor, flags: DescriptorFlags, open: OpenSet | undefined) {
+  constructor(inner: FileDescriptor | DirDescriptor, flags: DescriptorFlags, table: FdTable, fd: number) {
     this.#inner = inner;
     this.#flags = flags;
-    this.#open = open;
-    open?.descriptors.add(this);
+    this.#table = table;
+    this.#fd = fd;
   }
 
   #file(): FileDescriptor {
@@ -287,6 +305,9 @@ export class Descriptor {
     if (flags.fileIntegritySync === true || flags.dataIntegritySync === true || flags.requestedWriteSync === true) {
       throw 'unsupported' satisfies FilesystemErrorCode;
     }
+    const table = this.#table;
+    // Checked before opening, so a refused open takes no host fd.
+    if (table.full) throw TOO_MANY_OPEN;
     const opened = guard(() => dir.openAt(path, {
       followSymlinks: pathFlags.symlinkFollow === true,
       create: openFlags.create === true,
@@ -297,12 +318,15 @@ export class Descriptor {
       write: flags.write === true,
       append: false,
     }));
-    if (opened instanceof DirDescriptor && flags.write === true) throw 'is-directory' satisfies FilesystemErrorCode;
+    if (opened instanceof DirDescriptor && flags.write === true) {
+      try { opened.close(); } catch { /* refused either way */ }
+      throw 'is-directory' satisfies FilesystemErrorCode;
+    }
     return new Descriptor(opened, {
       read: flags.read === true,
       write: flags.write === true,
       mutateDirectory: opened instanceof DirDescriptor && flags.mutateDirectory === true && !dir.readOnly,
-    }, this.#open);
+    }, table, table.push(opened));
   }
 
   /** `readlink-at` */
@@ -360,11 +384,14 @@ export class Descriptor {
     return hashOf(guard(() => dir.statAt(path, pathFlags.symlinkFollow === true)));
   }
 
-  /** Resource drop: releases the host file handle. */
+  /** Resource drop: frees the table slot and releases the host file handle. */
   [Symbol.dispose](): void {
-    if (this.#open === undefined) return;
-    this.#open.descriptors.delete(this);
-    this.#open = undefined;
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    // After the context's close() the slot is gone (closeAll emptied the table): nothing to free.
+    if (this.#table.get(fd) !== this.#inner) return;
+    this.#table.remove(fd);
     try { this.#inner.close(); } catch { /* already gone */ }
   }
 }
@@ -379,44 +406,30 @@ function filesystemErrorCode(err: IoError): FilesystemErrorCode | undefined {
   return message !== undefined && ERROR_CODES.has(message) ? message as FilesystemErrorCode : undefined;
 }
 
-/** Options of {@link createSandboxFilesystem}. */
-export interface SandboxFilesystemOptions {
-  /**
-   * The directories the guest may use, each at its guest path (`/data`, `.`), read-only or
-   * read-write. Default: none (the guest has no filesystem).
-   */
-  preopens?: readonly AnyPreopenSpec[];
-}
-
 /** A filesystem provider for one instance, plus the teardown its runner calls. */
 export interface SandboxFilesystem extends FilesystemProvider {
-  /** Closes every descriptor the guest left open (host file handles). Idempotent. */
+  /** Closes every descriptor the guest left open (host file handles): the context's close(). Idempotent. */
   closeAll(): void;
 }
 
 /**
- * Builds `wasi:filesystem/types` + `preopens` for ONE instance over the sandbox core. Building it
- * does no I/O (a host directory is resolved on first use).
+ * Builds `wasi:filesystem/types` + `preopens` for ONE instance over its context: the context's
+ * preopens and descriptor table (with its cap). Building it does no I/O (a host directory is
+ * resolved on first use).
  */
-export function createSandboxFilesystem(options: SandboxFilesystemOptions = {}): SandboxFilesystem {
-  const open = new OpenSet();
-  const specs = options.preopens ?? [];
-  const vfses = preopenVfses(specs);
-  const roots = specs.map((spec, i) => ({
-    dir: new DirDescriptor(vfses[i]!, '', spec.readOnly === true, spec.guestPath),
-    guestPath: spec.guestPath,
-    readOnly: spec.readOnly === true,
-  }));
+export function createSandboxFilesystem(ctx: WasiCtx<unknown, unknown>): SandboxFilesystem {
+  const table = ctx.table;
+  const preopens = ctx.preopens;
   return {
     types: { Descriptor, DirectoryEntryStream, filesystemErrorCode },
     preopens: {
-      // Registered in `open` like every descriptor: the ones opened through them inherit it, so
-      // a drop or closeAll() closes their host files (closing a directory frees nothing).
-      getDirectories: (): [Descriptor, string][] => roots.map(({ dir, guestPath, readOnly }) =>
-        [new Descriptor(dir, { read: true, mutateDirectory: !readOnly }, open), guestPath]),
+      // A handle on each preopen's own table entry; what is opened through one is pushed into
+      // the table, so a drop or closeAll() closes its host file.
+      getDirectories: (): [Descriptor, string][] => preopens.map(({ dir, guestPath, readOnly }) =>
+        [new Descriptor(dir, { read: true, mutateDirectory: !readOnly }, table, -1), guestPath]),
     },
     closeAll() {
-      for (const d of [...open.descriptors]) d[Symbol.dispose]();
+      ctx.close();
     },
   };
 }

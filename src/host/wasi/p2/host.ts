@@ -1,13 +1,18 @@
 // The WASI 0.2 host for one component instance: every `wasi:*/*@0.2.x` interface object, built
-// from plain data with no module-level state. Keys are unversioned interface names
-// (`wasi:io/streams`): jco's instantiation mode keys its import object that way, and any 0.2.x
-// import is served by this 0.2 implementation (Wasmtime's semver-compatible matching).
+// over ONE version-neutral context (../ctx.ts: args/env/cwd, stdio, preopens, the descriptor
+// table with its cap, clocks, random), the same context WASI p1 sits on. No module-level state.
+// Keys are unversioned interface names (`wasi:io/streams`): jco's instantiation mode keys its
+// import object that way, and any 0.2.x import is served by this 0.2 implementation (Wasmtime's
+// semver-compatible matching).
+import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import type { AllowedHost } from '../../http-outbound/allowed-hosts.ts';
-import { createCli, type CliOptions } from './cli.ts';
+import { WasiCtx } from '../ctx.ts';
+import { createCli, discardSink, emptySource, type CliOptions } from './cli.ts';
 import { createClocks } from './clocks.ts';
 import { createNoFilesystem, type FilesystemProvider } from './filesystem.ts';
+import { createSandboxFilesystem } from './filesystem-sandbox.ts';
 import { createHttp, type HttpHost } from './http.ts';
-import { createIo } from './io.ts';
+import { createIo, type ByteSink, type ByteSource } from './io.ts';
 import { createRandom } from './random.ts';
 import { createSockets } from './sockets.ts';
 
@@ -19,7 +24,19 @@ export interface WasiP2HostOptions extends CliOptions {
   selfOrigin?: string;
   /** fetch used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
-  /** Filesystem (preopens). Default: none. */
+  /**
+   * Directories the guest may use (`wasi:filesystem/preopens`), each read-only or read-write.
+   * Default: none (the guest has no filesystem).
+   */
+  preopens?: readonly AnyPreopenSpec[];
+  /**
+   * Descriptors the guest may hold open at once (the preopens and every file or directory it
+   * opens; WASI 0.2 stdio are streams, not descriptors). `open-at` past it fails with
+   * `error-code.insufficient-memory` (why that case: filesystem-sandbox.ts, TOO_MANY_OPEN) and
+   * opens nothing on the host. Default 1024, the same cap as WASI p1 (../ctx.ts).
+   */
+  maxOpenFds?: number;
+  /** A filesystem of the embedder's own, instead of the sandbox over `preopens`. */
   filesystem?: FilesystemProvider;
 }
 
@@ -28,20 +45,35 @@ export interface WasiP2Host {
   /** Interface objects keyed by unversioned specifier, e.g. `'wasi:cli/environment'`. */
   imports: Record<string, object>;
   http: HttpHost;
+  /**
+   * Flushes and closes every descriptor the guest left open (its host files). Call once the
+   * instance will not run again. Idempotent.
+   */
+  close(): void;
 }
 
-/** Builds a fresh WASI 0.2 host for one instance. */
+/** Builds a fresh WASI 0.2 host for one instance. Does no I/O. */
 export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
+  const ctx = new WasiCtx<ByteSource, ByteSink>({
+    stdin: options.stdin ?? emptySource,
+    stdout: options.stdout ?? discardSink,
+    stderr: options.stderr ?? discardSink,
+    ...(options.args !== undefined ? { args: options.args } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.preopens !== undefined ? { preopens: options.preopens } : {}),
+    ...(options.maxOpenFds !== undefined ? { maxOpenFds: options.maxOpenFds } : {}),
+  });
   const imports: Record<string, object> = {};
   const add = (pkg: string, ifaces: Record<string, object>) => {
     for (const [name, impl] of Object.entries(ifaces)) imports[`wasi:${pkg}/${name}`] = impl;
   };
-  add('cli', createCli(options));
-  add('clocks', createClocks());
-  add('random', createRandom());
+  add('cli', createCli(ctx));
+  add('clocks', createClocks(ctx.clocks));
+  add('random', createRandom(ctx.random));
   add('io', createIo());
   add('sockets', createSockets());
-  const fs = options.filesystem ?? createNoFilesystem();
+  const fs = options.filesystem ?? (ctx.preopens.length > 0 ? createSandboxFilesystem(ctx) : createNoFilesystem());
   add('filesystem', { types: fs.types, preopens: fs.preopens });
   const http = createHttp({
     ...(options.allowedOutboundHosts ? { allowedOutboundHosts: options.allowedOutboundHosts } : {}),
@@ -49,5 +81,5 @@ export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   add('http', { types: http.types, 'outgoing-handler': http['outgoing-handler'] });
-  return { imports, http };
+  return { imports, http, close: () => ctx.close() };
 }

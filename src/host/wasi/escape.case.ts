@@ -1,5 +1,6 @@
-// The sandbox escape suite, shared by every preopen kind (host dir read-write, host dir
-// read-only, in-memory read-write and read-only). test/fixtures/p1/escape.c makes each attempt
+// The sandbox escape suite, shared by both WASI ABIs (p1, and WASI 0.2 through jco's preview1
+// adapter: escape.case.test.ts) and every preopen kind (host dir read-write, host dir read-only,
+// in-memory read-write and read-only). test/fixtures/p1/escape.c makes each attempt
 // with raw WASI calls and prints `name errno`; here we set up the tree, compare every errno with
 // the one Wasmtime gives, and check nothing outside the preopen changed.
 import assert from 'node:assert/strict';
@@ -7,13 +8,12 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildC } from '../../../../test/support/fixtures.ts';
-import { runP1 } from '../../../../test/support/wasi-p1.ts';
-import { MemoryVfs } from '../../../sandbox/memory-vfs.ts';
-import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
+import { buildC } from '../../../test/support/fixtures.ts';
+import { MemoryVfs } from '../../sandbox/memory-vfs.ts';
+import type { AnyPreopenSpec } from '../../sandbox/preopen.ts';
 import {
   ERRNO_BADF, ERRNO_INVAL, ERRNO_LOOP, ERRNO_NOENT, ERRNO_PERM, ERRNO_SUCCESS,
-} from './wasi-defs.ts';
+} from './p1/wasi-defs.ts';
 
 /** A preopen kind the suite runs against. */
 export type PreopenKind = 'host-rw' | 'host-ro' | 'memory-rw' | 'memory-ro';
@@ -149,8 +149,8 @@ function snapshot(dir: string, prefix = ''): Record<string, string> {
 
 /**
  * Runs the escape program `source` (built to `wasmPath`) with `preopens` as fds 3.. ; returns its
- * exit code and stdout. The default runs the core module through WASI p1; the p2 filesystem suite passes one
- * that runs it as a component through jco's preview1 adapter.
+ * exit code and stdout. escape.case.test.ts runs the core module through WASI p1, and the same
+ * program as a component (jco's preview1 adapter) through the WASI 0.2 host.
  */
 export type EscapeRunner = (wasmPath: string, preopens: AnyPreopenSpec[], source: string) =>
   { code: number; stdout: string } | Promise<{ code: number; stdout: string }>;
@@ -163,8 +163,6 @@ export interface EscapeRunnerSpec {
   differs?: Readonly<Record<string, number>>;
 }
 
-const p1Runner: EscapeRunnerSpec = { label: 'p1', run: (wasm, preopens) => runP1(wasm, { preopens }) };
-
 /** `name errno` lines -> record. */
 function parseReport(stdout: string): Record<string, number> {
   const got: Record<string, number> = {};
@@ -176,7 +174,7 @@ function parseReport(stdout: string): Record<string, number> {
 }
 
 /** Registers the escape suite for one preopen kind (`label` names the ABI in the test title). */
-export function escapeCases(kind: PreopenKind, runner: EscapeRunnerSpec = p1Runner): void {
+export function escapeCases(kind: PreopenKind, runner: EscapeRunnerSpec): void {
   test(`escape suite (${runner.label}, ${kind}): every attempt gets Wasmtime's errno and nothing outside changes`, async () => {
     const source = 'test/fixtures/p1/escape.c';
     const wasm = buildC(source);
@@ -288,7 +286,7 @@ const OVERLAP: Record<string, [number, number]> = {
  * directory inside it (fd 4, read-write or read-only) granted to the same guest. What one
  * preopen changes must not let the other follow a symlink out.
  */
-export function overlapEscapeCases(innerReadOnly: boolean, runner: EscapeRunnerSpec = p1Runner): void {
+export function overlapEscapeCases(innerReadOnly: boolean, runner: EscapeRunnerSpec): void {
   test(`escape suite (${runner.label}, overlapping preopens, inner ${innerReadOnly ? 'read-only' : 'read-write'}): no symlink planted through one preopen leads the other out`, async () => {
     const source = 'test/fixtures/p1/escape-overlap.c';
     const wasm = buildC(source);
