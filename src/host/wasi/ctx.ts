@@ -21,16 +21,16 @@ export type WasiEnv = Readonly<Record<string, string>> | readonly (readonly [str
  */
 export interface WasiCtxOptions<I, O> {
   /** argv, argv[0] included. Default `[]`. */
-  args?: readonly string[];
+  args?: readonly string[] | undefined;
   /** Default: no variables (nothing is inherited from the host). */
-  env?: WasiEnv;
+  env?: WasiEnv | undefined;
   /** `wasi:cli/environment.initial-cwd` (p1 has none). Default: none. */
-  cwd?: string;
+  cwd?: string | undefined;
   stdin: I;
   stdout: O;
   stderr: O;
   /** Directories the guest may use, numbered after `numbered` in this order. Default: none. */
-  preopens?: readonly AnyPreopenSpec[];
+  preopens?: readonly AnyPreopenSpec[] | undefined;
   /**
    * Descriptors the guest may hold open at once: every entry of the table counts (p1's stdio,
    * the preopens, every file or directory opened). Opening past it fails with the ABI's
@@ -39,7 +39,7 @@ export interface WasiCtxOptions<I, O> {
    * Must be at least the numbered descriptors + the preopens: else the constructor throws
    * FsError EMFILE.
    */
-  maxOpenFds?: number;
+  maxOpenFds?: number | undefined;
 }
 
 /** A preopened directory: its number in the table, its descriptor and the name the guest sees. */

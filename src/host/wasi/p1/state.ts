@@ -18,6 +18,9 @@ import {
 export type P1Ctx = WasiCtx<InputStream, OutputStream>;
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+/** The views before the first refresh(): zero-length, so nothing can be stored through them (no shared state). */
+const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(new ArrayBuffer(0));
 
 /** witx `filetype` of each sandbox file type. */
 export const FILETYPE: Readonly<Record<FileType, number>> = {
@@ -61,8 +64,8 @@ export class P1State {
   #ab: ArrayBufferLike | null = null;
   #shared = false;
   /** All of linear memory, current after `refresh()`. */
-  u8 = new Uint8Array(0);
-  dv = new DataView(new ArrayBuffer(0));
+  u8: Uint8Array = NO_BYTES;
+  dv: DataView = NO_VIEW;
   /** `u8` as a Buffer, made on first use (for latin1 string slices). */
   #latin1: Buffer | null = null;
 
@@ -76,7 +79,7 @@ export class P1State {
     this.#memory = memory;
     this.#ab = null;
     this.#latin1 = null;
-    this.u8 = new Uint8Array(0);
+    this.u8 = NO_BYTES;
   }
 
   /**

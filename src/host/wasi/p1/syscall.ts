@@ -18,19 +18,33 @@ export type SyscallGroup = Readonly<Record<string, Syscall>>;
 export type ImportFn = (...args: never[]) => unknown;
 
 /**
- * The import function of `impl` for the instance `s`. No p1 function takes more than 9
- * parameters (path_open); fixed parameters, not a rest array, so a call allocates nothing.
+ * The import function of `impl` for the instance `s`: `impl` bound to `s`, with a thrown I/O
+ * error turned into its errno. One wrapper per arity (p1 functions take 0 to 9 parameters, as
+ * declared by `impl` after `s`): a call passes exactly the arguments Wasm gave, allocates nothing,
+ * and each wrapper's call site sees only the syscalls of its arity.
  * @param readString decodes a guest string for the trace's path arguments (lossy UTF-8).
  */
 export function bindSyscall(s: P1State, name: string, impl: Syscall,
-  trace: ((line: string) => void) | undefined, readString: (ptr: number, len: number) => string): ImportFn {
-  const call = impl as (s: P1State, ...args: unknown[]) => number;
-  const fn = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown): number => {
-    try {
-      return call(s, a, b, c, d, e, f, g, h, i);
-    } catch (err) {
-      return s.fail(err);
-    }
-  };
-  return trace === undefined ? fn : traceImport(name, fn, trace, readString);
+  trace: ((line: string) => void) | undefined, readString: ((ptr: number, len: number) => string) | undefined): ImportFn {
+  const fn = wrap(s, impl as Impl);
+  return trace === undefined || readString === undefined ? fn : traceImport(name, fn, trace, readString);
+}
+
+type Impl = (s: P1State, ...args: unknown[]) => number;
+type A = unknown;
+
+function wrap(s: P1State, f: Impl): ImportFn {
+  switch (f.length - 1) {
+    case 0: return (): number => { try { return f(s); } catch (e) { return s.fail(e); } };
+    case 1: return (a: A): number => { try { return f(s, a); } catch (e) { return s.fail(e); } };
+    case 2: return (a: A, b: A): number => { try { return f(s, a, b); } catch (e) { return s.fail(e); } };
+    case 3: return (a: A, b: A, c: A): number => { try { return f(s, a, b, c); } catch (e) { return s.fail(e); } };
+    case 4: return (a: A, b: A, c: A, d: A): number => { try { return f(s, a, b, c, d); } catch (e) { return s.fail(e); } };
+    case 5: return (a: A, b: A, c: A, d: A, e: A): number => { try { return f(s, a, b, c, d, e); } catch (x) { return s.fail(x); } };
+    case 6: return (a: A, b: A, c: A, d: A, e: A, g: A): number => { try { return f(s, a, b, c, d, e, g); } catch (x) { return s.fail(x); } };
+    case 7: return (a: A, b: A, c: A, d: A, e: A, g: A, h: A): number => { try { return f(s, a, b, c, d, e, g, h); } catch (x) { return s.fail(x); } };
+    default: return (a: A, b: A, c: A, d: A, e: A, g: A, h: A, i: A, j: A): number => {
+      try { return f(s, a, b, c, d, e, g, h, i, j); } catch (x) { return s.fail(x); }
+    };
+  }
 }

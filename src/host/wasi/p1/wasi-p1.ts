@@ -18,7 +18,7 @@ import { POLL_SYSCALLS } from './poll.ts';
 import { PROC_SYSCALLS, ProcExit } from './proc.ts';
 import { SOCK_SYSCALLS } from './sock.ts';
 import { P1State } from './state.ts';
-import { bindSyscall, type ImportFn, type SyscallGroup } from './syscall.ts';
+import { bindSyscall, type ImportFn, type Syscall } from './syscall.ts';
 
 export { ProcExit };
 
@@ -85,11 +85,11 @@ export function wasiP1ImportNames(module: WebAssembly.Module): string[] {
   return names;
 }
 
-/** Every syscall by witx name: the groups' union (frozen; nothing per instance). */
-const SYSCALLS: SyscallGroup = Object.freeze({
+/** Every syscall by witx name: the groups' union, built once (read-only; nothing per instance). */
+const SYSCALLS: ReadonlyMap<string, Syscall> = new Map(Object.entries({
   ...ARGS_ENV_SYSCALLS, ...CLOCKS_RANDOM_SYSCALLS, ...FD_SYSCALLS, ...PATH_SYSCALLS,
   ...POLL_SYSCALLS, ...PROC_SYSCALLS, ...SOCK_SYSCALLS,
-});
+}));
 
 const lossyDecoder = new TextDecoder('utf-8');
 
@@ -111,9 +111,7 @@ export class WasiP1 {
     const stdout = options.stdout ?? nullOutput();
     const stderr = options.stderr ?? nullOutput();
     const ctx = new WasiCtx<InputStream, OutputStream>({
-      args: options.args ?? [], env: options.env ?? {}, stdin, stdout, stderr,
-      ...(options.preopens !== undefined ? { preopens: options.preopens } : {}),
-      ...(options.maxOpenFds !== undefined ? { maxOpenFds: options.maxOpenFds } : {}),
+      args: options.args, env: options.env, stdin, stdout, stderr, preopens: options.preopens, maxOpenFds: options.maxOpenFds,
     }, [new InputStreamDescriptor(stdin), new OutputStreamDescriptor(stdout), new OutputStreamDescriptor(stderr)]);
     this.#state = new P1State(ctx);
   }
@@ -179,13 +177,15 @@ export class WasiP1 {
   #build(): Record<string, ImportFn> {
     const s = this.#state;
     const trace = this.#trace;
-    const readString = (ptr: number, len: number): string => {
+    const readString = trace === undefined ? undefined : (ptr: number, len: number): string => {
       s.refresh();
       return lossyDecoder.decode(s.u8.subarray(ptr, ptr + len));
     };
     const fns: Record<string, ImportFn> = {};
-    for (const name of this.#only ?? WASI_P1_FUNCTIONS) {
-      const impl = Object.hasOwn(SYSCALLS, name) ? SYSCALLS[name] : undefined;
+    const names = this.#only ?? WASI_P1_FUNCTIONS;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const impl = SYSCALLS.get(name);
       if (impl !== undefined) fns[name] = bindSyscall(s, name, impl, trace, readString);
     }
     return fns;
