@@ -1,5 +1,5 @@
 // WASI preview1 conformance cases shared by every vfs kind (host directory, in-memory), in the
-// manner of escape.case.ts:
+// manner of ../escape.case.ts:
 // - test/fixtures/p1/testsuite-ports.c: C ports of WebAssembly/wasi-testsuite's preview1 tests
 //   wasmlet used to fail (nanosecond set-times, trailing slashes on path_link/path_symlink) and
 //   its other trailing-slash tests; every one must print `ok`.
@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { buildC, buildNativeC } from '../../../../test/support/fixtures.ts';
 import { MemoryVfs } from '../../../sandbox/memory-vfs.ts';
 import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
-import type { EscapeRunnerSpec } from './escape.case.ts';
+import type { EscapeRunnerSpec } from '../escape.case.ts';
 import { runP1 } from '../../../../test/support/wasi-p1.ts';
 
 /** A vfs kind the suite runs against (always read-write: these cases mutate). */

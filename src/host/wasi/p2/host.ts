@@ -58,11 +58,7 @@ export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
     stdin: options.stdin ?? emptySource,
     stdout: options.stdout ?? discardSink,
     stderr: options.stderr ?? discardSink,
-    ...(options.args !== undefined ? { args: options.args } : {}),
-    ...(options.env !== undefined ? { env: options.env } : {}),
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    ...(options.preopens !== undefined ? { preopens: options.preopens } : {}),
-    ...(options.maxOpenFds !== undefined ? { maxOpenFds: options.maxOpenFds } : {}),
+    args: options.args, env: options.env, cwd: options.cwd, preopens: options.preopens, maxOpenFds: options.maxOpenFds,
   });
   const imports: Record<string, object> = {};
   const add = (pkg: string, ifaces: Record<string, object>) => {
