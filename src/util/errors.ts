@@ -43,7 +43,6 @@ export const ERROR_CODES = {
   WASMLET_ERR_LINK: { meaning: 'V8 refused to link the imports (e.g. a function signature mismatch)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_NO_START: { meaning: 'the module exports no `_start` function: it is not a WASI command', httpStatus: 500, exitStatus: 125 },
   /** @deprecated the same as `WASMLET_ERR_NO_START`; still thrown by `host/wasi/p1` until it is renamed there. */
-  WASMLET_ERR_WASI_NO_START: { meaning: 'deprecated: the same as WASMLET_ERR_NO_START', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_NO_EXPORT: { meaning: 'the module exports no function of the requested name (`invoke`, a WAGI entrypoint)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_WASI_NO_MEMORY: { meaning: 'the module exports no `memory`, which every WASI module must', httpStatus: 500, exitStatus: 125 },
   // Components.

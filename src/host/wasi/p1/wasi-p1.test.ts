@@ -247,7 +247,7 @@ test('start() rejects a module without _start with a typed error', async () => {
   const bytes = await watToBytes(`(module (memory (export "memory") 1))`);
   const wasi = new WasiP1();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), wasi.imports);
-  assert.throws(() => wasi.start(instance), { code: 'WASMLET_ERR_WASI_NO_START' });
+  assert.throws(() => wasi.start(instance), { code: 'WASMLET_ERR_NO_START' });
 });
 
 test('WAT: an iovec count past the end of memory traps (u32, never read as negative)', async () => {

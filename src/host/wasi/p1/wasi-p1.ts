@@ -125,13 +125,13 @@ export class WasiP1 {
    * Runs a command: binds memory, calls `_start`, returns the exit code (0 when `_start`
    * returns, n on `proc_exit(n)`). Traps propagate (WebAssembly.RuntimeError). Always flushes
    * buffered output and closes the guest's host fds before returning or throwing.
-   * Throws WasmletError WASMLET_ERR_WASI_NO_START / WASMLET_ERR_WASI_NO_MEMORY for a module that
+   * Throws WasmletError WASMLET_ERR_NO_START / WASMLET_ERR_WASI_NO_MEMORY for a module that
    * is not a WASI command.
    */
   start(instance: WebAssembly.Instance): number {
     const start = instance.exports['_start'];
     if (typeof start !== 'function') {
-      throw new WasmletError('WASMLET_ERR_WASI_NO_START', 'the module exports no `_start` function: it is not a WASI command (build it as a command, or call it as a reactor)', { blame: 'guest' });
+      throw new WasmletError('WASMLET_ERR_NO_START', 'the module exports no `_start` function: it is not a WASI command (build it as a command, or call it as a reactor)', { blame: 'user' });
     }
     try {
       this.#bind(instance);
