@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkerPool, type WorkerPoolOptions } from './pool.ts';
+import type { WasmletError } from '../util/errors.ts';
 import type { PoolTestInput } from '../../test/fixtures/serve/pool-handler.ts';
 
 const handler = new URL('../../test/fixtures/serve/pool-handler.ts', import.meta.url);
@@ -116,4 +117,22 @@ test('admission by memory: waiting jobs may hold at most maxQueuedBytes', async 
   assert.equal((await first as { value: number }).value, 1);
   // Once the waiting job started, its bytes no longer count.
   assert.equal((await pool.run({ unit: 'tenant-b', input: { op: 'echo', value: 3 }, bytes: 3000 }) as { value: number }).value, 3);
+});
+
+test("while a unit's timed-out worker is replaced, the unit cannot take the other tenant's worker", async () => {
+  const pool = await makePool({ size: 2, concurrency: 1 });
+  const first = pool.run({ unit: 'tenant-a', input: { op: 'spin' }, timeoutMs: 300 }).catch((err: Error) => err);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  // 10 ms short of its deadline when the first is stopped; a replacement worker takes longer than
+  // that to start, so it waits for a's worker and expires there, instead of spinning on b's worker.
+  const second = pool.run({ unit: 'tenant-a', input: { op: 'spin' }, timeoutMs: 300 }).catch((err: Error) => err);
+  const b: unknown[] = [];
+  for (let i = 0; i < 30; i++) {
+    b.push(await pool.run({ unit: 'tenant-b', input: { op: 'echo', value: i } }));
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+  assert.match((await first as Error).message, /ran longer than its 300 ms timeout/);
+  assert.equal((await second as WasmletError).code, 'WASMLET_ERR_TIMEOUT');
+  assert.match((await second as Error).message, /it did not run/);
+  assert.deepEqual(b.map((r) => (r as { value: number }).value), b.map((_, i) => i));
 });

@@ -161,6 +161,13 @@ interface Pending {
 interface Slot {
   worker: Worker;
   /**
+   * While the worker of a slot whose jobs were of unit U is being replaced (a timeout killed it),
+   * U: the slot still counts as U's, so U cannot take another tenant's worker meanwhile (a job of
+   * U that waited nearly as long as the killed one would otherwise start there, and time out
+   * there too). Cleared when the replacement is ready.
+   */
+  reservedFor: string | undefined;
+  /**
    * Jobs posted to the worker, in the order it runs them (a sequential worker's head is running).
    * An array, not a Map: with a Map keyed by id, the main thread promoted the whole request graph
    * of nearly every job (257 MB vs 0.2 MB per 5 s of load). Likely cause: a Map's hash table,
@@ -648,6 +655,7 @@ export class WorkerPool {
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
     const jobs = slot.active.slice();
+    slot.reservedFor = unitOf(slot);
     slot.ready = false; // nothing more goes to it
     if (slot.timer) { clearTimeout(slot.timer); slot.timer = undefined; slot.timerAt = Infinity; }
     void slot.worker.terminate();
@@ -662,15 +670,15 @@ export class WorkerPool {
     this.#queuedTotal += requeue.length;
     for (const other of this.#slots) if (other !== slot) this.#pump(other);
     this.#fill();
-    if (!this.#closed) void this.#spawn(index).catch(() => {});
+    if (!this.#closed) void this.#spawn(index, slot.reservedFor).catch(() => {});
   }
 
-  #spawn(index: number): Promise<void> {
+  #spawn(index: number, reservedFor?: string): Promise<void> {
     const worker = new Worker(workerEntry(import.meta.url, './pool-worker'), {
       workerData: { handler: this.#handler.href, cells: this.#capacity },
     });
     const slot: Slot = {
-      worker, active: [], ready: false, claims: null,
+      worker, reservedFor, active: [], ready: false, claims: null,
       freeCells: Array.from({ length: this.#capacity }, (_, i) => this.#capacity - 1 - i), nextSeq: 1,
       timer: undefined, timerAt: Infinity,
     };
@@ -681,6 +689,7 @@ export class WorkerPool {
         if (msg.type === 'ready') {
           slot.claims = new Int32Array(msg.claims);
           slot.ready = true;
+          slot.reservedFor = undefined;
           this.#startupFailures = 0;
           resolve();
           this.#fill();
@@ -730,7 +739,7 @@ function waitBytes(job: PoolJob): number {
 
 /** The unit whose jobs `slot` holds (a worker holds one unit's jobs at a time), if any. */
 function unitOf(slot: Slot): string | undefined {
-  return slot.active.length > 0 ? slot.active[0]!.job.unit : undefined;
+  return slot.active.length > 0 ? slot.active[0]!.job.unit : slot.reservedFor;
 }
 
 function waitedTooLong(p: Pending, now: number): WasmletError {
