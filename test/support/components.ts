@@ -9,24 +9,29 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildC, buildDir, repoRoot } from './fixtures.ts';
 
-const bca = join(repoRoot, 'node_modules/@bytecodealliance');
-// componentize-js 0.23 at the top level cannot load (its preview2-shim peer is only installed
-// under jco); jco's own copy (0.22) is complete, so fixtures use that one.
-const componentizeDir = join(bca, 'jco/node_modules/@bytecodealliance/componentize-js');
-const shimFilesystem = join(bca, 'jco/node_modules/@bytecodealliance/preview2-shim/dist/nodejs/filesystem.js');
+// componentize-js imports `@bytecodealliance/preview2-shim` without declaring it, so package.json
+// declares it at the top level (one copy, shared with jco and jco-transpile); the preopens set
+// below are then the ones componentize-js reads.
+const componentizeVersion = packageVersion('@bytecodealliance/componentize-js');
+/** jco's package directory (`<dir>/dist/api.js` is its entry): its lib/ has the WIT and adapters. */
+const jcoDir = join(dirname(fileURLToPath(import.meta.resolve('@bytecodealliance/jco'))), '..');
 /** The WASI WIT packages (0.2.12) shipped inside jco; fixture worlds are pinned to them. */
-const witDepsDir = join(bca, 'jco/lib/wit/builtin/0.2.12');
+const witDepsDir = join(jcoDir, 'lib/wit/builtin/0.2.12');
 const witDeps = ['wasi-cli', 'wasi-clocks', 'wasi-filesystem', 'wasi-http', 'wasi-io', 'wasi-random', 'wasi-sockets'];
 
 /** Milliseconds each fixture build actually took in this process (cache hits are not listed). */
 export const buildTimes: Record<string, number> = {};
 
-function version(pkgDir: string): string {
-  return (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+/** The installed version of `name`, read from the package.json beside its entry's directory. */
+function packageVersion(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function fixtureHash(kind: string, inputs: (string | Uint8Array)[]): string {
@@ -56,7 +61,7 @@ export async function buildJsComponent(name: string, entry: string, worldName: s
   dir: string = join(repoRoot, 'test/fixtures/components', name)): Promise<string> {
   const source = join(dir, entry);
   const world = join(dir, 'world.wit');
-  const inputs = [readFileSync(source), readFileSync(world), version(componentizeDir), witDepsDir];
+  const inputs = [readFileSync(source), readFileSync(world), componentizeVersion, witDepsDir];
   return memoAsync(`component-js-${name}`, inputs, async (tmp) => {
     const witDir = mkdtempSync(join(tmpdir(), 'wasmlet-wit-'));
     try {
@@ -95,7 +100,7 @@ export function buildExampleHttpComponent(): Promise<string> {
 }
 
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
-export const preview1CommandAdapter = join(bca, 'jco/lib/wasi_snapshot_preview1.command.wasm');
+export const preview1CommandAdapter = join(jcoDir, 'lib/wasi_snapshot_preview1.command.wasm');
 
 /**
  * Compiles C sources with clang + wasi-libc and wraps the module into a `wasi:cli` command
@@ -105,18 +110,19 @@ export async function buildCComponent(sources: string | string[], flags: string[
   const core = readFileSync(buildC(sources, flags));
   const adapter = readFileSync(preview1CommandAdapter);
   return memoAsync('component-c', [core, adapter], async (tmp) => {
-    const { componentNew } = await import('@bytecodealliance/jco');
+    const { componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
     writeFileSync(tmp, await componentNew(core, [['wasi_snapshot_preview1', adapter]]));
   });
 }
 
 async function componentizeMain(source: string, witDir: string, worldName: string, out: string): Promise<void> {
   // Grant the splicer the WIT directory only (preview2-shim state is process-global, hence the child).
-  const { _setPreopens } = await import(shimFilesystem) as { _setPreopens(p: Record<string, string>): void };
-  _setPreopens({ [witDir]: witDir });
-  const { componentize } = await import(join(componentizeDir, 'src/componentize.js')) as {
-    componentize(opts: { sourcePath: string; witPath: string; worldName: string }): Promise<{ component: Uint8Array }>;
+  // (The package's types are the browser build's; Node's `_setPreopens` takes host paths.)
+  const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem') as unknown as {
+    _setPreopens(preopens: Record<string, string>): void;
   };
+  _setPreopens({ [witDir]: witDir });
+  const { componentize } = await import('@bytecodealliance/componentize-js');
   const { component } = await componentize({ sourcePath: source, witPath: witDir, worldName });
   writeFileSync(out, component);
 }
