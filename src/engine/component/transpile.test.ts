@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildCComponent } from '../../../test/support/components.ts';
 import { createWasiP2Host } from '../../host/wasi/p2/host.ts';
 import { linkImports } from './instantiate.ts';
@@ -60,4 +61,17 @@ test("the cached glue has jco's per-call debug logger (a process.env read each c
   const js = readFileSync(prepared.jsPath, 'utf8');
   assert.ok(js.includes('const _debugLog = () => {};'), 'the logger is a no-op');
   assert.ok(!js.includes('process?.env?.JCO_DEBUG'), 'no process.env read left in the glue');
+});
+
+test("the cache key names the transpiler's version; the glue imports no package (no WASI shim), only node: builtins", async () => {
+  const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c')), { cacheDir });
+  const pkg = join(fileURLToPath(import.meta.resolve('@bytecodealliance/jco-transpile')), '../../package.json');
+  const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
+  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v2`), prepared.dir);
+  const js = readFileSync(prepared.jsPath, 'utf8');
+  // wasmlet passes every WASI import to instantiate(); a shim import would need preview2-shim at run time.
+  assert.doesNotMatch(js, /^\s*import\b|@bytecodealliance\//m);
+  const dynamic = [...js.matchAll(/\bimport\(\s*['"]([^'"]*)['"]/g)].map((m) => m[1]);
+  assert.ok(dynamic.every((s) => s?.startsWith('node:')), `dynamic imports: ${dynamic.join(', ')}`);
+  assert.match(js, /^export function instantiate\(getCoreModule, imports/m);
 });

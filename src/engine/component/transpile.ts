@@ -1,7 +1,8 @@
-// Turns a WASI 0.2 component into something V8 runs: jco's transpile (instantiation mode, JSPI)
-// gives one ES module plus core Wasm modules. The output is cached on disk by the sha256 of the
-// component bytes and jco's version, so a component is transpiled once per machine; the core
-// modules are compiled once per `prepareComponent` call and reused by every instance.
+// Turns a WASI 0.2 component into something V8 runs: jco's transpiler (the
+// `@bytecodealliance/jco-transpile` package that jco's own `transpile` calls; instantiation mode,
+// JSPI) gives one ES module plus core Wasm modules. The output is cached on disk by the sha256 of
+// the component bytes and the transpiler's version, so a component is transpiled once per machine;
+// the core modules are compiled once per `prepareComponent` call and reused by every instance.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -85,9 +86,10 @@ interface CacheMeta {
   files: string[];
 }
 
-function jcoVersion(): string {
-  const api = fileURLToPath(import.meta.resolve('@bytecodealliance/jco'));
-  const pkg = join(dirname(api), '..', 'package.json');
+/** The installed jco-transpile's version (its `exports` hide package.json, so read it by path). */
+function transpilerVersion(): string {
+  const entry = fileURLToPath(import.meta.resolve('@bytecodealliance/jco-transpile')); // <pkg>/dist/index.js
+  const pkg = join(dirname(entry), '..', 'package.json');
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
@@ -99,7 +101,7 @@ function jcoVersion(): string {
 export async function prepareComponent(bytes: Uint8Array, options: PrepareOptions = {}): Promise<PreparedComponent> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const dir = join(cacheDir, 'components', `${digest}-jco${jcoVersion()}-${CACHE_FORMAT}`);
+  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}`);
   const metaPath = join(dir, 'meta.json');
   let transpileMs = 0;
   const fromCache = existsSync(metaPath);
@@ -127,17 +129,20 @@ export async function prepareComponent(bytes: Uint8Array, options: PrepareOption
 }
 
 async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
-  const { transpile } = await import('@bytecodealliance/jco');
-  let result: Awaited<ReturnType<typeof transpile>>;
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
-    result = await transpile(bytes, {
+    // Instantiation mode: no WASI shim map, so the glue imports nothing (wasmlet's host is passed
+    // to `instantiate`). jco's own `transpile` wraps `result::err` in `ComponentError`, which
+    // run-command.ts reads; jco-transpile's default does not, hence `noComponentErrorWrapping`.
+    result = await transpileBytes(bytes, {
       name: 'component',
       instantiation: 'async',
       asyncMode: 'jspi',
       asyncImports: [...JSPI_IMPORTS],
       asyncExports: [...JSPI_EXPORTS],
-      noTypescript: true,
-      quiet: true,
+      emitTypescriptDeclarations: false,
+      noComponentErrorWrapping: false,
     });
   } catch (err) {
     throw new WasmletError('WASMLET_ERR_COMPONENT_INVALID',
@@ -168,7 +173,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
   }
 }
 
-/** jco's debug logger as 1.35 emits it: it reads `process.env.JCO_DEBUG` on every call. */
+/** jco's debug logger as jco-transpile 0.15 (jco 1.35) emits it: it reads `process.env.JCO_DEBUG` on every call. */
 const JCO_DEBUG_LOG = `const _debugLog = (...args) => {
     if (!globalThis?.process?.env?.JCO_DEBUG) { return; }
     console.debug(...args);
