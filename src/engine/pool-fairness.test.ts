@@ -95,16 +95,16 @@ test('admission by expected wait: a job that would wait past its timeout is refu
   const sleep = () => pool.run({ unit: 'tenant-a', input: { op: 'sleep', ms: 200 }, timeoutMs: 1000 });
   assert.equal(await sleep(), 'slept'); // the unit's run time is now known: ~200 ms
   const running = sleep();
-  // Waiting k jobs ahead, a new one expects (k + 1) x 200 ms: 200, 400, 600, 800 fit in 1000 ms; 1000 does not.
-  const admitted = [0, 1, 2, 3].map(() => sleep());
+  // With k jobs waiting, a new one expects (k + 0.5) x 200 ms: 100 ... 900 fit in 1000 ms (k = 0..4); 1100 does not.
+  const admitted = [0, 1, 2, 3, 4].map(() => sleep());
   await assert.rejects(sleep(), (err: { code: string; message: string }) =>
     err.code === 'WASMLET_ERR_QUEUE_FULL' && /would pass the 1000 ms timeout/.test(err.message));
   // Another unit is not refused for tenant a's backlog.
   const other = pool.run({ unit: 'tenant-b', input: { op: 'echo', value: 'b' }, timeoutMs: 1000 });
   assert.equal(await running, 'slept');
   const settled = await Promise.allSettled([...admitted, other]);
-  assert.ok(settled.slice(0, 4).every((r) => r.status === 'fulfilled' || (r.reason as { code: string }).code === 'WASMLET_ERR_TIMEOUT'));
-  assert.equal(settled[4]!.status, 'fulfilled');
+  assert.ok(settled.slice(0, 5).every((r) => r.status === 'fulfilled' || (r.reason as { code: string }).code === 'WASMLET_ERR_TIMEOUT'));
+  assert.equal(settled[5]!.status, 'fulfilled');
 });
 
 test('admission by memory: waiting jobs may hold at most maxQueuedBytes', async () => {

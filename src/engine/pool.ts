@@ -387,7 +387,8 @@ export class WorkerPool {
     }
     const runMs = this.#admitByExpectedWait ? this.#runMs.get(job.unit) : undefined;
     if (runMs !== undefined && job.timeoutMs !== undefined) {
-      const expectedMs = ((waiting + 1) * runMs) / (this.#workersFor(job.unit) * this.#concurrency);
+      // Jobs ahead of it, plus on average half a run until a slot frees.
+      const expectedMs = ((waiting + 0.5) * runMs) / (this.#workersFor(job.unit) * this.#concurrency);
       if (expectedMs >= job.timeoutMs) {
         return new WasmletError('WASMLET_ERR_QUEUE_FULL',
           `'${job.unit}' has ${waiting} requests waiting; at ${runMs.toFixed(1)} ms each the wait (~${Math.round(expectedMs)} ms) would pass the ${job.timeoutMs} ms timeout; retry later`);
