@@ -1,5 +1,6 @@
 // Overload (issue "serve, second generation", section 3): `wasmlet serve examples/hello` under
-// `wrk -t2 -d4s` at rising connection counts. Good = 2xx. Reported per server and count: all and
+// `wrk -t2 -d4s` at rising connection counts, next to a bare node:http hello (what the box and wrk
+// themselves allow). Good = 2xx. Reported per server and count: all and
 // good req/s, the share of 503s, p99, socket errors and the server's peak RSS during the run.
 //
 //   node_modules/.bin/node bench/overload.ts [--connections 32,128,256,512,1024] [--duration 4]
@@ -14,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, get, loadavg, toMs, wasmletServer } from './http-bench.ts';
+import { freePort, get, loadavg, plainServer, toMs, wasmletServer } from './http-bench.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const root = join(SELF, '../..');
@@ -85,12 +86,15 @@ async function driver(): Promise<void> {
   const extra = values.workers ? ['--workers', values.workers] : [];
   console.log(`overload: wasmlet serve examples/hello, wrk -t2 -d${seconds}s; node ${process.version}; load average ${loadavg()}`);
   console.log('server    conns    all rps   good rps   503 share   p99 ms   socket err   peak RSS MiB');
-  const servers = [{ name: 'wasmlet', args: ['wasmlet'] }, ...values.baseline ? [{ name: 'baseline', args: ['baseline', values.baseline] }] : []];
+  // plain: a bare node:http hello, for what this box and wrk allow at each count (its p99 too).
+  const servers = [{ name: 'plain', args: ['plain'] }, { name: 'wasmlet', args: ['wasmlet'] },
+    ...values.baseline ? [{ name: 'baseline', args: ['baseline', values.baseline] }] : []];
   const good32 = new Map<string, number>();
   for (const s of servers) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/hello`;
-    const proc = await startServer([...s.args, 'examples/hello', '--listen', `127.0.0.1:${port}`, ...extra], url);
+    const proc = await startServer(s.name === 'plain' ? ['plain', String(port)]
+      : [...s.args, 'examples/hello', '--listen', `127.0.0.1:${port}`, ...extra], url);
     try {
       await run(url, 32, 1, proc.pid!); // warm-up: JIT, pools
       for (const c of ladder) {
@@ -110,7 +114,8 @@ async function driver(): Promise<void> {
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) {
   const [kind, ...rest] = process.argv.slice(childAt + 1);
-  if (kind === 'wasmlet') await wasmletServer(rest);
+  if (kind === 'plain') plainServer(Number(rest[0]), 'Hello from plain Node!\n');
+  else if (kind === 'wasmlet') await wasmletServer(rest);
   else if (kind === 'baseline') await wasmletServer(rest.slice(1), join(rest[0]!, 'src/cli/main.ts'));
   else throw new Error(`unknown child ${kind}`);
 } else {
