@@ -1,7 +1,8 @@
 // Helpers shared by the HTTP benchmarks (serve.ts, serve-component.ts): wrk runs and parsing,
 // free ports, a one-shot GET, plain-Node and wasmlet server children, medians, load average.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 
 /** One wrk run: req/s, latency percentiles in ms, error counts. */
@@ -83,4 +84,33 @@ export function median(xs: number[]): number {
 /** The 1, 5 and 15 minute load averages, for the report. */
 export function loadavg(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/**
+ * Spawns `node SCRIPT --child ...childArgs` (a benchmark re-running itself as a server) in `cwd`
+ * and resolves once `url` answers 200; `ms` is spawn to first 200. stdout goes to `logFile` (or
+ * nowhere). Rejects when the child exits before answering.
+ */
+export async function startChild(script: string, cwd: string, childArgs: string[], url: string, logFile?: string):
+  Promise<{ proc: ChildProcess; ms: number }> {
+  const t0 = performance.now();
+  const out = logFile ? openSync(logFile, 'w') : 'ignore';
+  const proc = spawn(process.execPath, ['--no-warnings', script, '--child', ...childArgs], { cwd, stdio: ['ignore', out, 'inherit'] });
+  if (typeof out === 'number') closeSync(out);
+  let exited = false;
+  proc.on('exit', () => { exited = true; });
+  for (;;) {
+    if (exited) throw new Error(`server ${childArgs.join(' ')} exited before answering`);
+    if (await get(url) === 200) return { proc, ms: performance.now() - t0 };
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** SIGTERMs a child started by {@link startChild} and waits for it to exit. */
+export function stopChild(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) { resolve(); return; }
+    proc.on('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
 }

@@ -10,14 +10,12 @@
 //
 // --baseline DIR runs the same scenario against `wasmlet serve` from another checkout's sources
 // (for example a `git worktree` of main), side by side in the same run.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, get, loadavg, median, wasmletServer } from './http-bench.ts';
+import { freePort, get, loadavg, median, startChild, stopChild, wasmletServer } from './http-bench.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const root = join(SELF, '../..');
@@ -77,25 +75,6 @@ async function scenario(base: string, spins: number, verbose: boolean): Promise<
     + `${String(`${spin5xx}/${s.length}`).padStart(9)} ${Math.max(...s.map((x) => x.ms)).toFixed(0).padStart(10)}`;
 }
 
-async function startServer(childArgs: string[], url: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--no-warnings', SELF, '--child', ...childArgs], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  let exited = false;
-  proc.on('exit', () => { exited = true; });
-  while (await get(url) !== 200) {
-    if (exited) throw new Error(`server ${childArgs.join(' ')} exited before answering`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return proc;
-}
-
-function stop(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) { resolve(); return; }
-    proc.on('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
-
 async function driver(): Promise<void> {
   const { values } = parseArgs({ options: { spins: { type: 'string' }, baseline: { type: 'string' }, workers: { type: 'string' }, verbose: { type: 'boolean' } } });
   const spinCounts = (values.spins ?? '8,32').split(',').map(Number);
@@ -109,12 +88,12 @@ async function driver(): Promise<void> {
       for (const s of servers) {
         const port = await freePort();
         const base = `http://127.0.0.1:${port}`;
-        const proc = await startServer([...s.args, app, '--listen', `127.0.0.1:${port}`, ...extra], `${base}/hello`);
+        const { proc } = await startChild(SELF, root, [...s.args, app, '--listen', `127.0.0.1:${port}`, ...extra], `${base}/hello`);
         try {
           for (let i = 0; i < 20; i++) await get(`${base}/hello`); // warm-up
           console.log(`${s.name.padEnd(9)} ${await scenario(base, spins, values.verbose ?? false)}`);
         } finally {
-          await stop(proc);
+          await stopChild(proc);
         }
       }
     }

@@ -10,12 +10,11 @@
 // `git worktree` of main, say), in the same run. The target: at 1024 connections, good req/s at
 // least 90% of the 32-connection figure, p99 under 500 ms, no socket errors.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, get, loadavg, plainServer, toMs, wasmletServer } from './http-bench.ts';
+import { freePort, get, loadavg, plainServer, toMs, startChild, stopChild, wasmletServer } from './http-bench.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const root = join(SELF, '../..');
@@ -58,25 +57,6 @@ async function run(url: string, connections: number, seconds: number, pid: numbe
   };
 }
 
-async function startServer(childArgs: string[], url: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--no-warnings', SELF, '--child', ...childArgs], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  let exited = false;
-  proc.on('exit', () => { exited = true; });
-  while (await get(url) !== 200) {
-    if (exited) throw new Error(`server ${childArgs.join(' ')} exited before answering`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return proc;
-}
-
-function stop(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) { resolve(); return; }
-    proc.on('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
-
 async function driver(): Promise<void> {
   const { values } = parseArgs({
     options: { connections: { type: 'string' }, duration: { type: 'string' }, baseline: { type: 'string' }, workers: { type: 'string' } },
@@ -93,7 +73,7 @@ async function driver(): Promise<void> {
   for (const s of servers) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/hello`;
-    const proc = await startServer(s.name === 'plain' ? ['plain', String(port)]
+    const { proc } = await startChild(SELF, root, s.name === 'plain' ? ['plain', String(port)]
       : [...s.args, 'examples/hello', '--listen', `127.0.0.1:${port}`, ...extra], url);
     try {
       await run(url, 32, 1, proc.pid!); // warm-up: JIT, pools
@@ -105,7 +85,7 @@ async function driver(): Promise<void> {
           + `${r.rssMiB.toFixed(0).padStart(14)}   good vs ${ladder[0]} conns: ${(r.good / good32.get(s.name)!).toFixed(2)}`);
       }
     } finally {
-      await stop(proc);
+      await stopChild(proc);
     }
   }
   console.log(`load average at end: ${loadavg()}`);

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, get, loadavg, median, plainServer, wasmletServer, wrk, type WrkResult } from './http-bench.ts';
+import { freePort, get, loadavg, median, plainServer, startChild, stopChild, wasmletServer, wrk, type WrkResult } from './http-bench.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HELLO_WASM = join(root, 'examples/hello/hello.wasm');
@@ -102,25 +102,12 @@ interface Server { name: string; url: string; proc: ChildProcess }
 
 /** Starts a server child and resolves once it answers 200; `ms` is spawn to first 200. */
 async function startServer(name: string, childArgs: string[], url: string, logFile?: string): Promise<Server & { ms: number }> {
-  const t0 = performance.now();
-  const out = logFile ? openSync(logFile, 'w') : 'ignore';
-  const proc = spawn(process.execPath, ['--no-warnings', SELF, '--child', ...childArgs], { cwd: root, stdio: ['ignore', out, 'inherit'] });
-  if (typeof out === 'number') closeSync(out);
-  let exited = false;
-  proc.on('exit', () => { exited = true; });
-  for (;;) {
-    if (exited) throw new Error(`${name} exited before answering`);
-    if (await get(url) === 200) return { name, url, proc, ms: performance.now() - t0 };
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  const { proc, ms } = await startChild(SELF, root, childArgs, url, logFile);
+  return { name, url, proc, ms };
 }
 
 function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (server.proc.exitCode !== null) { resolve(); return; }
-    server.proc.on('exit', () => resolve());
-    server.proc.kill('SIGTERM');
-  });
+  return stopChild(server.proc);
 }
 
 /** A WAGI guest of about 1 MB: the hello's CGI output plus thousands of table-reachable functions. */
