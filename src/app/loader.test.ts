@@ -47,8 +47,19 @@ test('a bare .wasm is one component `main` on /...', async (t) => {
   const app = await loadApp(join(dir, 'hello.wasm'));
   assert.deepEqual(app, {
     name: 'hello', dir,
-    components: { main: { id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {} } },
+    components: {
+      main: {
+        id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [],
+        sqliteDatabases: [], variables: {}, secretVariables: [], limits: {},
+      },
+    },
     triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' } }] },
+    variables: {},
+    backends: {
+      keyValueStores: { default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_key_value.db') } },
+      sqliteDatabases: { default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_db.db') } },
+    },
+    stateDir: join(dir, '.wasmlet'),
   });
 });
 
