@@ -94,6 +94,10 @@ test('component templates resolve to strings; secrets are marked and redacted', 
   assert.match(shown, /"url":"https:\/\/api\.example\.com\/v1"/);
   assert.equal(components.c!.variables.auth, 'Bearer s3cr3t-value', 'redactSecrets copies; the app keeps its values');
   assert.deepEqual(structuredClone(components.c), components.c, 'plain structured-clone data');
+  const backends = { keyValueStores: { default: { type: 'redis', url: 'redis://user:pa55word@cache:6379/1' }, plain: { type: 'redis', url: 'redis://cache' } } };
+  assert.deepEqual(redactSecrets(backends).keyValueStores, {
+    default: { type: 'redis', url: `redis://user:${encodeURIComponent(REDACTED)}@cache:6379/1` }, plain: { type: 'redis', url: 'redis://cache' },
+  });
 });
 
 test('a malformed dotenv file is a ManifestError naming the file and line', (t) => {

@@ -219,7 +219,8 @@ export function resolveComponentVariables(components: Record<string, LockedCompo
 
 /**
  * A copy of a value (a locked app, a component, anything plain) where each component's secret
- * variable values are replaced by {@link REDACTED}: what may be logged or serialized for humans.
+ * variable values, and the password of every Redis backend `url`, are replaced by
+ * {@link REDACTED}: what may be logged or serialized for humans.
  */
 export function redactSecrets<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v)) as T;
@@ -230,11 +231,24 @@ export function redactSecrets<T>(value: T): T {
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'variables' && secrets.length > 0 && typeof v === 'object' && v !== null) {
       out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, secrets.includes(n) ? REDACTED : x]));
+    } else if (k === 'url' && obj.type === 'redis' && typeof v === 'string') {
+      out[k] = redactUrlPassword(v);
     } else {
       out[k] = redactSecrets(v);
     }
   }
   return out as T;
+}
+
+function redactUrlPassword(text: string): string {
+  try {
+    const u = new URL(text);
+    if (u.password === '') return text;
+    u.password = REDACTED;
+    return u.href;
+  } catch {
+    return REDACTED;
+  }
 }
 
 /** The diagnostics for problems, located at `[variables] <name>` by `locate`. */
