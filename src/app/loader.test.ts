@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watToBytes } from '../../test/support/fixtures.ts';
@@ -47,8 +47,19 @@ test('a bare .wasm is one component `main` on /...', async (t) => {
   const app = await loadApp(join(dir, 'hello.wasm'));
   assert.deepEqual(app, {
     name: 'hello', dir,
-    components: { main: { id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {} } },
+    components: {
+      main: {
+        id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [],
+        sqliteDatabases: [], variables: {}, secretVariables: [], limits: {},
+      },
+    },
     triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' } }] },
+    variables: {},
+    backends: {
+      keyValueStores: { default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_key_value.db') } },
+      sqliteDatabases: { default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_db.db') } },
+    },
+    stateDir: join(dir, '.wasmlet'),
   });
 });
 
@@ -84,4 +95,81 @@ test('wasmBinaryKind reads the preamble', () => {
   assert.equal(wasmBinaryKind(componentBytes), 'component');
   assert.equal(wasmBinaryKind(new Uint8Array(4)), 'not-wasm');
   assert.equal(wasmBinaryKind(Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 1, 0, 0, 0)), 'not-wasm');
+});
+
+const servicesManifest = [
+  'spin_manifest_version = 2', // 1
+  '[application]', // 2
+  'name = "svc"', // 3
+  '[variables]', // 4
+  'greeting = { default = "hello" }', // 5
+  'api_key = { required = true, secret = true }', // 6
+  '[[trigger.http]]', // 7
+  'route = "/..."', // 8
+  'component = "mod"', // 9
+  '[component.mod]', // 10
+  'source = "mod.wasm"', // 11
+  'key_value_stores = ["default", "cache"]', // 12
+  'sqlite_databases = ["default", "analytics"]', // 13
+  'variables = { message = "{{ greeting }}, world", key = "k={{ api_key }}" }', // 14
+].join('\n');
+
+test('host services: labels without a backend and missing required variables are reported together, with lines', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'spin.toml'), servicesManifest);
+  await assert.rejects(loadApp(dir, { env: {} }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'WASMLET_ERR_MANIFEST');
+    const path = join(dir, 'spin.toml');
+    assert.deepEqual(err.message.split('\n'), [
+      `${path}:6: required variable \`api_key\` has no value — set SPIN_VARIABLE_API_KEY (or WASMLET_VARIABLE_API_KEY) in the environment or the app's .env, or give it a variables_provider in the runtime config`,
+      `${path}:12: unknown key_value_stores label \`cache\` for component \`mod\` — use "default", or define [key_value_store.cache] in the runtime config (--runtime-config-file)`,
+      `${path}:13: unknown sqlite_databases label \`analytics\` for component \`mod\` — use "default", or define [sqlite_database.analytics] in the runtime config (--runtime-config-file)`,
+    ]);
+    return true;
+  });
+});
+
+test('host services: runtime config backends, state dir, resolved variables', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'spin.toml'), servicesManifest);
+  writeFileSync(join(dir, 'rc.toml'), [
+    '[key_value_store.cache]', 'type = "redis"', 'url = "redis://127.0.0.1:6379"',
+    '[sqlite_database.analytics]', 'type = "spin"', 'path = "analytics.db"',
+  ].join('\n'));
+  writeFileSync(join(dir, '.env'), 'SPIN_VARIABLE_API_KEY=from-dotenv\n');
+  const app = await loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), env: { SPIN_VARIABLE_GREETING: 'hi' } });
+  assert.equal(app.stateDir, join(dir, '.wasmlet'));
+  assert.deepEqual(app.backends, {
+    keyValueStores: {
+      default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_key_value.db') },
+      cache: { type: 'redis', url: 'redis://127.0.0.1:6379' },
+    },
+    sqliteDatabases: {
+      default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_db.db') },
+      analytics: { type: 'sqlite', path: join(dir, 'analytics.db') },
+    },
+  });
+  const c = app.components.mod!;
+  assert.deepEqual(c.variables, { message: 'hi, world', key: 'k=from-dotenv' });
+  assert.deepEqual(c.secretVariables, ['key']);
+  assert.deepEqual(app.variables, { greeting: { required: false, secret: false }, api_key: { required: true, secret: true } });
+  assert.deepEqual(structuredClone(app), app, 'plain structured-clone data');
+  assert.equal(existsSync(join(dir, '.wasmlet')), false, 'loading creates no state');
+
+  const other = await loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), stateDir: join(dir, 'state'), env: { WASMLET_VARIABLE_API_KEY: 'w' } });
+  assert.equal(other.backends.keyValueStores.default?.type === 'sqlite' && other.backends.keyValueStores.default.path, join(dir, 'state', 'sqlite_key_value.db'));
+  assert.deepEqual(other.components.mod!.variables, { message: 'hello, world', key: 'k=w' }, 'the environment is asked before .env');
+});
+
+test('host services: a missing or invalid runtime config file is an error naming it', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'spin.toml'), servicesManifest);
+  await assert.rejects(loadApp(dir, { runtimeConfigFile: join(dir, 'nope.toml'), env: {} }),
+    new RegExp(`runtime config file ${join(dir, 'nope\\.toml')} cannot be read \\(ENOENT\\)`));
+  writeFileSync(join(dir, 'rc.toml'), '[key_value_store.cache]\ntype = "spin"\nurl = "x"\n');
+  await assert.rejects(loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), env: {} }),
+    new RegExp(`rc\\.toml:3: unknown key \`url\` in table \`key_value_store\\.cache\``));
 });

@@ -5,7 +5,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { WasmletError } from '../util/errors.ts';
 import { DEFAULT_WAGI_ARGV } from './locked-app.ts';
 import type { LockedApp } from './locked-app.ts';
-import { parseManifest } from './manifest/parse-manifest.ts';
+import { parseManifestDocument, type ParsedManifest } from './manifest/parse-manifest.ts';
+import { resolveHostServices, type LoadOptions } from './host-services.ts';
 import { locateKey } from './manifest/locate-key.ts';
 import { ManifestError, type ManifestDiagnostic } from './manifest/manifest-error.ts';
 
@@ -47,11 +48,16 @@ async function isFile(path: string): Promise<boolean> {
 /**
  * Loads an app from a directory (its `wasmlet.toml`, else `spin.toml`), a manifest path, or a bare
  * `.wasm` file (served as the one component `main` on route `/...`). Each `auto` executor is
- * resolved from the binary: a core module runs as WAGI, a component as wasi-http.
- * @throws ManifestError (`WASMLET_ERR_MANIFEST`, blame user) for an invalid manifest, a source that
- *   is not Wasm, or a path that holds no app; the message says what to do.
+ * resolved from the binary: a core module runs as WAGI, a component as wasi-http. Host services
+ * are resolved too (host-services.ts): the runtime config is read, every key-value store and SQLite
+ * label a component names gets a backend, and component variables are resolved to strings.
+ * @param options `runtimeConfigFile`, `stateDir` (default `<app dir>/.wasmlet`), `env` (default
+ *   `process.env`): see {@link LoadOptions}.
+ * @throws ManifestError (`WASMLET_ERR_MANIFEST`, blame user) for an invalid manifest or runtime
+ *   config, a label with no backend, a required variable with no value, a source that is not
+ *   Wasm, or a path that holds no app; the message says what to do.
  */
-export async function loadApp(pathOrDir: string): Promise<LockedApp> {
+export async function loadApp(pathOrDir: string, options: LoadOptions = {}): Promise<LockedApp> {
   const target = resolve(pathOrDir);
   let st;
   try {
@@ -62,6 +68,7 @@ export async function loadApp(pathOrDir: string): Promise<LockedApp> {
   }
 
   let app: LockedApp;
+  let parsed: ParsedManifest | undefined;
   let text = ''; // manifest source, to put line numbers on the problems found below
   if (st.isDirectory()) {
     let manifest: string | undefined;
@@ -73,20 +80,29 @@ export async function loadApp(pathOrDir: string): Promise<LockedApp> {
         { blame: 'user' });
     }
     text = await readFile(manifest, 'utf8');
-    app = parseManifest(text, manifest);
+    parsed = parseManifestDocument(text, manifest);
+    app = parsed.app;
   } else if (target.endsWith('.wasm')) {
     const name = basename(target, '.wasm');
     app = {
       name, dir: dirname(target),
       components: {
-        main: { id: 'main', source: target, files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {} },
+        main: {
+          id: 'main', source: target, files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [],
+          sqliteDatabases: [], variables: {}, secretVariables: [], limits: {},
+        },
       },
       triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'auto' } }] },
+      variables: {}, backends: { keyValueStores: {}, sqliteDatabases: {} }, stateDir: join(dirname(target), '.wasmlet'),
     };
   } else {
     text = await readFile(target, 'utf8');
-    app = parseManifest(text, target);
+    parsed = parseManifestDocument(text, target);
+    app = parsed.app;
   }
+
+  // Host services: runtime config, store backends, variables (separate from the binary checks below).
+  await resolveHostServices(app, parsed, text, options);
 
   // Resolve `auto` executors (and check that every served binary is Wasm at all).
   const problems: ManifestDiagnostic[] = [];

@@ -62,8 +62,20 @@ export interface LockedComponent {
    * grammar and matching); each entry keeps its text in `source`. Empty: no outbound requests.
    */
   allowedOutboundHosts: AllowedHost[];
-  /** Key-value store labels the component may open. */
+  /**
+   * `key_value_stores`: labels the component may open (kebab-case or snake_case). Each one has a
+   * backend in {@link LockedApp.backends} (checked at load).
+   */
   keyValueStores: string[];
+  /** `sqlite_databases`: labels the component may open; each has a backend in `backends`. */
+  sqliteDatabases: string[];
+  /**
+   * Component `variables`, resolved at load: name (lower_snake) -> value, every `{{ app_var }}`
+   * substituted (app/variables.ts). Values of {@link secretVariables} are secrets: never log them.
+   */
+  variables: Record<string, string>;
+  /** Names in `variables` whose template uses a `secret = true` application variable. */
+  secretVariables: string[];
   limits: LockedLimits;
   build?: LockedBuild;
 }
@@ -88,4 +100,43 @@ export interface LockedApp {
   manifestPath?: string;
   components: Record<string, LockedComponent>;
   triggers: { http: LockedHttpRoute[] };
+  /** Application `[variables]` as declared (no values: those are resolved per component). */
+  variables: Record<string, LockedVariable>;
+  /** Backends of every label the app may open: from the runtime config, else the defaults. */
+  backends: LockedBackends;
+  /** Absolute state directory (`--state-dir`; default `<app dir>/.wasmlet`). Nothing is created at load. */
+  stateDir: string;
+}
+
+// ---- Host services (key-value, SQLite, variables): Spin's factor-key-value / factor-sqlite /
+// ---- factor-variables app state, as plain data.
+
+/** One application variable (Spin manifest `Variable`, `crates/manifest/src/schema/common.rs`). */
+export interface LockedVariable {
+  description?: string;
+  /** True when a provider must supply a value (then there is no default). */
+  required: boolean;
+  /** The variable is sensitive: values derived from it are never logged. */
+  secret: boolean;
+}
+
+/**
+ * Where a key-value store lives. `sqlite`: Spin's `type = "spin"` store, one SQLite file (`path`
+ * absolute, or `:memory:` when the runtime config gave no path). `redis`: Spin's
+ * `type = "redis"`, `url` as written (`redis://host:port[/db]`).
+ */
+export type LockedKeyValueBackend = { type: 'sqlite'; path: string } | { type: 'redis'; url: string };
+
+/** Where an SQLite database lives: Spin's `type = "spin"` (`path` absolute, or `:memory:`). */
+export interface LockedSqliteBackend {
+  type: 'sqlite';
+  path: string;
+  /** Spin's `allow_attach_file`: let the guest `ATTACH` an existing file. Default false. */
+  allowAttachFile?: boolean;
+}
+
+/** Backends by label: every label the runtime config defines, and always `default`. */
+export interface LockedBackends {
+  keyValueStores: Record<string, LockedKeyValueBackend>;
+  sqliteDatabases: Record<string, LockedSqliteBackend>;
 }

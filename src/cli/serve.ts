@@ -31,7 +31,18 @@ Options:
   --timeout DURATION   Deadline of one request, from its arrival, for components without
                        limits.timeout (default 30s); past it the guest is stopped (or never
                        started) and the request gets 504.
+  --runtime-config-file FILE
+                       Spin-shaped runtime config: [key_value_store.<label>] (type "spin" with
+                       path, or "redis" with url), [sqlite_database.<label>] (type "spin"),
+                       [[variables_provider]] (type "env" with prefix, dotenv_path; "static").
+  --state-dir DIR      Where the default stores live: sqlite_key_value.db (key-value label
+                       "default") and sqlite_db.db (SQLite "default"), created when first used
+                       (default: state_dir of the runtime config, else .wasmlet/ in the app dir).
   -h, --help           Print this help.
+
+Variables: an application variable's value comes from the runtime config's providers, then the
+environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app dir's .env (same
+keys), then its default. A required variable with no value: exit 125, naming it.
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and
 exit 0.
@@ -70,6 +81,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         'max-body': { type: 'string' },
         'max-queue': { type: 'string' },
         timeout: { type: 'string' },
+        'runtime-config-file': { type: 'string' },
+        'state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -87,7 +100,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
   const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
 
-  const app = await loadApp(positionals[0] ?? '.');
+  const runtimeConfigFile = values['runtime-config-file'];
+  const stateDir = values['state-dir'];
+  if (runtimeConfigFile === '') throw usageError('--runtime-config-file: expected a file path');
+  if (stateDir === '') throw usageError('--state-dir: expected a directory path');
+
+  const app = await loadApp(positionals[0] ?? '.', { runtimeConfigFile, stateDir });
   const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
   const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });

@@ -104,3 +104,55 @@ test('a bad manifest: every problem on its own error line, with its line number;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('host services: a required variable with no value exits 125 naming it; supplied, the app serves', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-vars-app-'));
+  try {
+    writeFileSync(join(dir, 'spin.toml'), [
+      'spin_manifest_version = 2', '[application]', 'name = "vars"',
+      '[variables]', 'api_token = { required = true, secret = true }',
+      '[[trigger.http]]', 'route = "/..."', 'component = "hello"',
+      '[component.hello]', `source = ${JSON.stringify(join(repoRoot, 'examples/hello/hello.wasm'))}`,
+      'key_value_stores = ["default", "cache"]', 'variables = { token = "{{ api_token }}" }',
+    ].join('\n'));
+    writeFileSync(join(dir, 'rc.toml'), '[key_value_store.cache]\ntype = "spin"\npath = "cache.db"\n');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SPIN|WASMLET)_VARIABLE_/.test(k)));
+    const proc = spawn(process.execPath, [ENTRY, 'serve', dir, '--runtime-config-file', join(dir, 'rc.toml')],
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise((resolve) => proc.on('exit', resolve));
+    assert.equal(code, 125, err);
+    assert.equal(err, `wasmlet: error: ${join(dir, 'spin.toml')}:5: required variable \`api_token\` has no value — set SPIN_VARIABLE_API_TOKEN`
+      + ' (or WASMLET_VARIABLE_API_TOKEN) in the environment or the app\'s .env, or give it a variables_provider in the runtime config\n');
+
+    // Supplied through the environment, with the runtime config's label and a state dir: it serves,
+    // and the secret value appears in no output.
+    process.env.SPIN_VARIABLE_API_TOKEN = 'tok-s3cr3t';
+    let child: Child | undefined;
+    try {
+      child = await serve([dir, '--listen', ':0', '--log-format', 'json', '--workers', '1',
+        '--runtime-config-file', join(dir, 'rc.toml'), '--state-dir', join(dir, 'state')]);
+    } finally {
+      delete process.env.SPIN_VARIABLE_API_TOKEN;
+    }
+    const res = await fetch(`${child.url}/x`);
+    assert.equal(res.status, 200);
+    await res.text();
+    child.proc.kill('SIGINT');
+    assert.equal(await child.exit, 0);
+    assert.doesNotMatch(child.out(), /s3cr3t/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve --help lists the host-service flags', async () => {
+  const proc = spawn(process.execPath, [ENTRY, 'serve', '--help'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  assert.equal(await new Promise((resolve) => proc.on('exit', resolve)), 0);
+  assert.match(out, /--runtime-config-file FILE/);
+  assert.match(out, /--state-dir DIR/);
+  assert.match(out, /SPIN_VARIABLE_<NAME>/);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, watToBytes } from '../../../test/support/fixtures.ts';
 import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
-import { checkSpinId, parseManifest } from './parse-manifest.ts';
+import { checkSpinId, parseManifest, parseManifestDocument } from './parse-manifest.ts';
 import { ManifestError } from './manifest-error.ts';
 
 const moduleBytes = await watToBytes('(module (func (export "_start")))');
@@ -72,6 +72,9 @@ test('the full example parses into the locked app', (t) => {
     environment: { GREETING: 'hi', EMPTY: '' },
     allowedOutboundHosts: parseAllowedHosts(['https://api.example.com', 'redis://*.cache.internal:6379', '*://10.0.0.1:8000..8010', 'http://localhost:*']),
     keyValueStores: ['default', 'user_data'],
+    sqliteDatabases: ['default', 'analytics-db'],
+    variables: {}, // resolved by loadApp
+    secretVariables: [],
     limits: { memoryBytes: 64 * 1024 * 1024, timeoutMs: 2000 },
     build: { command: ['make'], workdir: 'src', watch: ['src/**/*.c'] },
   });
@@ -79,6 +82,18 @@ test('the full example parses into the locked app', (t) => {
   assert.deepEqual(app.components.api?.build, { command: ['npm install', 'npm run build'], watch: [] });
   assert.deepEqual(app.components['http-trigger4-component']?.environment, { INLINE: 'yes' });
   assert.equal(app.components['http-trigger4-component']?.source, join(dir, 'hello.wasm'));
+  assert.deepEqual(app.variables, {
+    api_host: { required: false, secret: false, description: 'where the API lives' },
+    api_token: { required: true, secret: true },
+  });
+  const doc = parseManifestDocument(readFileSync(join(dir, 'wasmlet.toml'), 'utf8'), join(dir, 'wasmlet.toml'));
+  assert.deepEqual(doc.variables.defaults, { api_host: 'api.example.com' });
+  assert.deepEqual(doc.templates.hello, {
+    users_url: [{ lit: 'https://' }, { expr: 'api_host' }, { lit: '/users' }],
+    token: [{ lit: 'Bearer ' }, { expr: 'api_token' }],
+    plain: [{ lit: 'no templates' }],
+  });
+  assert.deepEqual(doc.templates.api, {});
 });
 
 test('a spin.toml as `spin new` writes it is read as is', (t) => {
@@ -229,9 +244,9 @@ test('Spin v1 manifests, other trigger types and unsupported Spin keys get clear
       'component = "c"', // 9
       '[component.c]', // 10
       'source = { url = "https://example.com/c.wasm", digest = "sha256:00" }', // 11
-      'sqlite_databases = ["default"]', // 12
+      'ai_models = ["llama2-chat"]', // 12
       'allowed_http_hosts = ["example.com"]', // 13
-      'variables = {}', // 14 (empty: fine)
+      'dependencies = {}', // 14 (empty: fine)
     ].join('\n'),
   });
   const path = join(dir, 'wasmlet.toml');
@@ -241,7 +256,7 @@ test('Spin v1 manifests, other trigger types and unsupported Spin keys get clear
   at(4, /trigger type `redis` is not supported/);
   at(8, /private routes/);
   at(11, /remote sources/);
-  at(12, /`sqlite_databases` is not supported/);
+  at(12, /`ai_models` is not supported/);
   at(13, /`allowed_http_hosts` is deprecated/);
   assert.equal(lines.length, 6, lines.join('\n'));
 });
@@ -271,4 +286,73 @@ test('checkSpinId follows spin-serde rules', () => {
   for (const ok of ['hello', 'hello-world', 'a1-b2', 'HELLO-world']) assert.equal(checkSpinId(ok, '-'), undefined, ok);
   for (const bad of ['', 'hello_world', '1abc', 'a--b', '-a', 'a-', 'helloWorld', 'a.b']) assert.ok(checkSpinId(bad, '-'), bad);
   assert.equal(checkSpinId('user_data', '_'), undefined);
+});
+
+test('host services: labels, [variables] and component variables are validated with lines', (t) => {
+  const toml = [
+    'spin_manifest_version = 2', // 1
+    '[application]', // 2
+    'name = "a"', // 3
+    '[variables]', // 4
+    'good = { default = "x" }', // 5
+    'token = { required = true, secret = true, description = "API token" }', // 6
+    'both = { required = true, default = "x" }', // 7
+    'neither = { secret = true }', // 8
+    'Bad_Name = { default = "x" }', // 9
+    'trailing_ = { default = "x" }', // 10
+    'typo = { defualt = "x" }', // 11
+    'wrong_types = { default = 1, required = "yes" }', // 12
+    'not_table = "x"', // 13
+    '[[trigger.http]]', // 14
+    'route = "/"', // 15
+    'component = "c"', // 16
+    '[component.c]', // 17
+    'source = "c.wasm"', // 18
+    'key_value_stores = ["ok-label", "snake_ok", "b@d"]', // 19
+    'sqlite_databases = ["default", "camelCase"]', // 20
+    '[component.c.variables]', // 21
+    'url = "https://{{ good }}/{{ ghost }}"', // 22
+    'auth = "{{ token"', // 23
+    'BadVar = "x"', // 24
+    'num = 3', // 25
+    'ok = "{{token}}-{{ good }}"', // 26
+  ].join('\n');
+  const dir = appDir(t, { 'wasmlet.toml': toml, 'c.wasm': '' });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  const at = (n: number, re: RegExp) => {
+    assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `no error at line ${n} matching ${re} in:\n${lines.join('\n')}`);
+  };
+  at(7, /variable `both` must be `required` OR have a `default`, not both/);
+  at(8, /variable `neither` must be `required` OR have a `default` — add required = true or default = "\.\.\."/);
+  at(9, /invalid variable name `Bad_Name`: invalid character "B"/);
+  at(10, /invalid variable name `trailing_`: it must end with a lowercase ASCII letter or digit/);
+  at(11, /unknown key `defualt` in table `variables\.typo`/);
+  at(11, /variable `typo` must be `required` OR have a `default`/);
+  at(12, /`variables\.wrong_types\.default` must be a string/);
+  at(12, /`variables\.wrong_types\.required` must be true or false/);
+  at(13, /variable `not_table` must be a table/);
+  at(19, /key-value store label `b@d` must be kebab-case or snake_case/);
+  at(20, /SQLite database label `camelCase` must be kebab-case or snake_case/);
+  at(22, /component `c` variable `url`: unknown variable `ghost` in template — declare it in \[variables\]/);
+  at(23, /component `c` variable `auth`: invalid template: unmatched '\{\{' in template/);
+  at(24, /invalid variable name `BadVar` in component `c`/);
+  at(25, /component variable `num` must be a string/);
+  assert.equal(lines.length, 15, lines.join('\n'));
+});
+
+test('host services: a valid manifest keeps labels and templates; inline components too', (t) => {
+  const dir = appDir(t, {
+    'wasmlet.toml': [
+      'spin_manifest_version = 2', '[application]', 'name = "a"',
+      '[variables]', 'host = { default = "h" }',
+      '[[trigger.http]]', 'route = "/"', 'component = { source = "c.wasm", key_value_stores = ["default", "default"], variables = { v = "{{ host }}!" } }',
+    ].join('\n'),
+    'c.wasm': '',
+  });
+  const doc = parseManifestDocument(readFileSync(join(dir, 'wasmlet.toml'), 'utf8'), join(dir, 'wasmlet.toml'));
+  const c = doc.app.components['http-trigger1-component']!;
+  assert.deepEqual(c.keyValueStores, ['default']);
+  assert.deepEqual(c.sqliteDatabases, []);
+  assert.deepEqual(doc.templates['http-trigger1-component'], { v: [{ expr: 'host' }, { lit: '!' }] });
 });

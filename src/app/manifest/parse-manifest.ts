@@ -2,31 +2,20 @@
 // is an error (Spin's `deny_unknown_fields`), and every problem is collected so the user sees all
 // of them at once. File checks (sources, mounts) are done here, against the manifest directory.
 import { statSync } from 'node:fs';
-import { dirname, isAbsolute, posix, resolve } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { tryParseAllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
 import { isWasmletError } from '../../util/errors.ts';
 import { parseDuration, parseSize } from '../../util/units.ts';
 import { parseRoute, routeShape } from '../route-syntax.ts';
+import { checkVariableName, parseTemplate, templateNames, type TemplatePart } from '../template.ts';
 import { DEFAULT_WAGI_ARGV } from '../locked-app.ts';
 import type {
   LockedApp, LockedBuild, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
+  LockedVariable,
 } from '../locked-app.ts';
-import { locateKey, type TomlPath } from './locate-key.ts';
-import { ManifestError, type ManifestDiagnostic } from './manifest-error.ts';
+import { type TomlPath } from './locate-key.ts';
+import { Diagnostics, isTable, parseTomlFile, showPath, throwIfAny, type Table } from './diagnostics.ts';
 
-type Table = Record<string, unknown>;
-
-function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-/** `component.hello.limits`, `trigger.http[0].executor`. */
-function showPath(path: TomlPath): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : (s === '' ? p : `.${p}`);
-  return s === '' ? '(top level)' : s;
-}
 
 /**
  * Checks a Spin id: non-empty words separated by `delim`, each starting with an ASCII letter and
@@ -49,17 +38,15 @@ export function checkSpinId(id: string, delim: '-' | '_'): string | undefined {
 const TOP_KEYS = ['spin_manifest_version', 'manifest_version', 'application', 'trigger', 'component', 'variables'];
 const APP_KEYS = ['name', 'version', 'description', 'authors', 'tool'];
 const COMPONENT_KEYS = ['source', 'description', 'environment', 'files', 'allowed_outbound_hosts',
-  'key_value_stores', 'build', 'limits', 'tool',
+  'key_value_stores', 'sqlite_databases', 'variables', 'build', 'limits', 'tool',
   // Spin keys wasmlet does not implement: accepted only when empty, with a clear error otherwise.
-  'exclude_files', 'allowed_http_hosts', 'sqlite_databases', 'ai_models', 'variables', 'dependencies',
+  'exclude_files', 'allowed_http_hosts', 'ai_models', 'dependencies',
   'dependencies_inherit_configuration'];
 const UNSUPPORTED_COMPONENT_KEYS: Record<string, string> = {
   allowed_http_hosts: 'is deprecated in Spin and not supported — list the hosts in allowed_outbound_hosts as '
     + 'scheme://host[:port] (e.g. "https://example.com")',
   exclude_files: 'is not supported (file globs are not) — list the files or directories to mount in `files`',
-  sqlite_databases: 'is not supported by wasmlet yet — remove it',
   ai_models: 'is not supported by wasmlet — remove it',
-  variables: 'is not supported by wasmlet yet — use `environment` instead',
   dependencies: 'is not supported by wasmlet yet — compose the component before serving it',
   dependencies_inherit_configuration: 'is not supported by wasmlet yet — remove it',
 };
@@ -67,64 +54,36 @@ const TRIGGER_KEYS = ['route', 'component', 'executor', 'id'];
 const BUILD_KEYS = ['command', 'workdir', 'watch'];
 const LIMIT_KEYS = ['memory', 'timeout'];
 const FILE_KEYS = ['source', 'destination'];
+const VARIABLE_KEYS = ['default', 'required', 'secret', 'description'];
+
+/** Application variables as declared, with their defaults (kept out of the locked app). */
+export interface ManifestVariables {
+  declared: Record<string, LockedVariable>;
+  /** `default` of each variable that has one. */
+  defaults: Record<string, string>;
+}
+
+/**
+ * A parsed manifest: the app (variables unresolved, backends not chosen: see loader.ts), the
+ * application variables, and each component's `variables` templates, already checked to name
+ * only declared variables.
+ */
+export interface ParsedManifest {
+  app: LockedApp;
+  variables: ManifestVariables;
+  /** component id -> component variable name -> template parts. */
+  templates: Record<string, Record<string, TemplatePart[]>>;
+}
+
+/** Why a variable name is invalid (Spin `LowerSnakeId` and `Key::validate`), or undefined. */
+function variableNameProblem(name: string): string | undefined {
+  return checkVariableName(name) ?? checkSpinId(name, '_');
+}
 
 function isEmptyValue(v: unknown): boolean {
   return v === false || (Array.isArray(v) && v.length === 0) || (isTable(v) && Object.keys(v).length === 0);
 }
 
-/** Collects diagnostics, locating each one's line in the source. */
-class Diagnostics {
-  readonly list: ManifestDiagnostic[] = [];
-  readonly #source: string;
-  constructor(source: string) { this.#source = source; }
-
-  add(path: TomlPath, message: string): void {
-    const line = locateKey(this.#source, path);
-    this.list.push(line === undefined ? { message } : { line, message });
-  }
-
-  unknownKeys(table: Table, path: TomlPath, allowed: readonly string[]): void {
-    for (const key of Object.keys(table)) {
-      if (!allowed.includes(key)) {
-        this.add([...path, key], `unknown key \`${key}\` in ${path.length === 0 ? 'the top level' : `table \`${showPath(path)}\``}`
-          + ` — remove it or fix its spelling (allowed: ${allowed.join(', ')})`);
-      }
-    }
-  }
-
-  string(table: Table, key: string, path: TomlPath, required: boolean): string | undefined {
-    const v = table[key];
-    if (v === undefined) {
-      if (required) this.add(path, `missing \`${key}\` in \`${showPath(path)}\` — add ${key} = "..."`);
-      return undefined;
-    }
-    if (typeof v !== 'string') {
-      this.add([...path, key], `\`${showPath([...path, key])}\` must be a string — quote it: ${key} = "..."`);
-      return undefined;
-    }
-    return v;
-  }
-
-  stringArray(table: Table, key: string, path: TomlPath): string[] {
-    const v = table[key];
-    if (v === undefined) return [];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
-      this.add([...path, key], `\`${showPath([...path, key])}\` must be an array of strings — e.g. ${key} = ["..."]`);
-      return [];
-    }
-    return v as string[];
-  }
-
-  table(table: Table, key: string, path: TomlPath): Table | undefined {
-    const v = table[key];
-    if (v === undefined) return undefined;
-    if (!isTable(v)) {
-      this.add([...path, key], `\`${showPath([...path, key])}\` must be a table — write [${showPath([...path, key])}] or ${key} = { ... }`);
-      return undefined;
-    }
-    return v;
-  }
-}
 
 type FsKind = 'file' | 'dir' | undefined;
 
@@ -137,13 +96,91 @@ function fsKind(path: string): FsKind {
   }
 }
 
-function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, dir: string): LockedComponent {
+/** Checks `[variables]`: names (lower_snake), keys, types, `required` xor `default` (Spin loader `locked_variable`). */
+function checkAppVariables(d: Diagnostics, root: Table): ManifestVariables {
+  const out: ManifestVariables = { declared: {}, defaults: {} };
+  const vars = d.table(root, 'variables', []);
+  if (!vars) return out;
+  for (const [name, v] of Object.entries(vars)) {
+    const path = ['variables', name];
+    const why = variableNameProblem(name);
+    if (why) {
+      d.add(path, `invalid variable name \`${name}\`: ${why} — use lower_snake_case, e.g. \`${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^[^a-z]+|_+$/g, '') || 'my_variable'}\``);
+      continue;
+    }
+    if (!isTable(v)) {
+      d.add(path, `variable \`${name}\` must be a table — e.g. ${name} = { default = "..." } or ${name} = { required = true }`);
+      continue;
+    }
+    d.unknownKeys(v, path, VARIABLE_KEYS);
+    const def = d.string(v, 'default', path, false);
+    const description = d.string(v, 'description', path, false);
+    const flag = (key: 'required' | 'secret'): boolean => {
+      const x = v[key];
+      if (x === undefined) return false;
+      if (typeof x !== 'boolean') { d.add([...path, key], `\`variables.${name}.${key}\` must be true or false`); return false; }
+      return x;
+    };
+    const required = flag('required');
+    const secret = flag('secret');
+    if (required && v.default !== undefined) {
+      d.add([...path, 'default'], `variable \`${name}\` must be \`required\` OR have a \`default\`, not both — remove one`);
+    } else if (!required && v.default === undefined) {
+      d.add(path, `variable \`${name}\` must be \`required\` OR have a \`default\` — add required = true or default = "..."`);
+    }
+    const decl: LockedVariable = { required, secret };
+    if (description !== undefined) decl.description = description;
+    out.declared[name] = decl;
+    if (def !== undefined) out.defaults[name] = def;
+  }
+  return out;
+}
+
+/** Checks a component's `variables`: names, string values, templates naming declared variables. */
+function checkComponentVariables(d: Diagnostics, id: string, c: Table, path: TomlPath, appVars: ManifestVariables,
+  templates: Record<string, Record<string, TemplatePart[]>>): void {
+  const vars = d.table(c, 'variables', path);
+  const out: Record<string, TemplatePart[]> = {};
+  templates[id] = out;
+  if (!vars) return;
+  for (const [name, v] of Object.entries(vars)) {
+    const vpath = [...path, 'variables', name];
+    const why = variableNameProblem(name);
+    if (why) { d.add(vpath, `invalid variable name \`${name}\` in component \`${id}\`: ${why} — use lower_snake_case`); continue; }
+    if (typeof v !== 'string') { d.add(vpath, `component variable \`${name}\` must be a string — e.g. ${name} = "{{ app_var }}"`); continue; }
+    const parts = parseTemplate(v);
+    if ('error' in parts) { d.add(vpath, `component \`${id}\` variable \`${name}\`: invalid template: ${parts.error} — close it with '}}'`); continue; }
+    const unknown = templateNames(parts).filter((n) => !Object.hasOwn(appVars.declared, n));
+    for (const n of new Set(unknown)) {
+      d.add(vpath, `component \`${id}\` variable \`${name}\`: unknown variable \`${n}\` in template — declare it in [variables] (e.g. ${n} = { default = "..." }) or fix the name`);
+    }
+    if (unknown.length === 0) out[name] = parts;
+  }
+}
+
+/** Checks `key_value_stores` / `sqlite_databases`: labels kebab-case or snake_case (Spin `kebab_or_snake_case`). */
+function checkLabels(d: Diagnostics, c: Table, key: 'key_value_stores' | 'sqlite_databases', path: TomlPath): string[] {
+  const what = key === 'key_value_stores' ? 'key-value store' : 'SQLite database';
+  const out: string[] = [];
+  for (const label of d.stringArray(c, key, path)) {
+    if (checkSpinId(label, '-') && checkSpinId(label, '_')) {
+      d.add([...path, key], `${what} label \`${label}\` must be kebab-case or snake_case (e.g. "default", "my-store")`);
+    } else if (!out.includes(label)) {
+      out.push(label);
+    }
+  }
+  return out;
+}
+
+function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, dir: string, appVars: ManifestVariables,
+  templates: Record<string, Record<string, TemplatePart[]>>): LockedComponent {
   d.unknownKeys(c, path, COMPONENT_KEYS);
   for (const [key, why] of Object.entries(UNSUPPORTED_COMPONENT_KEYS)) {
     if (c[key] !== undefined && !isEmptyValue(c[key])) d.add([...path, key], `\`${key}\` ${why}`);
   }
   const out: LockedComponent = {
-    id, source: '', files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], limits: {},
+    id, source: '', files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], sqliteDatabases: [],
+    variables: {}, secretVariables: [], limits: {},
   };
 
   // source
@@ -200,14 +237,10 @@ function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, di
     else d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\`: ${parsed.reason}`);
   }
 
-  // key_value_stores
-  for (const label of d.stringArray(c, 'key_value_stores', path)) {
-    if (checkSpinId(label, '-') && checkSpinId(label, '_')) {
-      d.add([...path, 'key_value_stores'], `key-value store label \`${label}\` must be kebab-case or snake_case (e.g. "default", "my-store")`);
-    } else {
-      out.keyValueStores.push(label);
-    }
-  }
+  // key_value_stores, sqlite_databases, variables (host services)
+  out.keyValueStores = checkLabels(d, c, 'key_value_stores', path);
+  out.sqliteDatabases = checkLabels(d, c, 'sqlite_databases', path);
+  checkComponentVariables(d, id, c, path, appVars, templates);
 
   // build
   const build = d.table(c, 'build', path);
@@ -327,24 +360,29 @@ function checkExecutor(d: Diagnostics, e: unknown, path: TomlPath): LockedExecut
  * Accepts Spin's v2 shape (`spin_manifest_version = 2`) or wasmlet's (`manifest_version = 1`), with
  * [application], [[trigger.http]] (route, component as id or inline table, executor, id) and
  * [component.<id>] (source, description, environment, files, allowed_outbound_hosts,
- * key_value_stores, build, tool, and wasmlet's limits {memory, timeout}).
+ * key_value_stores, sqlite_databases, variables, build, tool, and wasmlet's limits {memory,
+ * timeout}); application `[variables]` (default, required, secret, description). Component
+ * `variables` are checked here (names, templates naming declared variables, with lines) but
+ * resolved by {@link loadApp}, which also picks store backends (spinframework/spin
+ * `crates/manifest/src/schema/v2.rs`, `crates/loader/src/local.rs` `locked_variable`).
  * @param source the TOML text.
  * @param manifestPath its path; relative paths in the manifest resolve against its directory.
  * @throws ManifestError (`WASMLET_ERR_MANIFEST`, blame user) listing every problem found.
  */
 export function parseManifest(source: string, manifestPath: string): LockedApp {
+  return parseManifestDocument(source, manifestPath).app;
+}
+
+/**
+ * {@link parseManifest}, also returning the application variables (with defaults) and each
+ * component's variable templates, for loader.ts to resolve (app/variables.ts). Component
+ * `variables` in `app` are left empty, `backends` empty and `stateDir` `<dir>/.wasmlet`.
+ * @throws ManifestError as parseManifest.
+ */
+export function parseManifestDocument(source: string, manifestPath: string): ParsedManifest {
   const absPath = resolve(manifestPath);
   const dir = dirname(absPath);
-  let root: Table;
-  try {
-    root = parse(source) as Table;
-  } catch (err) {
-    if (err instanceof TomlError) {
-      const what = err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
-      throw new ManifestError(absPath, [{ line: err.line, message: `invalid TOML: ${what} — fix the syntax` }], { cause: err });
-    }
-    throw err;
-  }
+  const root = parseTomlFile(source, absPath);
   const d = new Diagnostics(source);
   d.unknownKeys(root, [], TOP_KEYS);
 
@@ -360,15 +398,15 @@ export function parseManifest(source: string, manifestPath: string): LockedApp {
   } else if (ownVersion !== undefined && ownVersion !== 1) {
     d.add(['manifest_version'], `manifest_version ${JSON.stringify(ownVersion)} is not supported — use manifest_version = 1`);
   }
-  if (isTable(root.variables) && Object.keys(root.variables).length > 0) {
-    d.add(['variables'], 'application `[variables]` are not supported by wasmlet yet — use each component\'s `environment`');
-  } else if (root.variables !== undefined && !isTable(root.variables)) {
-    d.add(['variables'], '`variables` must be a table');
-  }
+  const appVars = checkAppVariables(d, root);
+  const templates: Record<string, Record<string, TemplatePart[]>> = {};
 
   // [application]
   const app = d.table(root, 'application', []);
-  const locked: LockedApp = { name: '', dir, manifestPath: absPath, components: {}, triggers: { http: [] } };
+  const locked: LockedApp = {
+    name: '', dir, manifestPath: absPath, components: {}, triggers: { http: [] },
+    variables: appVars.declared, backends: { keyValueStores: {}, sqliteDatabases: {} }, stateDir: join(dir, '.wasmlet'),
+  };
   if (!app) {
     if (root.application === undefined) d.add([], 'missing [application] — add [application] with name = "my-app"');
   } else {
@@ -394,7 +432,7 @@ export function parseManifest(source: string, manifestPath: string): LockedApp {
         d.add(['component', id], `\`component.${id}\` must be a table — write [component.${id}]`);
         continue;
       }
-      locked.components[id] = checkComponent(d, id, c, ['component', id], dir);
+      locked.components[id] = checkComponent(d, id, c, ['component', id], dir, appVars, templates);
     }
   }
 
@@ -450,7 +488,7 @@ export function parseManifest(source: string, manifestPath: string): LockedApp {
       if (checkSpinId(inlineId, '-') || locked.components[inlineId] || (components && inlineId in components)) {
         do { inlineId = `inline-component${inlineCounter++}`; } while (locked.components[inlineId] || (components && inlineId in components));
       }
-      locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir);
+      locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir, appVars, templates);
       componentId = inlineId;
     } else {
       d.add([...path, 'component'], '`component` must be a component id string or an inline table { source = "..." }');
@@ -490,9 +528,6 @@ export function parseManifest(source: string, manifestPath: string): LockedApp {
     }
   });
 
-  if (d.list.length > 0) {
-    const byLine = [...d.list].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-    throw new ManifestError(absPath, byLine);
-  }
-  return locked;
+  throwIfAny(d, absPath);
+  return { app: locked, variables: appVars, templates };
 }
