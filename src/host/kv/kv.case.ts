@@ -43,16 +43,21 @@ async function withStore(fx: KeyValueCaseFixture, fn: (store: KeyValueStore, bac
 
 /** Runs `op` in `workers` threads, each with its own backend opened from `spec`. */
 function inWorkers<T>(spec: KeyValueBackendSpec, workers: number, data: { key: string; op: 'increment' | 'cas'; n: number }): Promise<T[]> {
+  const barrier = new Int32Array(new SharedArrayBuffer(8));
+  barrier[1] = workers;
   return Promise.all(Array.from({ length: workers }, () => new Promise<T>((resolve, reject) => {
-    const w = new Worker(join(repoRoot, 'test/support/kv-worker.ts'), { workerData: { spec, label: 'default', ...data } });
+    const w = new Worker(join(repoRoot, 'test/support/kv-worker.ts'), { workerData: { spec, label: 'default', barrier, ...data } });
     w.once('message', resolve);
     w.once('error', reject);
     w.once('exit', (code) => { if (code !== 0) reject(new Error(`kv worker exited with ${code}`)); });
   })));
 }
 
-/** Registers every case as a `node:test` test; call it inside a `describe` whose `before` made `fixture()` usable. */
-export function keyValueCases(fixture: () => KeyValueCaseFixture): void {
+/**
+ * Registers every case as a `node:test` test; call it inside a `describe` whose `before` made
+ * `fixture()` usable. `networked`: also register the outage case (the fixture must give `outage`).
+ */
+export function keyValueCases(fixture: () => KeyValueCaseFixture, options: { networked: boolean }): void {
   test('CRUD: get, set, overwrite, exists, delete', () => withStore(fixture(), async (s) => {
     assert.equal(await s.get('a'), undefined);
     assert.equal(await s.exists('a'), false);
@@ -198,12 +203,10 @@ export function keyValueCases(fixture: () => KeyValueCaseFixture): void {
     await rejectsOther(backend.open('default'), /closed/);
   }));
 
-  test('a backend that goes away fails calls quickly with `other`, and works again when it returns', async (t) => {
+  if (!options.networked) return;
+  test('a backend that goes away fails calls quickly with `other`, and works again when it returns', async () => {
     const fx = fixture();
-    if (!fx.outage) {
-      t.diagnostic('embedded backend: no server to lose');
-      return;
-    }
+    assert.ok(fx.outage, 'a networked fixture gives outage controls');
     const outage = fx.outage;
     await withStore(fx, async (s) => {
       await s.set('a', enc('1'));

@@ -28,7 +28,7 @@ describe('redis key-value backend: shared cases', () => {
     fresh: async () => ({ type: 'redis', url: await flushed() }),
     counterEncoding: 'decimal',
     outage: { stop: () => server.stop(), start: () => server.start() },
-  }));
+  }), { networked: true });
 });
 
 test('a counter written by Spin (INCRBY, decimal text) and raw binary values read back', async () => {
