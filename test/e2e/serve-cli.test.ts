@@ -44,8 +44,10 @@ test('serves the committed examples/hello and logs text access lines', async () 
     assert.match(text, /^X_MATCHED_ROUTE=\/\.\.\.$/m);
     assert.ok(text.endsWith('body:\nping'));
     const id = res.headers.get('x-request-id')!;
-    await new Promise((r) => setTimeout(r, 50)); // the line is written when the response closes
-    assert.match(child.out(), new RegExp(`POST /greet\\?who=me 200 [\\d.]+ms route=/\\.\\.\\. component=hello req=${id}`));
+    // The line is written when the response closes: wait for it (up to 10 s on a busy machine).
+    const line = new RegExp(`POST /greet\\?who=me 200 [\\d.]+ms route=/\\.\\.\\. component=hello req=${id}`);
+    for (let waited = 0; !line.test(child.out()) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.match(child.out(), line);
   } finally {
     child.proc.kill('SIGINT');
   }
