@@ -11,6 +11,7 @@ import { EXIT } from './exit-codes.ts';
 import { printOut } from './output.ts';
 
 const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
+       wasmlet serve [options] --from-registry REF
 
 Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
 directory. A bare module.wasm is served as one component on /... . Every request runs in a
@@ -38,6 +39,9 @@ Options:
   --state-dir DIR      Where the default stores live: sqlite_key_value.db (key-value label
                        "default") and sqlite_db.db (SQLite "default"), created when first used
                        (default: state_dir of the runtime config, else .wasmlet/ in the app dir).
+  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
+                       registry cache, or reuse it there, and serve it (see wasmlet registry).
+  --insecure           With --from-registry: plain HTTP for a registry not on loopback.
   -h, --help           Print this help.
 
 Variables: an application variable's value comes from the runtime config's providers, then the
@@ -83,6 +87,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         timeout: { type: 'string' },
         'runtime-config-file': { type: 'string' },
         'state-dir': { type: 'string' },
+        'from-registry': { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -105,7 +111,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (runtimeConfigFile === '') throw usageError('--runtime-config-file: expected a file path');
   if (stateDir === '') throw usageError('--state-dir: expected a directory path');
 
-  const app = await loadApp(positionals[0] ?? '.', { runtimeConfigFile, stateDir });
+  let appPath = positionals[0] ?? '.';
+  if (values['from-registry'] !== undefined) {
+    if (positionals.length > 0) throw usageError('--from-registry REF replaces the app argument; give one or the other');
+    appPath = (await (await import('./registry.ts')).pullToCache(values['from-registry'], { insecure: values.insecure === true })).dir;
+  }
+  const app = await loadApp(appPath, { runtimeConfigFile, stateDir });
   const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
   const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });

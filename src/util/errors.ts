@@ -78,6 +78,12 @@ export const ERROR_CODES = {
   WASMLET_ERR_INVALID_DURATION: { meaning: 'a duration (`2s`) cannot be parsed or is out of range', httpStatus: 500, exitStatus: 2 },
   WASMLET_ERR_INVALID_OPTIONS: { meaning: 'an option has a bad value (including `invokeArgs` of the wrong count or type)', httpStatus: 500, exitStatus: 2 },
   WASMLET_ERR_PREOPEN: { meaning: 'a directory to preopen is not an existing directory', httpStatus: 500, exitStatus: 125 },
+  // OCI registries (`wasmlet registry`, `serve --from-registry`).
+  WASMLET_ERR_REFERENCE: { meaning: 'an OCI reference (`REGISTRY/REPOSITORY[:TAG][@DIGEST]`) cannot be parsed', httpStatus: 500, exitStatus: 2 },
+  WASMLET_ERR_REGISTRY: { meaning: 'an OCI registry cannot be reached or answered with an error', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_REGISTRY_AUTH: { meaning: 'an OCI registry refused the credentials (or none were given): log in with `wasmlet registry login`', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_DIGEST_MISMATCH: { meaning: 'content pulled from a registry does not match its sha256 digest', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_ARTIFACT: { meaning: 'an OCI artifact is not a layout wasmlet can run (Spin app, or one Wasm layer as `wkg` pushes)', httpStatus: 500, exitStatus: 125 },
   // wasmlet itself.
   WASMLET_ERR_INTERNAL: { meaning: 'an internal error (a wasmlet bug, or the worker thread running the guest died)', httpStatus: 500, exitStatus: 125 },
 } as const satisfies Record<`WASMLET_ERR_${string}`, ErrorCodeInfo>;

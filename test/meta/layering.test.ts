@@ -6,9 +6,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { repoRoot } from '../support/fixtures.ts';
 
-/** Higher imports lower. `triggers` reads the app model (`app/locked-app.ts`), so it sits above `app`. */
+/**
+ * Higher imports lower. `triggers` reads the app model (`app/locked-app.ts`), so it sits above `app`;
+ * `oci` pushes and pulls apps (it reads the locked app and the loader), so it sits above `app` too.
+ */
 const RANK: Record<string, number> = {
-  'index.ts': 9, cli: 8, plugin: 7, triggers: 7, oci: 6, app: 6, engine: 5, host: 4, util: 1, types: 1, sandbox: 0,
+  'index.ts': 9, cli: 8, plugin: 7, triggers: 7, oci: 6.5, app: 6, engine: 5, host: 4, util: 1, types: 1, sandbox: 0,
 };
 
 function sources(dir: string): string[] {
