@@ -62,7 +62,7 @@ export async function createTransferProgress(verb: string, tty = process.stderr.
     finish(label, size, note) {
       const bar = bars.get(label);
       if (bar) bar.update(size, payload(label, size, size));
-      else multi.log(`${verb} ${label}: ${formatBytes(size)} (${note ?? 'done'})\n`);
+      else multi.create(Math.max(size, 1), Math.max(size, 1), { label, sent: formatBytes(size), size: formatBytes(size), rate: `(${note ?? 'done'})` });
     },
     stop() { multi.stop(); },
   };
