@@ -6,6 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import type { LockedApp } from '../app/locked-app.ts';
+import { parseManifestDocument } from '../app/manifest/parse-manifest.ts';
 import { digestOf, digestOfFile } from './digest.ts';
 import {
   OCI_IMAGE_CONFIG, OCI_MANIFEST, SPIN_APPLICATION_LAYER, SPIN_DATA_LAYER, SPIN_WASM_LAYER,
@@ -14,7 +15,7 @@ import type { Descriptor, ImageManifest } from './media-types.ts';
 import type { Reference } from './reference.ts';
 import type { ProgressFn, RegistryClient } from './registry-client.ts';
 import { INLINE_MAX_BYTES, toSpinLockedApp } from './spin-locked-app.ts';
-import type { PushedComponentContent, SpinContentPath } from './spin-locked-app.ts';
+import type { DeclaredVariables, PushedComponentContent, SpinContentPath } from './spin-locked-app.ts';
 
 /** What happens during a push, for progress output: one `blob` event per blob, then `done`. */
 export type PushEvent =
@@ -52,6 +53,28 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
+ * The variables as the manifest declares them: the locked app holds resolved values (possibly
+ * from secrets or the environment), which must never be pushed; Spin pushes the declarations.
+ */
+async function declaredVariables(app: LockedApp): Promise<DeclaredVariables> {
+  const out: DeclaredVariables = { app: {}, components: {} };
+  if (app.manifestPath === undefined) return out;
+  const doc = parseManifestDocument(await readFile(app.manifestPath, 'utf8'), app.manifestPath);
+  for (const [name, v] of Object.entries(doc.variables.declared)) {
+    const d = doc.variables.defaults[name];
+    out.app[name] = { ...(v.description === undefined ? {} : { description: v.description }), ...(d === undefined ? {} : { default: d }), ...(v.secret ? { secret: true } : {}) };
+  }
+  for (const [id, templates] of Object.entries(doc.templates)) {
+    const config: Record<string, string> = {};
+    for (const [name, parts] of Object.entries(templates)) {
+      config[name] = parts.map((p) => ('lit' in p ? p.lit : `{{ ${p.expr} }}`)).join('');
+    }
+    if (Object.keys(config).length > 0) out.components[id] = config;
+  }
+  return out;
+}
+
+/**
  * Pushes `app` to `ref` (its tag, or its digest when it pins one) through `client`. Each blob is
  * checked with `HEAD` first and uploaded only when the registry lacks it.
  * @throws WasmletError `WASMLET_ERR_REGISTRY` / `WASMLET_ERR_REGISTRY_AUTH` from the client; a
@@ -84,7 +107,7 @@ export async function pushApp(client: RegistryClient, ref: Reference, app: Locke
     }
     content[c.id] = { sourceDigest: digest, files };
   }
-  const lockedBytes = Buffer.from(JSON.stringify(toSpinLockedApp(app, content)));
+  const lockedBytes = Buffer.from(JSON.stringify(toSpinLockedApp(app, content, await declaredVariables(app))));
   const lockedDigest = digestOf(lockedBytes);
   add({ desc: { mediaType: SPIN_APPLICATION_LAYER, digest: lockedDigest, size: lockedBytes.length }, label: 'locked app (spin.lock)', source: lockedBytes });
 

@@ -47,3 +47,13 @@ test('refuses what wasmlet cannot run, saying what', () => {
     assert.throws(() => planSpinApp(json, 'x'), (e: Error & { code?: string }) => e.code === 'WASMLET_ERR_ARTIFACT' && re.test(e.message), String(re));
   }
 });
+
+test('variables and databases travel as Spin writes them: declarations and templates, never values', () => {
+  const plan = planSpinApp(app({ variables: { api_key: { secret: true }, greeting: { default: 'hi', description: 'd' } } }, {
+    config: { key: '{{ api_key }}', msg: '{{ greeting }}, world' }, metadata: { databases: ['default'] },
+  }), 'x');
+  const m = JSON.parse(JSON.stringify(parse(plan.manifest))) as Record<string, any>;
+  assert.deepEqual(m.variables, { api_key: { required: true, secret: true }, greeting: { default: 'hi', description: 'd' } });
+  assert.deepEqual(m.component.web.variables, { key: '{{ api_key }}', msg: '{{ greeting }}, world' });
+  assert.deepEqual(m.component.web.sqlite_databases, ['default']);
+});

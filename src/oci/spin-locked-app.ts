@@ -52,6 +52,16 @@ export interface SpinLockedApp {
 /** Content of at most this many bytes is inlined instead of pushed as a layer (Spin's `DEFAULT_CONTENT_REF_INLINE_MAX_SIZE`). */
 export const INLINE_MAX_BYTES = 128;
 
+/**
+ * Variables as the manifest declares them (never resolved values, which may come from secrets):
+ * application variables (Spin's `Variable`: `default` absent means required) and each
+ * component's templates (Spin's component `config`, e.g. `"{{ api_key }}"`).
+ */
+export interface DeclaredVariables {
+  app: Record<string, { description?: string; default?: string; secret?: boolean }>;
+  components: Record<string, Record<string, string>>;
+}
+
 /** Where a wasmlet component's pushed content went: its Wasm layer digest and its files. */
 export interface PushedComponentContent {
   sourceDigest: string;
@@ -63,7 +73,8 @@ export interface PushedComponentContent {
  * `content[component id]`. Executors: `wagi` keeps `argv`/`entrypoint`; `wasi-http` is Spin's
  * `http`. wasmlet's own limits go in component metadata under `wasmlet.limits` (Spin ignores it).
  */
-export function toSpinLockedApp(app: LockedApp, content: Record<string, PushedComponentContent>): SpinLockedApp {
+export function toSpinLockedApp(app: LockedApp, content: Record<string, PushedComponentContent>,
+  variables: DeclaredVariables = { app: {}, components: {} }): SpinLockedApp {
   const metadata: Record<string, unknown> = { name: app.name };
   if (app.version !== undefined) metadata['version'] = app.version;
   if (app.description !== undefined) metadata['description'] = app.description;
@@ -82,6 +93,7 @@ export function toSpinLockedApp(app: LockedApp, content: Record<string, PushedCo
     if (c.description !== undefined) meta['description'] = c.description;
     if (c.allowedOutboundHosts.length > 0) meta['allowed_outbound_hosts'] = c.allowedOutboundHosts.map((h) => h.source);
     if (c.keyValueStores.length > 0) meta['key_value_stores'] = [...c.keyValueStores];
+    if (c.sqliteDatabases.length > 0) meta['databases'] = [...c.sqliteDatabases];
     const limits: Record<string, number> = {};
     if (c.limits.memoryBytes !== undefined) limits['memory_bytes'] = c.limits.memoryBytes;
     if (c.limits.timeoutMs !== undefined) limits['timeout_ms'] = c.limits.timeoutMs;
@@ -90,9 +102,14 @@ export function toSpinLockedApp(app: LockedApp, content: Record<string, PushedCo
     if (Object.keys(meta).length > 0) out.metadata = meta;
     if (Object.keys(c.environment).length > 0) out.env = { ...c.environment };
     if (pushed.files.length > 0) out.files = pushed.files;
+    const config = variables.components[c.id] ?? {};
+    if (Object.keys(config).length > 0) out.config = { ...config };
     return out;
   });
-  return { spin_lock_version: 0, metadata, triggers, components };
+  // Field order as Spin serializes LockedApp: spin_lock_version, metadata, variables, triggers, components.
+  return {
+    spin_lock_version: 0, metadata, ...(Object.keys(variables.app).length > 0 ? { variables: { ...variables.app } } : {}), triggers, components,
+  };
 }
 
 /** One piece of content a pulled app needs, and where (relative to the app dir) it goes. */
@@ -131,9 +148,11 @@ function safeRelative(path: string): string | undefined {
  * `files/<id>/<path>`, and a `wasmlet.toml` mounting the top-level entries of `files/<id>/` at
  * the same guest paths. HTTP routes keep their route and executor (`wagi` with argv/entrypoint;
  * `http`/`spin` become "decided by the binary"); private routes are dropped.
+ * Application `variables` become `[variables]` (no default: `required = true`), a component's
+ * `config` its `variables` templates, `metadata.databases` its `sqlite_databases`.
  * @throws WasmletError `WASMLET_ERR_ARTIFACT` for JSON that is not a locked app, a
- *   `must_understand` entry, a non-HTTP trigger, component dependencies, variables or databases
- *   (not supported by wasmlet), or a file path that leaves the mount.
+ *   `must_understand` entry, a non-HTTP trigger, component dependencies or AI models (not
+ *   supported by wasmlet), or a file path that leaves the mount.
  */
 export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAppPlan {
   let locked: SpinLockedApp;
@@ -146,8 +165,14 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
   if ((locked.must_understand ?? []).length > 0) {
     throw artifactError(`the Spin app requires host features wasmlet does not have (must_understand: ${locked.must_understand!.join(', ')})`);
   }
-  if (locked.variables && Object.keys(locked.variables).length > 0) {
-    throw artifactError(`the Spin app declares variables (${Object.keys(locked.variables).join(', ')}); wasmlet does not support application variables yet`);
+  const variables: Record<string, Record<string, unknown>> = {};
+  for (const [name, v] of Object.entries(locked.variables ?? {})) {
+    const decl = (v ?? {}) as { description?: unknown; default?: unknown; secret?: unknown };
+    variables[name] = {
+      ...(typeof decl.default === 'string' ? { default: decl.default } : { required: true }),
+      ...(decl.secret === true ? { secret: true } : {}),
+      ...(typeof decl.description === 'string' ? { description: decl.description } : {}),
+    };
   }
   const meta = locked.metadata ?? {};
   const application: Record<string, unknown> = { name: typeof meta['name'] === 'string' ? meta['name'] : fallbackName };
@@ -159,11 +184,8 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
   for (const c of locked.components) {
     if (typeof c?.id !== 'string' || !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(c.id)) throw artifactError(`component id ${JSON.stringify(c?.id)} is not kebab-case`);
     if (c.dependencies && Object.keys(c.dependencies).length > 0) throw artifactError(`component \`${c.id}\` has component dependencies; wasmlet does not compose components`);
-    if (c.config && Object.keys(c.config).length > 0) throw artifactError(`component \`${c.id}\` uses variables (config: ${Object.keys(c.config).join(', ')}); wasmlet does not support them yet`);
     const m = c.metadata ?? {};
-    for (const key of ['databases', 'ai_models']) {
-      if (stringArray(m[key]).length > 0) throw artifactError(`component \`${c.id}\` uses ${key} (${stringArray(m[key]).join(', ')}); wasmlet does not support them`);
-    }
+    if (stringArray(m['ai_models']).length > 0) throw artifactError(`component \`${c.id}\` uses ai_models (${stringArray(m['ai_models']).join(', ')}); wasmlet does not support them`);
     const source = `components/${c.id}.wasm`;
     placements.push({ target: source, ...contentOf(c.source, `source of component \`${c.id}\``) });
     const out: Record<string, unknown> = { source };
@@ -181,6 +203,9 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
     if (hosts.length > 0) out['allowed_outbound_hosts'] = hosts;
     const kv = stringArray(m['key_value_stores']);
     if (kv.length > 0) out['key_value_stores'] = kv;
+    const databases = stringArray(m['databases']);
+    if (databases.length > 0) out['sqlite_databases'] = databases;
+    if (c.config && Object.keys(c.config).length > 0) out['variables'] = { ...c.config };
     const limits = ((m['wasmlet'] ?? {}) as { limits?: { memory_bytes?: unknown; timeout_ms?: unknown } }).limits;
     if (limits && (typeof limits.memory_bytes === 'number' || typeof limits.timeout_ms === 'number')) {
       out['limits'] = {
@@ -208,7 +233,7 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
   }
   if (http.length === 0) throw artifactError('the Spin app has no public HTTP route');
   const manifest = `# Written by \`wasmlet registry pull\` from a Spin locked app (spin.lock beside this file).\n${
-    stringify({ spin_manifest_version: 2, application, trigger: { http }, component: components })}\n`;
+    stringify({ spin_manifest_version: 2, application, ...(Object.keys(variables).length > 0 ? { variables } : {}), trigger: { http }, component: components })}\n`;
   return { manifest, placements };
 }
 

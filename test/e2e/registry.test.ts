@@ -26,6 +26,7 @@ before(async () => {
   env = {
     ...process.env,
     WASMLET_CACHE_DIR: join(work, 'cache'), XDG_CONFIG_HOME: join(work, 'config'), DOCKER_CONFIG: join(work, 'docker'),
+    SPIN_VARIABLE_TOKEN: 'supersecret-value', // the static app's required secret variable
   };
 });
 after(async () => {
@@ -63,11 +64,16 @@ async function serve(args: string[]): Promise<{ url: string; stop: () => Promise
   return { url, err: () => err, stop: async () => { proc.kill('SIGINT'); await exit; } };
 }
 
-/** examples/static-files with its cat.wasm built, a small (inlined) and a large (layer) file. */
+/**
+ * examples/static-files with its cat.wasm built, a small (inlined) and a large (layer) file, and a
+ * required secret variable (its value comes from SPIN_VARIABLE_TOKEN and must never be pushed).
+ */
 function staticApp(): { dir: string; big: Buffer } {
   const dir = join(work, `static-${randomBytes(4).toString('hex')}`);
   mkdirSync(join(dir, 'assets', 'sub'), { recursive: true });
-  cpSync(join(repoRoot, 'examples/static-files/wasmlet.toml'), join(dir, 'wasmlet.toml'));
+  writeFileSync(join(dir, 'wasmlet.toml'), readFileSync(join(repoRoot, 'examples/static-files/wasmlet.toml'), 'utf8')
+    .replace('[[trigger.http]]', '[variables]\ntoken = { required = true, secret = true }\n\n[[trigger.http]]')
+    + '[component.cat.variables]\napi_token = "Bearer {{ token }}"\n');
   cpSync(join(repoRoot, 'examples/static-files/assets/x.txt'), join(dir, 'assets/x.txt'));
   cpSync(buildC('examples/static-files/cat.c'), join(dir, 'cat.wasm'));
   const big = randomBytes(200_000);
@@ -104,6 +110,12 @@ test('push then pull: the app comes back byte-identical, with Spin\'s layout', a
   const lock = JSON.parse(readFileSync(join(out, 'spin.lock'), 'utf8')) as { components: { source: { digest: string }; files: { path: string; inline?: string; digest: string }[] }[] };
   assert.equal(lock.components[0]!.source.digest, manifest.layers[0]!.digest);
   assert.deepEqual(lock.components[0]!.files.map((f) => [f.path, f.inline !== undefined]), [['assets/sub/big.bin', false], ['assets/x.txt', true]]);
+  // Variables travel as declarations and templates; the resolved secret never leaves the machine.
+  const lockText = readFileSync(join(out, 'spin.lock'), 'utf8');
+  assert.equal(lockText.includes('supersecret'), false);
+  assert.deepEqual(JSON.parse(lockText).variables, { token: { secret: true } });
+  assert.deepEqual(JSON.parse(lockText).components[0].config, { api_token: 'Bearer {{ token }}' });
+  assert.match(readFileSync(join(out, 'wasmlet.toml'), 'utf8'), /api_token = "Bearer \{\{ token \}\}"/);
 
   // The pulled dir is a runnable app: the file mount is where the manifest put it.
   const server = await serve([out]);
