@@ -23,6 +23,12 @@ export interface LoadOptions {
    * current directory. Default: the runtime config's `state_dir`, else `<app dir>/.wasmlet`.
    */
   stateDir?: string;
+  /**
+   * The state directory when neither `stateDir` nor the runtime config names one (default
+   * `<app dir>/.wasmlet`). `serve --from-registry` passes `.wasmlet` in the current directory, so
+   * an app's data outlives the cached copy of one version of it.
+   */
+  defaultStateDir?: string;
   /** Environment the variables providers read; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -55,7 +61,8 @@ export async function loadRuntimeConfig(file: string | undefined): Promise<Runti
 export async function resolveHostServices(app: LockedApp, parsed: ParsedManifest | undefined, manifestText: string,
   options: LoadOptions): Promise<void> {
   const config = await loadRuntimeConfig(options.runtimeConfigFile);
-  app.stateDir = options.stateDir !== undefined ? resolve(options.stateDir) : config.stateDir ?? join(app.dir, '.wasmlet');
+  app.stateDir = options.stateDir !== undefined ? resolve(options.stateDir)
+    : config.stateDir ?? (options.defaultStateDir !== undefined ? resolve(options.defaultStateDir) : join(app.dir, '.wasmlet'));
   app.backends = {
     keyValueStores: { default: { type: 'sqlite', path: join(app.stateDir, DEFAULT_KEY_VALUE_FILE) }, ...config.keyValueStores },
     sqliteDatabases: { default: { type: 'sqlite', path: join(app.stateDir, DEFAULT_SQLITE_FILE) }, ...config.sqliteDatabases },

@@ -38,7 +38,8 @@ Options:
                        [[variables_provider]] (type "env" with prefix, dotenv_path; "static").
   --state-dir DIR      Where the default stores live: sqlite_key_value.db (key-value label
                        "default") and sqlite_db.db (SQLite "default"), created when first used
-                       (default: state_dir of the runtime config, else .wasmlet/ in the app dir).
+                       (default: state_dir of the runtime config, else .wasmlet/ in the app dir;
+                       with --from-registry, .wasmlet/ in the current directory).
   --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
@@ -112,11 +113,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (stateDir === '') throw usageError('--state-dir: expected a directory path');
 
   let appPath = positionals[0] ?? '.';
+  // A registry app lives in the cache, one dir per version: its state stays in the current dir.
+  let defaultStateDir: string | undefined;
   if (values['from-registry'] !== undefined) {
     if (positionals.length > 0) throw usageError('--from-registry REF replaces the app argument; give one or the other');
     appPath = (await (await import('./registry.ts')).pullToCache(values['from-registry'], { insecure: values.insecure === true })).dir;
+    defaultStateDir = '.wasmlet';
   }
-  const app = await loadApp(appPath, { runtimeConfigFile, stateDir });
+  const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
   const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
   const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
