@@ -162,9 +162,9 @@ test('host services: runtime config backends, state dir, resolved variables', as
   assert.equal(other.backends.keyValueStores.default?.type === 'sqlite' && other.backends.keyValueStores.default.path, join(dir, 'state', 'sqlite_key_value.db'));
   assert.deepEqual(other.components.mod!.variables, { message: 'hello, world', key: 'k=w' }, 'the environment is asked before .env');
   // defaultStateDir (serve --from-registry) replaces only the app-dir default.
-  const registry = await loadApp(dir, { defaultStateDir: join(dir, 'cwd-state'), env: { WASMLET_VARIABLE_API_KEY: 'w' } });
+  const registry = await loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), defaultStateDir: join(dir, 'cwd-state'), env: { WASMLET_VARIABLE_API_KEY: 'w' } });
   assert.equal(registry.stateDir, join(dir, 'cwd-state'));
-  const explicit = await loadApp(dir, { defaultStateDir: join(dir, 'cwd-state'), stateDir: join(dir, 'state'), env: { WASMLET_VARIABLE_API_KEY: 'w' } });
+  const explicit = await loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), defaultStateDir: join(dir, 'cwd-state'), stateDir: join(dir, 'state'), env: { WASMLET_VARIABLE_API_KEY: 'w' } });
   assert.equal(explicit.stateDir, join(dir, 'state'));
 });
 
