@@ -189,8 +189,9 @@ describe('wasmlet serve: wasi:http components', () => {
     const [bytes, chunks] = text.split(' ').map(Number);
     assert.equal(bytes, size);
     assert.ok(chunks! > 16, `the guest read the body in many chunks (${chunks})`);
-    // Loose bound: the whole body (64 MiB) would show; a window of a few MiB does not.
-    assert.ok(peak - before < 24 * 1024 * 1024, `main-thread array buffers grew by ${(peak - before) >> 20} MiB`);
+    // Loose bound: the whole body (64 MiB) would show; a window of a few MiB does not (on a loaded
+    // machine, chunks moved to the worker can still be counted here for a while: up to ~30 MiB seen).
+    assert.ok(peak - before < 48 * 1024 * 1024, `main-thread array buffers grew by ${(peak - before) >> 20} MiB`);
   });
 
   test('a 64 MiB download streams out with backpressure', async () => {
