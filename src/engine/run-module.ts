@@ -1,67 +1,21 @@
 // Runs a WASI preview1 command (or one export of a reactor) to completion: prepare (inspect, cap
-// memory, compile), then execute on this thread, or on a worker thread when there is a deadline.
+// memory, compile: prepare-module.ts), then execute on this thread, or on a worker thread when there is a deadline.
 import { WasmletError } from '../util/errors.ts';
 import { workerEntry } from '../util/worker-entry.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
-import { detectWasmKind, inspectModule } from './binary.ts';
-import type { ImportEntry, ModuleInfo } from './binary.ts';
-import { applyMemoryCap } from './limits.ts';
+import { detectWasmKind } from './binary.ts';
+import type { ModuleInfo } from './binary.ts';
 import { awaitGuestWorker } from './guest-worker.ts';
-import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
+import type { CompileCache } from './compile-cache.ts';
+import { prepareModule } from './prepare-module.ts';
+import type { PreparedModule } from './prepare-module.ts';
 import { runInstance, toFailure } from './instance.ts';
 import type { Failure, InstanceRequest, Outcome, WasmValue } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
 import type { GuestOptions, WireInput, WireOutput } from './stdio-options.ts';
 
-/** A module ready to run: compiled (with the memory cap written in) and inspected. */
-export interface PreparedModule {
-  readonly module: WebAssembly.Module;
-  /** sha256 (hex) of the compiled bytes (after the memory-cap rewrite). */
-  readonly hash: string;
-  readonly info: ModuleInfo;
-  /** The cap the module was compiled with, in bytes; undefined when uncapped. */
-  readonly maxMemoryBytes?: number;
-  /** Imported memories, whose limits the cap could not rewrite (the importer must cap them). */
-  readonly importedMemories: ImportEntry[];
-}
-
-/** Options of {@link prepareModule}. */
-export interface PrepareOptions {
-  /** Cap on each linear memory, in bytes (rounded down to 64 KiB pages). Default: no cap beyond V8's. */
-  maxMemoryBytes?: number;
-  /** Reuse compiled modules from this cache (keyed by content hash). Default: compile afresh. */
-  cache?: CompileCache;
-}
-
-/**
- * Inspects, caps and compiles a core module.
- * @throws WasmletError `WASMLET_ERR_NOT_WASM`, `WASMLET_ERR_TRUNCATED`, `WASMLET_ERR_INVALID_WASM`,
- *   `WASMLET_ERR_COMPONENT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT` (see {@link inspectModule},
- *   {@link applyMemoryCap}, {@link CompileCache.compile}).
- */
-export async function prepareModule(source: Uint8Array | ArrayBuffer, options: PrepareOptions = {}): Promise<PreparedModule> {
-  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-  const info = inspectModule(bytes);
-  let final = bytes;
-  let importedMemories = info.imports.filter((i) => i.kind === 'memory');
-  if (options.maxMemoryBytes !== undefined) {
-    if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {
-      throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`,
-        { blame: 'user' });
-    }
-    const capped = applyMemoryCap(bytes, info, options.maxMemoryBytes);
-    final = capped.bytes;
-    importedMemories = capped.importedMemories;
-  }
-  const compiled = options.cache ? await options.cache.compile(final) : undefined;
-  const module = compiled ? compiled.module : await compileModule(final);
-  let hash = compiled?.hash;
-  return {
-    module, info, importedMemories,
-    get hash() { return hash ??= contentHash(final); }, // computed on demand when uncached
-    ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
-  };
-}
+export { prepareModule } from './prepare-module.ts';
+export type { PrepareOptions, PreparedModule } from './prepare-module.ts';
 
 /** Options of {@link runWasi}. Everything is denied unless granted (WASI capability model). */
 export interface RunWasiOptions extends GuestOptions {
