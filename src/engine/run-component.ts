@@ -10,7 +10,7 @@ import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
 import { capComponentMemory } from './component-memory.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
-import { defaultCacheDir, fallbackCacheDir } from './cache-dir.ts';
+import { defaultCacheDir, fallbackCacheDir } from '../util/cache-dir.ts';
 import { awaitGuestWorker } from './guest-worker.ts';
 import { toFailure, type Failure } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';

@@ -2,7 +2,7 @@
 // read, inspected, memory-capped and compiled once (per content hash), registered with the worker
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
 // WebAssembly components (wasi-http) are transpiled once into the disk cache
-// (`$WASMLET_CACHE_DIR`, else `.wasmlet/cache/` under the app dir: engine/cache-dir.ts) and served
+// (`$WASMLET_CACHE_DIR`, else `.wasmlet/cache/` under the app dir: util/cache-dir.ts; the locked app's `cacheDir`) and served
 // by a second pool of the same size whose workers load them from that cache and hold a few
 // requests each, of one component at a time.
 // A pool is started only when a route needs it: idle worker threads hold tens of MB each.
@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { LockedApp, LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
 import { detectWasmKind } from '../../engine/binary.ts';
-import { defaultCacheDir } from '../../engine/cache-dir.ts';
+import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { stageFileMounts } from '../../engine/file-mounts.ts';
 import type { PreopenSpec } from '../../engine/grants.ts';
@@ -114,7 +114,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         throw new WasmletError('WASMLET_ERR_READ_SOURCE',
           `cannot read component '${component.id}' source ${component.source}: ${(err as Error).message}`, { blame: 'user', cause: err });
       }
-      const kind = detectWasmKind(bytes);
+      const kind = component.binary?.kind ?? detectWasmKind(bytes); // resolved at load
       const type = route.executor.type === 'auto' ? (kind === 'module' ? 'wagi' : 'wasi-http') : route.executor.type;
       const timeoutMs = component.limits.timeoutMs ?? defaultTimeoutMs;
       if (type === 'wasi-http') {
@@ -185,10 +185,10 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
  */
 async function componentUnit(app: LockedApp, component: LockedComponent, bytes: Uint8Array, preopens: PreopenSpec[],
   preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
-  const cacheDir = defaultCacheDir(app.dir);
+  const cacheDir = app.cacheDir ?? defaultCacheDir(app.dir);
   const maxMemoryBytes = component.limits.memoryBytes;
-  // Components sharing a binary (and memory cap) are prepared once.
-  const key = `${component.source}\0${maxMemoryBytes ?? ''}`;
+  // Components sharing a binary (by digest when the loader resolved it) and memory cap are prepared once.
+  const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}`;
   let preparing = preparedOnce.get(key);
   if (preparing === undefined) {
     preparing = prepareComponentForRun(bytes, { cacheDir, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });
