@@ -4,8 +4,10 @@
 // request body. The mean includes the GC work each variant causes; the median mostly does not. Compared with node:wasi doing the same, and with a floor:
 // plain JS-function imports that do just enough for the guest to run. The first row is what
 // `wasmlet serve` does (the module rewritten to import its memory, a zeroed memory from a pool per
-// instance: see src/triggers/http/wagi-worker.ts); the second is the same with a memory V8
-// allocates per instance, as the unmodified module gets.
+// instance: engine/p1-guest.ts, which src/triggers/http/wagi-worker.ts calls); the next is the
+// same steps written inline (what the WAGI worker did before the engine façade: the call through
+// the engine must cost nothing); then all 46 WASI functions built; then a memory V8 allocates per
+// instance, as the unmodified module gets.
 //
 //   node bench/instantiate.ts [iterations | --quick]   (default 5000 per variant, --quick 1000, after 500 warm-up runs)
 import { openSync, readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { WASI } from 'node:wasi';
 import { WasiP1, wasiP1ImportNames } from '../src/host/wasi/p1/wasi-p1.ts';
 import { bytesInput } from '../src/sandbox/stdio.ts';
 import { MemoryPool, RECYCLED_MEMORY_MODULE, rewriteMemoryAsImport } from '../src/engine/component/recycled-memory.ts';
+import { prepareP1Guest, runP1Guest } from '../src/engine/p1-guest.ts';
 import type { OutputStream } from '../src/sandbox/stdio.ts';
 
 const arg = process.argv[2];
@@ -56,7 +59,15 @@ function measure(name: string, once: () => void): { name: string; medianUs: numb
 // wasmlet: what wagi-worker.ts does per request (stdout discarded here instead of CGI-parsed).
 let written = 0;
 const sink: OutputStream = { write(bytes) { written += bytes.length; } };
-const serve = measure('wasmlet serve: WasiP1 + recycled memory + new Instance + _start', () => {
+const guest = prepareP1Guest(recycledModule); // once per unit and worker, as wagi-worker.ts does
+const serve = measure('wasmlet serve: engine runP1Guest, recycled memory, _start', () => {
+  if (runP1Guest(guest, { args, env, preopens: [], stdin: bytesInput(body), stdout: sink, stderr: sink, only: guest.wasiImports }) !== 0) {
+    throw new Error('hello failed');
+  }
+});
+
+// The same steps inline, without the engine call.
+const serveInline = measure('  same steps inline (no engine call)', () => {
   const wasi = new WasiP1({ args, env, preopens: [], stdin: bytesInput(body), stdout: sink, stderr: sink, only });
   const memory = memories.acquire();
   try {
@@ -65,6 +76,7 @@ const serve = measure('wasmlet serve: WasiP1 + recycled memory + new Instance + 
     });
     if (wasi.start(instance) !== 0) throw new Error('hello failed');
   } finally {
+    wasi.dispose();
     memories.release(memory);
   }
 });
@@ -128,7 +140,7 @@ const floor = measure('plain JS imports + new Instance + _start', () => {
 });
 
 console.log(`C WAGI hello (${iterations} runs each, node ${process.version})`);
-for (const r of [serve, serveAll, wasmlet, nodeWasi, floor]) {
+for (const r of [serve, serveInline, serveAll, wasmlet, nodeWasi, floor]) {
   console.log(`${r.name.padEnd(62)} median ${r.medianUs.toFixed(1).padStart(7)} us   mean ${r.meanUs.toFixed(1).padStart(7)} us`
     + `   p99 ${r.p99Us.toFixed(1).padStart(7)} us`);
 }

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watToBytes } from '../../test/support/fixtures.ts';
+import { defaultCacheDir } from '../util/cache-dir.ts';
 import { loadApp, wasmBinaryKind } from './loader.ts';
 
 const moduleBytes = await watToBytes('(module (func (export "_start")))');
@@ -35,6 +37,11 @@ test('a directory: wasmlet.toml is preferred over spin.toml; auto executors are 
     ['/m/...', { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' }],
     ['/c/...', { type: 'wasi-http' }],
   ]);
+  // Kind and digest resolved once here: the runtime never re-detects them.
+  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+  assert.deepEqual(app.components['mod']!.binary, { kind: 'module', sha256: sha256(moduleBytes) });
+  assert.deepEqual(app.components['comp']!.binary, { kind: 'component', sha256: sha256(componentBytes) });
+  assert.equal(app.cacheDir, defaultCacheDir(dir));
   rmSync(join(dir, 'wasmlet.toml'));
   await assert.rejects(loadApp(dir), /invalid TOML/); // now spin.toml is the manifest
   writeFileSync(join(dir, 'spin.toml'), manifest());
@@ -51,6 +58,7 @@ test('a bare .wasm is one component `main` on /...', async (t) => {
       main: {
         id: 'main', source: join(dir, 'hello.wasm'), files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [],
         sqliteDatabases: [], variables: {}, secretVariables: [], limits: {},
+        binary: { kind: 'module', sha256: createHash('sha256').update(moduleBytes).digest('hex') },
       },
     },
     triggers: { http: [{ route: '/...', component: 'main', executor: { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' } }] },
@@ -60,6 +68,7 @@ test('a bare .wasm is one component `main` on /...', async (t) => {
       sqliteDatabases: { default: { type: 'sqlite', path: join(dir, '.wasmlet', 'sqlite_db.db') } },
     },
     stateDir: join(dir, '.wasmlet'),
+    cacheDir: defaultCacheDir(dir),
   });
 });
 

@@ -1,8 +1,10 @@
 // Entry point of app loading: finds the manifest, parses it, and resolves each route's `auto`
 // executor by looking at the binary's header.
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { WasmletError } from '../util/errors.ts';
+import { defaultCacheDir } from '../util/cache-dir.ts';
 import { DEFAULT_WAGI_ARGV } from './locked-app.ts';
 import type { LockedApp } from './locked-app.ts';
 import { parseManifestDocument, type ParsedManifest } from './manifest/parse-manifest.ts';
@@ -30,15 +32,10 @@ export function wasmBinaryKind(preamble: Uint8Array): WasmBinaryKind {
   return 'not-wasm';
 }
 
-async function readPreamble(path: string): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(8);
-    const { bytesRead } = await fh.read(buf, 0, 8, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+/** The kind and sha256 of the binary at `path` (read whole: the digest needs every byte). */
+async function inspectBinary(path: string): Promise<{ kind: WasmBinaryKind; sha256: string }> {
+  const bytes = await readFile(path);
+  return { kind: wasmBinaryKind(bytes.subarray(0, 8)), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -48,7 +45,8 @@ async function isFile(path: string): Promise<boolean> {
 /**
  * Loads an app from a directory (its `wasmlet.toml`, else `spin.toml`), a manifest path, or a bare
  * `.wasm` file (served as the one component `main` on route `/...`). Each `auto` executor is
- * resolved from the binary: a core module runs as WAGI, a component as wasi-http. Host services
+ * resolved from the binary: a core module runs as WAGI, a component as wasi-http; each served
+ * component's binary kind and sha256 (`LockedComponent.binary`) and the app's `cacheDir` are set. Host services
  * are resolved too (host-services.ts): the runtime config is read, every key-value store and SQLite
  * label a component names gets a backend, and component variables are resolved to strings.
  * @param options `runtimeConfigFile`, `stateDir` (default `<app dir>/.wasmlet`), `env` (default
@@ -115,7 +113,11 @@ export async function loadApp(pathOrDir: string, options: LoadOptions = {}): Pro
     const component = app.components[route.component]!;
     let kind = kinds.get(component.id);
     if (kind === undefined) {
-      try { kind = wasmBinaryKind(await readPreamble(component.source)); } catch { kind = 'not-wasm'; }
+      try {
+        const binary = await inspectBinary(component.source);
+        kind = binary.kind;
+        if (kind !== 'not-wasm') component.binary = { kind, sha256: binary.sha256 };
+      } catch { kind = 'not-wasm'; }
       kinds.set(component.id, kind);
       if (kind === 'not-wasm') {
         problem(['component', component.id, 'source'], `source ${component.source} of component \`${component.id}\` is not a WebAssembly module or component — rebuild it`);
@@ -130,5 +132,6 @@ export async function loadApp(pathOrDir: string, options: LoadOptions = {}): Pro
     }
   }
   if (problems.length > 0) throw new ManifestError(app.manifestPath ?? target, problems);
+  app.cacheDir = defaultCacheDir(app.dir);
   return app;
 }

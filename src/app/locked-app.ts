@@ -49,11 +49,24 @@ export interface LockedBuild {
   watch: string[];
 }
 
+/** What a component's binary is, resolved once at load (the runtime never re-detects it). */
+export interface LockedBinary {
+  /** A WASI preview1 core module, or a WebAssembly component (WASI 0.2). */
+  kind: 'module' | 'component';
+  /** sha256 of the file's bytes as loaded, lowercase hex (64 chars). */
+  sha256: string;
+}
+
 /** One component: a Wasm binary plus the capabilities granted to it (deny by default). */
 export interface LockedComponent {
   id: string;
   /** Absolute path of the `.wasm` file. */
   source: string;
+  /**
+   * Kind and digest of `source`, set by `loadApp` for every component a trigger uses. Absent only
+   * in an app built by hand or a component no trigger uses (the runtime then inspects the binary).
+   */
+  binary?: LockedBinary;
   description?: string;
   files: LockedFileMount[];
   environment: Record<string, string>;
@@ -98,6 +111,12 @@ export interface LockedApp {
   dir: string;
   /** Absolute path of the manifest; absent for a bare `.wasm`. */
   manifestPath?: string;
+  /**
+   * Where prepared units (component transpile output) are cached: `$WASMLET_CACHE_DIR`, else
+   * `<dir>/.wasmlet/cache` (util/cache-dir.ts), set by `loadApp`. Absent in an app built by hand
+   * (the runtime then applies the same rule).
+   */
+  cacheDir?: string;
   components: Record<string, LockedComponent>;
   triggers: { http: LockedHttpRoute[] };
   /** Application `[variables]` as declared (no values: those are resolved per component). */

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
-import { defaultCacheDir } from '../engine/cache-dir.ts';
+import { defaultCacheDir } from '../util/cache-dir.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printOut } from './output.ts';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCComponent } from '../../test/support/components.ts';
-import { defaultCacheDir, fallbackCacheDir } from './cache-dir.ts';
+import { defaultCacheDir, fallbackCacheDir } from '../util/cache-dir.ts';
 import { prepareComponentForRun } from './run-component.ts';
 
 test('defaultCacheDir: $WASMLET_CACHE_DIR wins, else <base>/.wasmlet/cache (base default: current dir)', () => {

@@ -3,11 +3,11 @@
 // turn what went wrong into plain data that can cross a worker boundary.
 import { WasmletError, isWasmletError } from '../util/errors.ts';
 import type { Blame, WasmletErrorCode } from '../util/errors.ts';
-import { ProcExit, WasiP1 } from '../host/wasi/p1/wasi-p1.ts';
 import type { WasiP1Options } from '../host/wasi/p1/wasi-p1.ts';
+import { prepareP1Guest, runP1Guest } from './p1-guest.ts';
+import type { WasmValue } from './p1-guest.ts';
 
-/** A scalar an invoked export takes or returns (i64 as bigint). */
-export type WasmValue = number | bigint;
+export type { WasmValue } from './p1-guest.ts';
 
 /** What a finished guest produced. `results` is set for `invoke` runs (one entry per result). */
 export interface Outcome { exitCode: number; results?: WasmValue[] }
@@ -19,33 +19,6 @@ export interface Outcome { exitCode: number; results?: WasmValue[] }
 export type Failure =
   | { kind: 'trap'; message: string; funcIndex?: number; offset?: number }
   | { kind: 'error'; code: WasmletErrorCode; message: string; blame: Blame };
-
-/**
- * Checks every import of `module` against `imports` before instantiating, so a module built for
- * another host fails with a message naming what is missing rather than V8's LinkError.
- * @throws WasmletError `WASMLET_ERR_UNKNOWN_IMPORT` (blame user) naming `module.name` and its kind.
- */
-export function checkImports(module: WebAssembly.Module, imports: WebAssembly.Imports): void {
-  for (const imp of WebAssembly.Module.imports(module)) {
-    const ns = imports[imp.module];
-    const value = ns ? (ns as Record<string, unknown>)[imp.name] : undefined;
-    const where = `\`${imp.module}.${imp.name}\` (${imp.kind})`;
-    if (value === undefined) {
-      const hint = imp.module === 'wasi_snapshot_preview1'
-        ? 'this WASI preview1 function is not implemented by wasmlet'
-        : 'wasmlet provides only WASI preview1 (`wasi_snapshot_preview1`); the module was built for another host or needs a library linked in';
-      throw new WasmletError('WASMLET_ERR_UNKNOWN_IMPORT', `unknown import ${where}: ${hint}`, { blame: 'user' });
-    }
-    const ok = imp.kind === 'function' ? typeof value === 'function'
-      : imp.kind === 'memory' ? value instanceof WebAssembly.Memory
-        : imp.kind === 'table' ? value instanceof WebAssembly.Table
-          : true; // globals may be numbers or WebAssembly.Global; V8 checks the type
-    if (!ok) {
-      throw new WasmletError('WASMLET_ERR_UNKNOWN_IMPORT', `import ${where}: the host provides a different kind of item under that name — import it as the WASI preview1 host defines it`,
-        { blame: 'user' });
-    }
-  }
-}
 
 /** Extracts the innermost Wasm frame (`wasm-function[N]:0xOFF`) from a V8 stack trace. */
 export function innermostWasmFrame(stack: string | undefined): { funcIndex: number; offset: number } | undefined {
@@ -90,42 +63,16 @@ export interface InstanceRequest {
 }
 
 /**
- * Instantiates `module` with a fresh WASI preview1 host and runs it to completion on this thread.
- * A command runs `_start`; its `proc_exit(n)` is `exitCode: n`, returning normally is 0.
+ * Instantiates `module` with a fresh WASI preview1 host and runs it to completion on this thread
+ * (through p1-guest.ts, the one p1 run path). A command runs `_start`; its `proc_exit(n)` is
+ * `exitCode: n`, returning normally is 0.
  * @throws whatever the guest or host threw; pass it to {@link toFailure}.
  */
 export function runInstance(module: WebAssembly.Module, request: InstanceRequest): Outcome {
-  const wasi = new WasiP1(request.wasi);
-  try {
-    checkImports(module, wasi.imports);
-    const instance = new WebAssembly.Instance(module, wasi.imports);
-    if (request.invoke === undefined) {
-      if (typeof instance.exports['_start'] !== 'function') {
-        throw new WasmletError('WASMLET_ERR_NO_START',
-          'the module exports no `_start` function, so it is not a WASI command; to call a function of a reactor module use --invoke NAME',
-          { blame: 'user' });
-      }
-      return { exitCode: wasi.start(instance) };
-    }
-    const fn = instance.exports[request.invoke];
-    if (typeof fn !== 'function') {
-      const names = Object.entries(instance.exports).filter(([, v]) => typeof v === 'function').map(([k]) => k);
-      throw new WasmletError('WASMLET_ERR_NO_EXPORT',
-        `the module exports no function named \`${request.invoke}\` (exported functions: ${names.join(', ') || 'none'})`,
-        { blame: 'user' });
-    }
-    const args = (request.invokeArgs ?? []).map((a, i) => toWasmValue(a, request.invokeParams?.[i]));
-    let result: unknown;
-    try {
-      wasi.initialize(instance);
-      result = (fn as (...a: WasmValue[]) => unknown)(...args);
-    } catch (err) {
-      if (err instanceof ProcExit) return { exitCode: err.code }; // a reactor may exit too
-      throw err;
-    }
-    const results = result === undefined ? [] : Array.isArray(result) ? result as WasmValue[] : [result as WasmValue];
-    return { exitCode: 0, results };
-  } finally {
-    wasi.dispose();
-  }
+  const guest = prepareP1Guest(module);
+  if (request.invoke === undefined) return { exitCode: runP1Guest(guest, request.wasi) };
+  const args = (request.invokeArgs ?? []).map((a, i) => toWasmValue(a, request.invokeParams?.[i]));
+  const call = { name: request.invoke, args, results: undefined as WasmValue[] | undefined };
+  const exitCode = runP1Guest(guest, request.wasi, call);
+  return call.results ? { exitCode, results: call.results } : { exitCode };
 }

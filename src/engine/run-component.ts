@@ -1,8 +1,8 @@
 // Runs a WASI 0.2 command component (`wasi:cli/run`) to completion: prepare (transpile through the
 // disk cache, compile, optional memory cap), then execute on this thread (JSPI), or on a worker
-// thread when there is a deadline, which is terminated when it passes, as for core modules.
+// thread when there is a deadline (a one-worker pool: run-on-pool.ts), terminated when it passes,
+// as for core modules.
 import { WasmletError, isWasmletError } from '../util/errors.ts';
-import { workerEntry } from '../util/worker-entry.ts';
 import type { PreopenSpec } from '../sandbox/preopen.ts';
 import type { InputStream as SandboxInput, OutputStream as SandboxOutput } from '../sandbox/stdio.ts';
 import type { ByteSink, ByteSource } from '../host/wasi/p2/io.ts';
@@ -10,11 +10,11 @@ import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
 import { capComponentMemory } from './component-memory.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
-import { defaultCacheDir, fallbackCacheDir } from './cache-dir.ts';
-import { awaitGuestWorker } from './guest-worker.ts';
+import { defaultCacheDir, fallbackCacheDir } from '../util/cache-dir.ts';
+import { runOnPool } from './run-on-pool.ts';
 import { toFailure, type Failure } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
-import type { GuestOptions, WireInput, WireOutput } from './stdio-options.ts';
+import type { GuestOptions } from './stdio-options.ts';
 
 /**
  * Options of {@link runComponent}: the same grants as `runWasi`'s. With `timeoutMs` the source must
@@ -32,21 +32,8 @@ export interface RunComponentResult {
   stderr?: Uint8Array;
 }
 
-/** Everything the component worker needs, as structured-clone data. */
-export interface ComponentWorkerData {
-  component: ComponentWire;
-  request: { args: string[]; env: Record<string, string>; preopens: PreopenSpec[] };
-  stdin: WireInput;
-  stdout: WireOutput;
-  stderr: WireOutput;
-}
-
-/** Messages from the component worker. */
-export type ComponentWorkerMessage =
-  | { type: 'started' }
-  | { type: 'out'; fd: 1 | 2; bytes: Uint8Array }
-  | { type: 'done'; exitCode: number }
-  | { type: 'failed'; failure: Failure };
+/** The grants a component run is built from, as structured-clone data. */
+export interface ComponentRequest { args: string[]; env: Record<string, string>; preopens: PreopenSpec[] }
 
 /**
  * Transpiles (or loads from the disk cache) and compiles a component; applies the memory cap
@@ -103,7 +90,7 @@ export function byteSinkOf(output: SandboxOutput): ByteSink {
  * Runs one instance of a command component with the given streams and returns its exit code.
  * Guest traps become `WASMLET_ERR_TRAP`.
  */
-export async function executeComponent(prepared: PreparedComponent, request: ComponentWorkerData['request'],
+export async function executeComponent(prepared: PreparedComponent, request: ComponentRequest,
   stdio: { stdin: SandboxInput; stdout: SandboxOutput; stderr: SandboxOutput }): Promise<number> {
   try {
     return await runComponentCommand(prepared, {
@@ -165,29 +152,21 @@ function result(exitCode: number, stdout: Uint8Array | undefined, stderr: Uint8A
   return { exitCode, ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}) };
 }
 
-async function runInWorker(wire: ComponentWire, request: ComponentWorkerData['request'], options: RunComponentOptions, timeoutMs: number): Promise<RunComponentResult> {
-  const { Worker } = await import('node:worker_threads');
+async function runInWorker(wire: ComponentWire, request: ComponentRequest, options: RunComponentOptions, timeoutMs: number): Promise<RunComponentResult> {
   const stdout = wireOutput(options.stdout, 1);
   const stderr = wireOutput(options.stderr, 2);
   const sinks = {
     1: stdout.kind === 'relay' ? openOutput(options.stdout, 1) : undefined,
     2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
   };
-  const data: ComponentWorkerData = { component: wire, request, stdin: wireInput(options.stdin), stdout, stderr };
-  const worker = new Worker(workerEntry(import.meta.url, './run-component-worker'), {
-    workerData: data, stdin: false, stdout: false, stderr: false,
-  });
   try {
-    const exitCode = await awaitGuestWorker<ComponentWorkerMessage, number>(worker, timeoutMs, { 1: sinks[1]?.stream, 2: sinks[2]?.stream },
-      (m) => {
-        if (m.type === 'done') return { value: m.exitCode };
-        if (m.type === 'failed') return { error: componentFailureFrom(m.failure) };
-        return undefined;
-      },
-      componentFailure);
-    return result(exitCode, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
+    const ran = await runOnPool({ config: { kind: 'component', component: wire } },
+      { kind: 'component', request, stdin: wireInput(options.stdin), stdout, stderr }, timeoutMs,
+      (e) => { if (e.type === 'out') sinks[e.fd]?.stream.write(e.bytes); });
+    if (ran === null) throw new WasmletError('WASMLET_ERR_INTERNAL', 'the run produced no result', { blame: 'host' });
+    if ('failure' in ran) throw componentFailureFrom(ran.failure);
+    return result(ran.outcome.exitCode, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
   } finally {
-    await worker.terminate();
     sinks[1]?.stream.flush?.();
     sinks[2]?.stream.flush?.();
   }

@@ -1,67 +1,21 @@
 // Runs a WASI preview1 command (or one export of a reactor) to completion: prepare (inspect, cap
-// memory, compile), then execute on this thread, or on a worker thread when there is a deadline.
+// memory, compile: prepare-module.ts), then execute on this thread, or, when there is a deadline,
+// on a one-worker pool (run-on-pool.ts: the serve pool's machinery), terminated when it passes.
 import { WasmletError } from '../util/errors.ts';
-import { workerEntry } from '../util/worker-entry.ts';
-import type { PreopenSpec } from '../sandbox/preopen.ts';
-import { detectWasmKind, inspectModule } from './binary.ts';
-import type { ImportEntry, ModuleInfo } from './binary.ts';
-import { applyMemoryCap } from './limits.ts';
-import { awaitGuestWorker } from './guest-worker.ts';
-import { CompileCache, compileModule, contentHash } from './compile-cache.ts';
+import { detectWasmKind } from './binary.ts';
+import type { ModuleInfo } from './binary.ts';
+import { runOnPool } from './run-on-pool.ts';
+import type { RunInput } from './run-handler.ts';
+import type { CompileCache } from './compile-cache.ts';
+import { prepareModule } from './prepare-module.ts';
+import type { PreparedModule } from './prepare-module.ts';
 import { runInstance, toFailure } from './instance.ts';
-import type { Failure, InstanceRequest, Outcome, WasmValue } from './instance.ts';
+import type { Failure, Outcome, WasmValue } from './instance.ts';
 import { openInput, openOutput, wireInput, wireOutput } from './stdio-options.ts';
-import type { GuestOptions, WireInput, WireOutput } from './stdio-options.ts';
+import type { GuestOptions } from './stdio-options.ts';
 
-/** A module ready to run: compiled (with the memory cap written in) and inspected. */
-export interface PreparedModule {
-  readonly module: WebAssembly.Module;
-  /** sha256 (hex) of the compiled bytes (after the memory-cap rewrite). */
-  readonly hash: string;
-  readonly info: ModuleInfo;
-  /** The cap the module was compiled with, in bytes; undefined when uncapped. */
-  readonly maxMemoryBytes?: number;
-  /** Imported memories, whose limits the cap could not rewrite (the importer must cap them). */
-  readonly importedMemories: ImportEntry[];
-}
-
-/** Options of {@link prepareModule}. */
-export interface PrepareOptions {
-  /** Cap on each linear memory, in bytes (rounded down to 64 KiB pages). Default: no cap beyond V8's. */
-  maxMemoryBytes?: number;
-  /** Reuse compiled modules from this cache (keyed by content hash). Default: compile afresh. */
-  cache?: CompileCache;
-}
-
-/**
- * Inspects, caps and compiles a core module.
- * @throws WasmletError `WASMLET_ERR_NOT_WASM`, `WASMLET_ERR_TRUNCATED`, `WASMLET_ERR_INVALID_WASM`,
- *   `WASMLET_ERR_COMPONENT_UNSUPPORTED`, `WASMLET_ERR_MEMORY_LIMIT` (see {@link inspectModule},
- *   {@link applyMemoryCap}, {@link CompileCache.compile}).
- */
-export async function prepareModule(source: Uint8Array | ArrayBuffer, options: PrepareOptions = {}): Promise<PreparedModule> {
-  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-  const info = inspectModule(bytes);
-  let final = bytes;
-  let importedMemories = info.imports.filter((i) => i.kind === 'memory');
-  if (options.maxMemoryBytes !== undefined) {
-    if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {
-      throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`,
-        { blame: 'user' });
-    }
-    const capped = applyMemoryCap(bytes, info, options.maxMemoryBytes);
-    final = capped.bytes;
-    importedMemories = capped.importedMemories;
-  }
-  const compiled = options.cache ? await options.cache.compile(final) : undefined;
-  const module = compiled ? compiled.module : await compileModule(final);
-  let hash = compiled?.hash;
-  return {
-    module, info, importedMemories,
-    get hash() { return hash ??= contentHash(final); }, // computed on demand when uncached
-    ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
-  };
-}
+export { prepareModule } from './prepare-module.ts';
+export type { PrepareOptions, PreparedModule } from './prepare-module.ts';
 
 /** Options of {@link runWasi}. Everything is denied unless granted (WASI capability model). */
 export interface RunWasiOptions extends GuestOptions {
@@ -90,23 +44,8 @@ export interface RunWasiResult {
   results?: WasmValue[];
 }
 
-/** Everything the worker needs, as structured-clone data. */
-export interface WorkerData {
-  module: WebAssembly.Module;
-  request: Omit<InstanceRequest, 'wasi'> & { wasi: { args?: string[]; env?: Record<string, string>; preopens?: PreopenSpec[] } };
-  stdin: WireInput;
-  stdout: WireOutput;
-  stderr: WireOutput;
-  trace: boolean;
-}
-
-/** Messages from the worker. */
-export type WorkerMessage =
-  | { type: 'started' }
-  | { type: 'out'; fd: 1 | 2; bytes: Uint8Array }
-  | { type: 'trace'; line: string }
-  | { type: 'done'; outcome: Outcome }
-  | { type: 'failed'; failure: Failure };
+/** What the guest's host is built from, as structured-clone data (run-handler.ts). */
+type ModuleRequest = Extract<RunInput, { kind: 'module' }>['request'];
 
 /**
  * Runs a WASI preview1 command module (`_start`), or with `invoke` one export of a reactor, and
@@ -181,8 +120,8 @@ async function runComponentWasi(bytes: Uint8Array, options: RunWasiOptions): Pro
   return runComponent(bytes, rest);
 }
 
-function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): WorkerData['request'] {
-  const request: WorkerData['request'] = {
+function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): ModuleRequest {
+  const request: ModuleRequest = {
     wasi: {
       args: options.args ?? [],
       env: options.env ?? {},
@@ -206,7 +145,7 @@ function instanceRequest(prepared: PreparedModule, options: RunWasiOptions): Wor
   return request;
 }
 
-function runHere(prepared: PreparedModule, request: WorkerData['request'], options: RunWasiOptions): RunWasiResult {
+function runHere(prepared: PreparedModule, request: ModuleRequest, options: RunWasiOptions): RunWasiResult {
   const stdout = openOutput(options.stdout, 1);
   const stderr = openOutput(options.stderr, 2);
   let outcome: Outcome;
@@ -239,30 +178,24 @@ function result(outcome: Outcome, stdout: Uint8Array | undefined, stderr: Uint8A
   };
 }
 
-async function runInWorker(prepared: PreparedModule, request: WorkerData['request'], options: RunWasiOptions, timeoutMs: number): Promise<RunWasiResult> {
-  const { Worker } = await import('node:worker_threads');
+async function runInWorker(prepared: PreparedModule, request: ModuleRequest, options: RunWasiOptions, timeoutMs: number): Promise<RunWasiResult> {
   const stdout = wireOutput(options.stdout, 1);
   const stderr = wireOutput(options.stderr, 2);
   const sinks = {
     1: stdout.kind === 'relay' ? openOutput(options.stdout, 1) : undefined,
     2: stderr.kind === 'relay' ? openOutput(options.stderr, 2) : undefined,
   };
-  const data: WorkerData = { module: prepared.module, request, stdin: wireInput(options.stdin), stdout, stderr, trace: options.trace !== undefined };
-  const worker = new Worker(workerEntry(import.meta.url, './run-worker'), {
-    workerData: data, stdin: false, stdout: false, stderr: false,
-  });
-  const outcome = await awaitGuestWorker<WorkerMessage, Outcome>(worker, timeoutMs, { 1: sinks[1]?.stream, 2: sinks[2]?.stream },
-    (m) => {
-      if (m.type === 'trace') { options.trace?.(m.line); return undefined; }
-      if (m.type === 'done') return { value: m.outcome };
-      if (m.type === 'failed') return { error: failureToError(m.failure, prepared.info) };
-      return undefined;
-    },
-    (err) => failureToError(toFailure(err), prepared.info, err));
-  await worker.terminate();
-  sinks[1]?.stream.flush?.();
-  sinks[2]?.stream.flush?.();
-  return result(outcome, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
+  try {
+    const ran = await runOnPool({ module: prepared.module, config: { kind: 'module' } },
+      { kind: 'module', request, stdin: wireInput(options.stdin), stdout, stderr, trace: options.trace !== undefined }, timeoutMs,
+      (e) => { if (e.type === 'out') sinks[e.fd]?.stream.write(e.bytes); else options.trace?.(e.line); });
+    if (ran === null) throw new WasmletError('WASMLET_ERR_INTERNAL', 'the run produced no result', { blame: 'host' });
+    if ('failure' in ran) throw failureToError(ran.failure, prepared.info);
+    return result(ran.outcome, sinks[1]?.collected?.bytes(), sinks[2]?.collected?.bytes());
+  } finally {
+    sinks[1]?.stream.flush?.();
+    sinks[2]?.stream.flush?.();
+  }
 }
 
 /**

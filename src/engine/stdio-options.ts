@@ -60,7 +60,7 @@ export interface GuestOptions {
   timeoutMs?: number;
   /**
    * For a component: root of the transpile cache. Default `$WASMLET_CACHE_DIR`, else
-   * `.wasmlet/cache` in the current directory (`defaultCacheDir()` in engine/cache-dir.ts); when
+   * `.wasmlet/cache` in the current directory (`defaultCacheDir()` in util/cache-dir.ts); when
    * the cache cannot be written there, `<os tmpdir>/wasmlet-cache`.
    */
   cacheDir?: string;

@@ -1,5 +1,7 @@
-// Keeps the layering of ARCHITECTURE.md honest: a layer imports only layers below it, and
-// `sandbox/` imports nothing of ours. Test files are exempt (they may reach across layers).
+// Keeps the layering of ARCHITECTURE.md honest by checking each arrow (layer -> layer) against an
+// explicit table, not only a rank: `triggers/` sits above `engine/` and `host/`, yet may not
+// import `host/` or `sandbox/` (the engine builds hosts; triggers turn events into invocations).
+// Test files are exempt (they may reach across layers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,12 +9,36 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { repoRoot } from '../support/fixtures.ts';
 
 /**
- * Higher imports lower. `triggers` reads the app model (`app/locked-app.ts`), so it sits above `app`;
- * `oci` pushes and pulls apps (it reads the locked app and the loader), so it sits above `app` too.
+ * The layers each layer may import (besides itself). Anything not listed is refused.
+ * - `cli/` and `index.ts` (the public API) sit on top and may use every layer.
+ * - `triggers/` and `plugin/` read the locked app and invoke the engine: never host/ or sandbox/
+ *   (the plain grant types they pass on come re-exported from engine/grants.ts).
+ * - `oci/` pushes and pulls apps: it reads the locked app and the loader (app/), nothing below.
+ * - `app/` never imports `engine/`: the kind of a binary is its 8-byte preamble (app/loader.ts)
+ *   and its digest a sha256, so resolving them needs no engine. `app/` -> `host/` only for the
+ *   grant parsers a host service owns (`allowed_outbound_hosts`:
+ *   host/http-outbound/allowed-hosts.ts), so that the locked app holds them parsed.
+ * - `engine/` builds hosts (host/) over the capability core (sandbox/).
+ * - `sandbox/` and `util/` import nothing of ours (`types/` is ambient declarations).
  */
-const RANK: Record<string, number> = {
-  'index.ts': 9, cli: 8, plugin: 7, triggers: 7, oci: 6.5, app: 6, engine: 5, host: 4, util: 1, types: 1, sandbox: 0,
+const ALLOWED: Record<string, readonly string[]> = {
+  'index.ts': ['cli', 'triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
+  cli: ['triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
+  triggers: ['app', 'engine', 'util', 'types'],
+  plugin: ['app', 'engine', 'util', 'types'],
+  oci: ['app', 'util', 'types'],
+  app: ['host', 'util', 'types'],
+  engine: ['host', 'sandbox', 'util', 'types'],
+  host: ['sandbox', 'util', 'types'],
+  sandbox: [],
+  util: [],
+  types: [],
 };
+
+/** Whether a file of layer `from` may import one of layer `to`. */
+function allowed(from: string, to: string): boolean {
+  return from === to || (ALLOWED[from]?.includes(to) ?? false);
+}
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -24,7 +50,19 @@ function layerOf(file: string): string {
   return relative(join(repoRoot, 'src'), file).split('/')[0]!;
 }
 
-test('every import in src/ points down the layers', () => {
+test('the arrow table refuses what ARCHITECTURE.md refuses', () => {
+  for (const [from, to] of [['triggers', 'host'], ['triggers', 'sandbox'], ['plugin', 'host'], ['engine', 'app'], ['app', 'engine'],
+    ['sandbox', 'util'], ['sandbox', 'host'], ['host', 'engine'], ['app', 'triggers'], ['util', 'sandbox']] as const) {
+    assert.equal(allowed(from, to), false, `${from} -> ${to} must be refused`);
+  }
+  for (const [from, to] of [['triggers', 'engine'], ['triggers', 'app'], ['engine', 'host'], ['engine', 'sandbox'], ['host', 'sandbox']] as const) {
+    assert.equal(allowed(from, to), true, `${from} -> ${to} must be allowed`);
+  }
+  const layers = readdirSync(join(repoRoot, 'src'));
+  for (const layer of layers) assert.ok(layer in ALLOWED, `src/${layer} has no row in the arrow table`);
+});
+
+test('every import in src/ follows an allowed arrow', () => {
   const src = join(repoRoot, 'src');
   const files = sources(src);
   assert.ok(files.length > 20, 'found the sources');
@@ -36,9 +74,7 @@ test('every import in src/ points down the layers', () => {
       const target = resolve(dirname(file), m[1]!);
       if (!target.startsWith(src)) continue;
       const to = layerOf(target);
-      if (to === from) continue;
-      const ok = from === 'sandbox' ? false : (RANK[from] ?? -1) > (RANK[to] ?? 99);
-      if (!ok) violations.push(`${relative(repoRoot, file)} (${from}) imports ${m[1]} (${to})`);
+      if (!allowed(from, to)) violations.push(`${relative(repoRoot, file)} (${from}) imports ${m[1]} (${to})`);
     }
   }
   assert.deepEqual(violations, []);

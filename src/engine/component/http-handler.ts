@@ -2,10 +2,25 @@
 import { WasmletError } from '../../util/errors.ts';
 import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
+import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
 import type { OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
 import { createComponentInstance, findExport } from './instantiate.ts';
 import type { ReadyInstance } from './prewarmed-instances.ts';
 import type { PreparedComponent } from './transpile.ts';
+
+/**
+ * The request-body queue a trigger feeds (push chunks, then `end()` or `fail(message)`); a
+ * subclass can override `read` to watch what the guest consumes (flow control).
+ */
+export { QueueSource as RequestBodyQueue };
+
+/**
+ * True when `err`, as the guest's `handle` settled, is `wasi:cli/exit` with `ok` (code 0): a normal
+ * end, not a failure.
+ */
+export function isNormalExit(err: unknown): boolean {
+  return isExitSignal(err) && err.code === 0;
+}
 
 /** An HTTP request as the trigger hands it over. */
 export interface HttpRequestInput {

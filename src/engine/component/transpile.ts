@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
-import { defaultCacheDir } from '../cache-dir.ts';
+import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
 
 /** Bumped when the transpile options or cache layout change. */

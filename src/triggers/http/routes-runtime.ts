@@ -2,28 +2,27 @@
 // read, inspected, memory-capped and compiled once (per content hash), registered with the worker
 // pool with its pre-built per-component data (env, preopens), and wrapped in its route's executor.
 // WebAssembly components (wasi-http) are transpiled once into the disk cache
-// (`$WASMLET_CACHE_DIR`, else `.wasmlet/cache/` under the app dir: engine/cache-dir.ts) and served
+// (`$WASMLET_CACHE_DIR`, else `.wasmlet/cache/` under the app dir: util/cache-dir.ts; the locked app's `cacheDir`) and served
 // by a second pool of the same size whose workers load them from that cache and hold a few
 // requests each, of one component at a time.
 // A pool is started only when a route needs it: idle worker threads hold tens of MB each.
 // Nothing here runs per request.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { LockedApp, LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
-import { detectWasmKind, inspectModule } from '../../engine/binary.ts';
-import { defaultCacheDir } from '../../engine/cache-dir.ts';
+import { detectWasmKind } from '../../engine/binary.ts';
+import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
-import { applyMemoryCap } from '../../engine/limits.ts';
+import { stageFileMounts } from '../../engine/file-mounts.ts';
+import type { PreopenSpec } from '../../engine/grants.ts';
+import { prepareModule } from '../../engine/prepare-module.ts';
 import { WorkerPool } from '../../engine/pool.ts';
 import { componentToWire } from '../../engine/component-wire.ts';
 import { prepareComponentForRun } from '../../engine/run-component.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
-import type { PreopenSpec } from '../../sandbox/preopen.ts';
 import { WasmletError } from '../../util/errors.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
 import type { HttpExecutor } from './executor.ts';
-import { WagiExecutor, prepareWagiModule } from './wagi.ts';
+import { WagiExecutor } from './wagi.ts';
 import type { WagiUnitConfig } from './wagi-worker.ts';
 import { WasiHttpExecutor } from './wasi-http.ts';
 import type { WasiHttpUnitConfig } from './wasi-http-worker.ts';
@@ -47,29 +46,6 @@ export interface PreparedRoute {
   route: LockedHttpRoute;
   component: LockedComponent;
   executor: HttpExecutor;
-}
-
-/**
- * Preopens for a component's `files`: directories are preopened in place (read-only); single files
- * are copied into one staging directory mirroring their guest paths, preopened at `/` (a preopen
- * is a directory, and preopening the file's real parent would expose its siblings).
- */
-export function filePreopens(component: LockedComponent): { preopens: PreopenSpec[]; cleanup: () => void } {
-  const preopens: PreopenSpec[] = [];
-  let staging: string | undefined;
-  for (const mount of component.files) {
-    if (statSync(mount.hostPath).isDirectory()) {
-      preopens.push({ guestPath: mount.guestPath, hostPath: mount.hostPath, readOnly: true });
-      continue;
-    }
-    staging ??= mkdtempSync(join(tmpdir(), 'wasmlet-files-'));
-    const target = join(staging, mount.guestPath);
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(mount.hostPath, target);
-  }
-  if (staging) preopens.push({ guestPath: '/', hostPath: staging, readOnly: true });
-  const dir = staging;
-  return { preopens, cleanup: () => { if (dir) rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** Options of {@link prepareRoutes}. */
@@ -138,7 +114,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         throw new WasmletError('WASMLET_ERR_READ_SOURCE',
           `cannot read component '${component.id}' source ${component.source}: ${(err as Error).message}`, { blame: 'user', cause: err });
       }
-      const kind = detectWasmKind(bytes);
+      const kind = component.binary?.kind ?? detectWasmKind(bytes); // resolved at load
       const type = route.executor.type === 'auto' ? (kind === 'module' ? 'wagi' : 'wasi-http') : route.executor.type;
       const timeoutMs = component.limits.timeoutMs ?? defaultTimeoutMs;
       if (type === 'wasi-http') {
@@ -156,7 +132,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         }));
         if (!units.has(unit)) {
           units.add(unit);
-          const files = filePreopens(component);
+          const files = stageFileMounts(component.files);
           cleanups.push(files.cleanup);
           componentPool.register(unit, PLACEHOLDER_MODULE, await componentUnit(app, component, bytes, files.preopens, preparedOnce));
         }
@@ -178,12 +154,9 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
       const unit = `${component.id}#${entrypoint}`;
       if (!units.has(unit)) {
         units.add(unit);
-        let code = bytes;
-        if (component.limits.memoryBytes !== undefined) {
-          code = applyMemoryCap(bytes, inspectModule(bytes), component.limits.memoryBytes).bytes;
-        }
-        const { module } = await cache.compile(prepareWagiModule(code));
-        const files = filePreopens(component);
+        const maxMemoryBytes = component.limits.memoryBytes;
+        const { module } = await prepareModule(bytes, { cache, recycleMemory: true, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });
+        const files = stageFileMounts(component.files);
         cleanups.push(files.cleanup);
         const config: WagiUnitConfig = { env: { ...component.environment }, preopens: files.preopens, entrypoint };
         pool.register(unit, module, config);
@@ -212,10 +185,10 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
  */
 async function componentUnit(app: LockedApp, component: LockedComponent, bytes: Uint8Array, preopens: PreopenSpec[],
   preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
-  const cacheDir = defaultCacheDir(app.dir);
+  const cacheDir = app.cacheDir ?? defaultCacheDir(app.dir);
   const maxMemoryBytes = component.limits.memoryBytes;
-  // Components sharing a binary (and memory cap) are prepared once.
-  const key = `${component.source}\0${maxMemoryBytes ?? ''}`;
+  // Components sharing a binary (by digest when the loader resolved it) and memory cap are prepared once.
+  const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}`;
   let preparing = preparedOnce.get(key);
   if (preparing === undefined) {
     preparing = prepareComponentForRun(bytes, { cacheDir, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });

@@ -5,21 +5,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { buildWat } from '../../../test/support/fixtures.ts';
 import type { MemoryPool } from '../../engine/component/recycled-memory.ts';
-import { prepareWagiModule } from './wagi.ts';
+import { prepareModule } from '../../engine/prepare-module.ts';
 import { poolHandler } from './wagi-worker.ts';
 import type { WagiInput, WagiResult } from './wagi-worker.ts';
 
 async function probe(entrypoint: string): Promise<{ run: () => string; memories: MemoryPool | undefined }> {
   const bytes = readFileSync(await buildWat('test/fixtures/serve/memory-probe.wat'));
-  const module = await WebAssembly.compile(prepareWagiModule(bytes) as Uint8Array<ArrayBuffer>);
-  const prepared = poolHandler.load(module, { env: {}, preopens: [], entrypoint }) as { memories: MemoryPool | undefined };
+  const { module } = await prepareModule(bytes, { recycleMemory: true });
+  const prepared = poolHandler.load(module, { env: {}, preopens: [], entrypoint }) as { guest: { memories: MemoryPool | undefined } };
   const input: WagiInput = { args: ['/'], env: {} };
   const run = () => {
     const result = poolHandler.run(prepared, input, () => { throw new Error('no events expected'); }) as WagiResult;
     assert.equal(result.head?.status, 200);
     return result.body;
   };
-  return { run, memories: prepared.memories };
+  return { run, memories: prepared.guest.memories };
 }
 
 test('each request gets a zeroed memory of the initial size, reused from a pool', async () => {

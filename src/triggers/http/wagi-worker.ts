@@ -6,8 +6,10 @@
 // headers is still a 500; sending it alone would cost a message per request and gain nothing.)
 // A small response is one message: the `done` result carries head and body.
 //
-// Linear memory is recycled (engine/component/recycled-memory.ts): the module was rewritten at
-// prepare time to import its memory (see `prepareWagiModule` in wagi.ts), and each request gets a
+// The guest itself is instantiated and run by the engine (engine/p1-guest.ts, the same path as
+// `wasmlet run`); this file is the CGI protocol around it. Linear memory is recycled there
+// (engine/component/recycled-memory.ts): the module was rewritten at prepare time to import its
+// memory (`recycleMemory` in engine/prepare-module.ts), and each request gets a
 // zeroed memory of the declared size from a per-unit pool. A fresh mmap + page faults + munmap per
 // request was the largest cost of a small guest's instantiation (kernel time, and GC pressure from
 // external memory). The instance is still new per request; the next one starts from all-zero
@@ -17,12 +19,10 @@
 // `postMessage` (non-blocking), and file reads from `files` mounts are local synchronous fs calls.
 // Nothing the guest calls waits on the event loop, so suspending the guest would only add cost.
 import type { Transferable } from 'node:worker_threads';
-import { ProcExit, WasiP1, wasiP1ImportNames } from '../../host/wasi/p1/wasi-p1.ts';
-import type { PreopenSpec } from '../../sandbox/preopen.ts';
-import { bytesInput } from '../../sandbox/stdio.ts';
-import type { OutputStream } from '../../sandbox/stdio.ts';
-import { checkImports } from '../../engine/instance.ts';
-import { MemoryPool, RECYCLED_MEMORY_MODULE, findRecycledMemoryImport } from '../../engine/component/recycled-memory.ts';
+import { bytesInput } from '../../engine/grants.ts';
+import type { OutputStream, PreopenSpec } from '../../engine/grants.ts';
+import { prepareP1Guest, requireExport, runP1Guest } from '../../engine/p1-guest.ts';
+import type { P1Call, P1Guest } from '../../engine/p1-guest.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import { WasmletError } from '../../util/errors.ts';
 import { CgiResponseParser } from './cgi-response.ts';
@@ -93,12 +93,10 @@ const BODY_CHUNK_BYTES = 32 * 1024;
 const STDERR_LIMIT_BYTES = 64 * 1024;
 
 interface Prepared {
-  module: WebAssembly.Module;
+  guest: P1Guest;
   config: WagiUnitConfig;
-  /** Zeroed memories for the module's recycled-memory import, if it has one. */
-  memories: MemoryPool | undefined;
-  /** The WASI functions the module imports: only these are built per request. */
-  wasiImports: string[];
+  /** The entrypoint call when it is not `_start` (one object per unit, reused by every request). */
+  call: P1Call | undefined;
   /** Whether `config.env` has any entry (else a request's CGI env is used as is). */
   hasEnv: boolean;
   /** Reused across requests until it is transferred away. */
@@ -211,9 +209,9 @@ function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
 
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
-  const { module, config } = prepared;
+  const { guest, config } = prepared;
   const stdout = new CgiStdout(prepared, emit);
-  const wasi = new WasiP1({
+  const exitCode = runP1Guest(guest, {
     args: input.args,
     // The input is this request's own copy (structured clone): no merge to make when the
     // component sets no environment.
@@ -222,33 +220,8 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
     stdin: bytesInput(input.stdin ?? NO_BYTES),
     stdout,
     stderr: stderrSink(emit),
-    only: prepared.wasiImports,
-  });
-  let exitCode: number;
-  const memories = prepared.memories;
-  const memory = memories?.acquire();
-  try {
-    const imports = memory
-      ? { wasi_snapshot_preview1: wasi.imports['wasi_snapshot_preview1']!, [RECYCLED_MEMORY_MODULE]: { [memories!.field]: memory } }
-      : wasi.imports;
-    const instance = new WebAssembly.Instance(module, imports);
-    if (config.entrypoint === '_start') {
-      exitCode = wasi.start(instance);
-    } else {
-      wasi.initialize(instance);
-      try {
-        (instance.exports[config.entrypoint] as () => void)();
-        exitCode = 0;
-      } catch (err) {
-        if (!(err instanceof ProcExit)) throw err;
-        exitCode = err.code;
-      }
-    }
-  } finally {
-    wasi.dispose();
-    // The instance can never run again (WAGI guests are synchronous): its memory may be reused.
-    if (memory) memories!.release(memory);
-  }
+    only: guest.wasiImports,
+  }, prepared.call);
   if (!stdout.head) {
     if (exitCode !== 0) {
       throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',
@@ -265,22 +238,11 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
 export const poolHandler: PoolHandler = {
   load(module: WebAssembly.Module, config: unknown): Prepared {
     const cfg = config as WagiUnitConfig;
-    // Check the imports once per worker, not per request: a module built for another host fails
-    // every request with the same clear error instead of a LinkError.
-    const recycled = findRecycledMemoryImport(module);
-    const memories = recycled ? new MemoryPool(recycled.initialPages, recycled.maximumPages) : undefined;
-    const probe = new WasiP1({ args: [], env: {}, preopens: [] });
-    try {
-      const imports: WebAssembly.Imports = { ...probe.imports };
-      if (memories) imports[RECYCLED_MEMORY_MODULE] = { [memories.field]: new WebAssembly.Memory({ initial: 0 }) };
-      checkImports(module, imports);
-    } finally { probe.dispose(); }
-    if (cfg.entrypoint !== '_start' && !WebAssembly.Module.exports(module).some((e) => e.name === cfg.entrypoint && e.kind === 'function')) {
-      throw new WasmletError('WASMLET_ERR_NO_EXPORT', `the module exports no function \`${cfg.entrypoint}\` (the WAGI entrypoint)`,
-        { blame: 'user' });
-    }
+    // Checked once per worker, not per request (see prepareP1Guest).
+    const guest = prepareP1Guest(module);
+    if (cfg.entrypoint !== '_start') requireExport(guest, cfg.entrypoint, 'the WAGI entrypoint');
     return {
-      module, config: cfg, memories, wasiImports: wasiP1ImportNames(module),
+      guest, config: cfg, call: cfg.entrypoint === '_start' ? undefined : { name: cfg.entrypoint, args: [] },
       hasEnv: Object.keys(cfg.env).length > 0, buffer: new Uint8Array(BODY_CHUNK_BYTES),
     };
   },

@@ -3,7 +3,6 @@
 // head and body chunks to the client as they arrive. WAGI: https://github.com/deislabs/wagi
 // (CGI 1.1, RFC 3875, over WASI); argv and env follow Spin's WAGI executor.
 import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
-import { rewriteMemoryAsImport } from '../../engine/component/recycled-memory.ts';
 import { cgiArgv, cgiEnv } from './cgi-env.ts';
 import type { RouteMatch } from './router.ts';
 import { guestHeaders, headerPairs } from './limits.ts';
@@ -20,15 +19,6 @@ export interface WagiExecutorOptions {
   argv?: string;
   /** Wall-clock limit of one invocation, in ms. */
   timeoutMs: number;
-}
-
-/**
- * What a WAGI module is compiled from: `bytes` (after any memory cap) rewritten, when it defines
- * one plain 32-bit memory, to import that memory instead, so the worker can give each request a
- * recycled, zeroed memory (see wagi-worker.ts). Any other module is returned unchanged.
- */
-export function prepareWagiModule(bytes: Uint8Array): Uint8Array {
-  return rewriteMemoryAsImport(bytes)?.bytes ?? bytes;
 }
 
 /** Runs a core module as a CGI program per request. */

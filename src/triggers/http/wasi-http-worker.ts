@@ -20,14 +20,11 @@
 // with the job's completion. Both directions keep at most a window of bytes in flight, so a 1 GiB
 // upload or download never sits in memory whole.
 import { MessageChannel, type MessagePort, type Transferable } from 'node:worker_threads';
-import { handleHttpRequest } from '../../engine/component/http-handler.ts';
+import { RequestBodyQueue, handleHttpRequest, isNormalExit } from '../../engine/component/http-handler.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
-import type { AllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
-import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
-import { QueueSource } from '../../host/wasi/p2/io.ts';
-import type { PreopenSpec } from '../../sandbox/preopen.ts';
+import type { AllowedHost, PreopenSpec } from '../../engine/grants.ts';
 
 /** Response bytes sent to the main thread and not yet acknowledged, at most (then the guest waits). */
 export const RESPONSE_WINDOW_BYTES = 1 << 20;
@@ -95,7 +92,7 @@ interface Unit {
 }
 
 /** The request body as the guest reads it; reports consumed bytes back as credit. */
-class CreditedSource extends QueueSource {
+class CreditedSource extends RequestBodyQueue {
   readonly #port: MessagePort | undefined;
   #unreported = 0;
   constructor(port: MessagePort | undefined) {
@@ -159,7 +156,7 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     // (A per-request never-settling promise: a shared one would keep every request's reactions.)
     const never = new Promise<never>(() => {});
     const trapped = res.done.then(() => never, (err: unknown) => {
-      if (isExitSignal(err) && err.code === 0) return never;
+      if (isNormalExit(err)) return never;
       throw err;
     });
     trapped.catch(() => {});
@@ -212,7 +209,7 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
         await res.done;
       } catch (err) {
         // `exit(ok)` after the response is a normal end; anything else after the head aborts it.
-        if (!(isExitSignal(err) && err.code === 0)) throw err;
+        if (!isNormalExit(err)) throw err;
       }
     } catch (err) {
       // The guest set a response, then failed: what it sent goes out before the failure (which
