@@ -1,7 +1,7 @@
 // Key-value get+set round trips per second through wasmlet's backend API (src/host/kv) against
 // the same client used directly (the floor: no key checks, no error mapping, no Uint8Array views),
-// for the embedded SQLite backend (node:sqlite) and Redis (ioredis, a redis-server started here on
-// a free port). One op = `set(k, 64 B)` then `get(k)` over 1000 keys. Rows alternate floor and
+// for the embedded SQLite backend (node:sqlite) and Redis (node-redis `@redis/client`, a
+// redis-server started here on a free port). One op = `set(k, 64 B)` then `get(k)` over 1000 keys. Rows alternate floor and
 // wasmlet within each round; the table shows medians over the rounds.
 //
 //   node_modules/.bin/node bench/kv.ts [--quick] [--rounds N] [--ops N] [--only sqlite,redis]
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Redis } from 'ioredis';
+import { createClient, RESP_TYPES } from '@redis/client';
 import { openRedisKeyValueBackend, openSqliteKeyValueBackend, type KeyValueStore } from '../src/host/kv/index.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { loadavg, median } from './http-bench.ts';
@@ -87,16 +87,16 @@ if (only.includes('redis')) {
   try {
     const backend = openRedisKeyValueBackend({ url: server.url() });
     const store = await backend.open('default');
-    const client = new Redis(server.url(), { lazyConnect: true });
+    const client = createClient({ url: server.url(), commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } });
     await client.connect();
     const buf = Buffer.from(value);
-    const floorOp = () => async (i: number) => { const k = `f${keys[i % KEYS]}`; await client.set(k, buf); return client.getBuffer(k); };
+    const floorOp = () => async (i: number) => { const k = `f${keys[i % KEYS]}`; await client.set(k, buf); return client.get(k); };
     const apiOp = () => async (i: number) => { const k = keys[i % KEYS]!; await store.set(k, value); return store.get(k); };
     await runRows([
-      { name: 'redis (ioredis, one connection)', inFlight: 1, floor: floorOp, wasmlet: apiOp },
-      { name: 'redis (ioredis, one connection)', inFlight: 32, floor: floorOp, wasmlet: apiOp },
+      { name: 'redis (node-redis, one connection)', inFlight: 1, floor: floorOp, wasmlet: apiOp },
+      { name: 'redis (node-redis, one connection)', inFlight: 32, floor: floorOp, wasmlet: apiOp },
     ]);
-    client.disconnect();
+    client.destroy();
     await backend.close();
   } finally {
     await server.dispose();

@@ -1,6 +1,7 @@
 // A real `redis-server` for tests (installed by scripts/install-deps.sh): a free port on
 // 127.0.0.1, no persistence (`--save '' --appendonly no`), its own temp dir. `stop()` kills it and
-// `start()` brings it back on the same port, to test a Redis that goes away and returns.
+// `start()` brings it back on the same port, to test a Redis that goes away and returns;
+// `pause()`/`resume()` freeze it, to test one that hangs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -15,6 +16,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence) and waits until it accepts connections. */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Unfreezes it (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its dir. */
   dispose(): Promise<void>;
 }
@@ -70,6 +75,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     stop,
     start,
+    pause: () => { child?.kill('SIGSTOP'); },
+    resume: () => { child?.kill('SIGCONT'); },
     async dispose() { await stop(); rmSync(dir, { recursive: true, force: true }); },
   };
 }

@@ -2,7 +2,7 @@
 // checks (data written by Spin's Redis backend reads back).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { createClient } from '@redis/client';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.ts';
 import { keyValueCases } from './kv.case.ts';
 import { openRedisKeyValueBackend } from './redis-store.ts';
@@ -13,12 +13,12 @@ after(async () => { await server?.dispose(); });
 
 /** A database emptied by FLUSHALL (every label shares Redis's keyspace, as in Spin). */
 async function flushed(): Promise<string> {
-  const raw = new Redis(server.url(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+  const raw = createClient({ url: server.url() });
   try {
     await raw.connect();
-    await raw.flushall();
+    await raw.flushAll();
   } finally {
-    raw.disconnect();
+    raw.destroy();
   }
   return server.url();
 }
@@ -33,16 +33,19 @@ describe('redis key-value backend: shared cases', () => {
 
 test('a counter written by Spin (INCRBY, decimal text) and raw binary values read back', async () => {
   const url = await flushed();
-  const raw = new Redis(url, { lazyConnect: true });
+  const raw = createClient({ url });
   await raw.connect();
-  await raw.incrby('spin-counter', 41);
+  await raw.incrBy('spin-counter', 41);
   await raw.set('spin-bin', Buffer.from([0, 1, 2]));
-  raw.disconnect();
+  await raw.set(Buffer.from([0x66, 0xff]), 'a key that is not UTF-8');
+  raw.destroy();
   const backend = openRedisKeyValueBackend({ url });
   try {
     const s = await backend.open('default');
     assert.equal(await s.increment('spin-counter', 1n), 42n);
     assert.deepEqual(await s.get('spin-bin'), new Uint8Array([0, 1, 2]));
+    // Spin answers `other` for a key it cannot decode; so does wasmlet, naming its bytes.
+    await assert.rejects(s.getKeys(), (err: Error & { payload?: { tag: string } }) => err.payload?.tag === 'other' && /not valid UTF-8 \(hex 66ff/.test(err.message));
   } finally {
     await backend.close();
   }
@@ -54,4 +57,24 @@ test('opening a store on an unreachable Redis fails with `other` within the conn
   await assert.rejects(backend.open('default'), (err: Error & { payload?: { tag: string } }) => err.payload?.tag === 'other' && /unreachable/.test(err.message));
   assert.ok(performance.now() - t0 < 1500);
   await backend.close();
+});
+
+test('a Redis that hangs (SIGSTOP) fails calls within the command timeout, and they work again once it resumes', async () => {
+  const backend = openRedisKeyValueBackend({ url: await flushed(), commandTimeoutMs: 300 });
+  try {
+    const s = await backend.open('default');
+    await s.set('a', new Uint8Array([1]));
+    server.pause();
+    try {
+      const t0 = performance.now();
+      await assert.rejects(s.get('a'), (err: Error & { payload?: { tag: string } }) => err.payload?.tag === 'other');
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 250 && ms < 1500, `failed after the command timeout (${ms.toFixed(0)} ms)`);
+    } finally {
+      server.resume();
+    }
+    assert.deepEqual(await s.get('a'), new Uint8Array([1]));
+  } finally {
+    await backend.close();
+  }
 });
