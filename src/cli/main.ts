@@ -15,6 +15,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   run: { summary: 'Run a WASI preview1 module (a command, or one export with --invoke) or a WASI 0.2 command component', load: async () => (await import('./run.ts')).runCommand },
   registry: { summary: 'Push apps to and pull them from OCI registries (Spin\'s layout; login)', load: async () => (await import('./registry.ts')).registryCommand },
   serve: { summary: 'Serve an app\'s HTTP routes (WAGI modules, wasi:http components) from a worker pool', load: async () => (await import('./serve.ts')).serveCommand },
+  // Spin users type `spin up`; the same command under that name.
+  up: { summary: 'Alias of serve (Spin\'s `spin up`)', load: async () => (await import('./serve.ts')).serveCommand },
 };
 
 function version(): string {

@@ -13,6 +13,8 @@ import { printOut } from './output.ts';
 const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
        wasmlet serve [options] --from-registry REF
 
+\`wasmlet up\` is the same command (Spin's \`spin up\`).
+
 Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
 directory. A bare module.wasm is served as one component on /... . Every request runs in a
 fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components

@@ -14,9 +14,9 @@ const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
 
 interface Child { proc: ChildProcess; url: string; out: () => string; exit: Promise<number | null> }
 
-/** Starts `wasmlet serve ARGS` and waits for its `listening on` line. */
-async function serve(args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, [ENTRY, 'serve', ...args], {
+/** Starts `wasmlet serve ARGS` (or `wasmlet up ARGS`) and waits for its `listening on` line. */
+async function serve(args: string[], command = 'serve'): Promise<Child> {
+  const proc = spawn(process.execPath, [ENTRY, command, ...args], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -157,4 +157,21 @@ test('serve --help lists the host-service flags', async () => {
   assert.match(out, /--runtime-config-file FILE/);
   assert.match(out, /--state-dir DIR/);
   assert.match(out, /SPIN_VARIABLE_<NAME>/);
+});
+
+test('wasmlet up is serve under Spin\'s name: it serves the app and the top-level help lists it', async () => {
+  const child = await serve(['examples/hello', '--listen', '127.0.0.1:0', '--workers', '1'], 'up');
+  try {
+    const res = await fetch(`${child.url}/greet?who=me`, { method: 'POST', body: 'ping' });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  } finally {
+    child.proc.kill('SIGTERM');
+    await child.exit;
+  }
+  const proc = spawn(process.execPath, [ENTRY, '--help'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  assert.equal(await new Promise((resolve) => proc.on('exit', resolve)), 0);
+  assert.match(out, /^ {2}up +Alias of serve/m);
 });
