@@ -1,6 +1,7 @@
 // Diagnostics for strictly parsed TOML files (the manifest, the runtime config): every problem is
 // collected with its line, so the user sees all of them at once.
 import { parse, TomlError } from 'smol-toml';
+import { closestMatch } from '../../util/edit-distance.ts';
 import { locateKey, type TomlPath } from './locate-key.ts';
 import { ManifestError, type ManifestDiagnostic } from './manifest-error.ts';
 
@@ -10,6 +11,11 @@ export type Table = Record<string, unknown>;
 /** True for a TOML table (not an array, date or scalar). */
 export function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** True for a value that says nothing: `false`, `[]`, `{}`. */
+export function isEmptyValue(v: unknown): boolean {
+  return v === false || (Array.isArray(v) && v.length === 0) || (isTable(v) && Object.keys(v).length === 0);
 }
 
 /** `component.hello.limits`, `trigger.http[0].executor`. */
@@ -30,12 +36,24 @@ export class Diagnostics {
     this.list.push(line === undefined ? { message } : { line, message });
   }
 
-  unknownKeys(table: Table, path: TomlPath, allowed: readonly string[]): void {
-    for (const key of Object.keys(table)) {
-      if (!allowed.includes(key)) {
-        this.add([...path, key], `unknown key \`${key}\` in ${path.length === 0 ? 'the top level' : `table \`${showPath(path)}\``}`
-          + ` — remove it or fix its spelling (allowed: ${allowed.join(', ')})`);
+  /**
+   * Reports each key of `table` that is not in `allowed` (the keys wasmlet supports there). A key
+   * of `unsupported` (Spin keys wasmlet does not implement yet -> `is not supported ... — what to
+   * do`) is never called a typo: it is reported with its own message, unless its value is empty
+   * (`false`, `[]`, `{}`), which means nothing. Other keys get a did-you-mean among `allowed` only
+   * (Damerau-Levenshtein distance at most 2, util/edit-distance.ts).
+   */
+  unknownKeys(table: Table, path: TomlPath, allowed: readonly string[], unsupported: Readonly<Record<string, string>> = {}): void {
+    for (const [key, value] of Object.entries(table)) {
+      if (allowed.includes(key)) continue;
+      if (Object.hasOwn(unsupported, key)) {
+        if (!isEmptyValue(value)) this.add([...path, key], `\`${key}\` ${unsupported[key]}`);
+        continue;
       }
+      const near = closestMatch(key, allowed);
+      this.add([...path, key], `unknown key \`${key}\` in ${path.length === 0 ? 'the top level' : `table \`${showPath(path)}\``}`
+        + (near === undefined ? ' — remove it or fix its spelling' : ` — did you mean \`${near}\`?`)
+        + ` (allowed: ${allowed.join(', ')})`);
     }
   }
 

@@ -230,35 +230,106 @@ test('missing pieces: version, application, triggers, source', (t) => {
   assert.ok(lines.some((l) => /:1: component `c` has no `source`/.test(l)), lines.join('\n'));
 });
 
-test('Spin v1 manifests, other trigger types and unsupported Spin keys get clear errors', (t) => {
+test('other trigger types and unsupported Spin keys are "not supported yet", never typos', (t) => {
   const dir = appDir(t, {
     'wasmlet.toml': [
-      'spin_manifest_version = "1"', // 1
+      'spin_manifest_version = 2', // 1
       '[application]', // 2
       'name = "a"', // 3
-      '[[trigger.redis]]', // 4
-      'channel = "x"', // 5
-      'component = "c"', // 6
-      '[[trigger.http]]', // 7
-      'route = { private = true }', // 8
-      'component = "c"', // 9
-      '[component.c]', // 10
-      'source = { url = "https://example.com/c.wasm", digest = "sha256:00" }', // 11
-      'ai_models = ["llama2-chat"]', // 12
-      'allowed_http_hosts = ["example.com"]', // 13
-      'dependencies = {}', // 14 (empty: fine)
+      '[application.trigger.redis]', // 4
+      'address = "redis://localhost:6379"', // 5
+      '[[trigger.redis]]', // 6
+      'channel = "x"', // 7
+      'component = "c"', // 8
+      '[[trigger.cron]]', // 9
+      'cron_expression = "1/2 * * * * *"', // 10
+      'component = "c"', // 11
+      '[[trigger.http]]', // 12
+      'route = { private = true }', // 13
+      'component = "c"', // 14
+      '[component.c]', // 15
+      'source = { url = "https://example.com/c.wasm", digest = "sha256:00" }', // 16
+      'ai_models = ["llama2-chat"]', // 17
+      'allowed_http_hosts = ["example.com"]', // 18
+      'dependencies_inherit_configuration = false', // 19 (empty: fine)
+      '[component.c.dependencies]', // 20
+      '"foo:bar/baz" = { path = "baz.wasm" }', // 21
     ].join('\n'),
   });
   const path = join(dir, 'wasmlet.toml');
   const lines = errorsOf(dir);
   const at = (n: number, re: RegExp) => assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `${n} ${re}\n${lines.join('\n')}`);
-  at(1, /spin_manifest_version "1" is not supported/);
-  at(4, /trigger type `redis` is not supported/);
-  at(8, /private routes/);
-  at(11, /remote sources/);
-  at(12, /`ai_models` is not supported/);
-  at(13, /`allowed_http_hosts` is deprecated/);
-  assert.equal(lines.length, 6, lines.join('\n'));
+  at(4, /\[application\.trigger\.redis\]\) is not supported by wasmlet yet/);
+  at(6, /trigger type `redis` is not supported by wasmlet yet/);
+  at(9, /trigger type `cron` is not supported by wasmlet yet/);
+  at(13, /private routes/);
+  at(16, /remote sources/);
+  at(17, /`ai_models` is not supported by wasmlet yet/);
+  at(18, /`allowed_http_hosts` is deprecated/);
+  at(20, /`dependencies` is not supported by wasmlet yet/);
+  assert.equal(lines.length, 8, lines.join('\n'));
+  assert.ok(!lines.some((l) => /unknown|did you mean/.test(l)), lines.join('\n'));
+});
+
+test('unknown keys get a did-you-mean among the keys wasmlet supports there', (t) => {
+  const toml = [
+    'spin_manifest_version = 2', // 1
+    '[application]', // 2
+    'nmae = "a"', // 3
+    '[[trigger.htpp]]', // 4
+    'route = "/"', // 5
+    '[[trigger.http]]', // 6
+    'route = "/"', // 7
+    'componnet = "c"', // 8
+    'component = "c"', // 9
+    '[component.c]', // 10
+    'source = "c.wasm"', // 11
+    'enviroment = { A = "1" }', // 12
+    'limits = { memroy = "1MiB" }', // 13
+    'ai_model = ["x"]', // 14: near the unsupported `ai_models`, but only supported keys are suggested
+  ].join('\n');
+  const dir = appDir(t, { 'wasmlet.toml': toml, 'c.wasm': '' });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  const at = (n: number, re: RegExp) => assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `${n} ${re}\n${lines.join('\n')}`);
+  at(3, /unknown key `nmae` in table `application` — did you mean `name`\? \(allowed: name, /);
+  at(4, /unknown trigger type `htpp` — did you mean `http`\?/);
+  at(8, /unknown key `componnet` in table `trigger\.http\[0\]` — did you mean `component`\?/);
+  at(12, /unknown key `enviroment` .* did you mean `environment`\?/);
+  at(13, /unknown key `memroy` .* did you mean `memory`\? \(allowed: memory, timeout\)/);
+  at(14, /unknown key `ai_model` in table `component\.c` — remove it or fix its spelling/);
+  const allowed = lines.find((l) => l.startsWith(`${path}:12: `))!;
+  for (const spinOnly of ['ai_models', 'dependencies', 'exclude_files', 'allowed_http_hosts']) {
+    assert.ok(!allowed.includes(spinOnly), `the allowed list names only supported keys: ${allowed}`);
+  }
+  assert.equal(lines.length, 7, `the six above and the missing name:\n${lines.join('\n')}`);
+});
+
+test('a Spin v1 manifest gets one error saying how to convert it', (t) => {
+  const v1 = [
+    'spin_manifest_version = "1"', // 1
+    'name = "hello"', // 2
+    'version = "0.1.0"', // 3
+    'trigger = { type = "http", base = "/" }', // 4
+    '[[component]]', // 5
+    'id = "hello"', // 6
+    'source = "hello.wasm"', // 7
+    '[component.trigger]', // 8
+    'route = "/hello"', // 9
+    'executor = { type = "wagi" }', // 10
+  ];
+  for (const [toml, line, marker] of [
+    [v1, 1, 'spin_manifest_version = "1"'],
+    [['spin_version = "1"', ...v1.slice(1)], 1, 'spin_version = "1"'],
+    [v1.slice(1), 3, 'top-level trigger = { type = "http", ... }'],
+    [v1.slice(4), 1, '[[component]] array'],
+  ] as const) {
+    const dir = appDir(t, { 'wasmlet.toml': toml.join('\n') });
+    const lines = errorsOf(dir);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.ok(lines[0]!.startsWith(`${join(dir, 'wasmlet.toml')}:${line}: this is a Spin v1 manifest (${marker}); `), lines[0]);
+    assert.match(lines[0]!, /convert it with `spin doctor`.*spin_manifest_version = 2.*\[component\.x\].*\[\[trigger\.http\]\]/);
+  }
 });
 
 test('TOML syntax errors carry the line', (t) => {

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { tryParseAllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
+import { closestMatch } from '../../util/edit-distance.ts';
 import { isWasmletError } from '../../util/errors.ts';
 import { parseDuration, parseSize } from '../../util/units.ts';
 import { parseRoute, routeShape } from '../route-syntax.ts';
@@ -37,19 +38,25 @@ export function checkSpinId(id: string, delim: '-' | '_'): string | undefined {
 
 const TOP_KEYS = ['spin_manifest_version', 'manifest_version', 'application', 'trigger', 'component', 'variables'];
 const APP_KEYS = ['name', 'version', 'description', 'authors', 'tool'];
+// Spin keys wasmlet does not implement (accepted when empty, a clear error otherwise; never
+// called a typo): spinframework/spin crates/manifest/src/schema/v2.rs `AppDetails`, `Component`.
+const UNSUPPORTED_APP_KEYS: Record<string, string> = {
+  trigger: '(global trigger settings such as [application.trigger.redis]) is not supported by wasmlet yet — '
+    + 'wasmlet serves [[trigger.http]] only; remove the table',
+  targets: '(deployment targets) is not supported by wasmlet yet — remove it',
+};
 const COMPONENT_KEYS = ['source', 'description', 'environment', 'files', 'allowed_outbound_hosts',
-  'key_value_stores', 'sqlite_databases', 'variables', 'build', 'limits', 'tool',
-  // Spin keys wasmlet does not implement: accepted only when empty, with a clear error otherwise.
-  'exclude_files', 'allowed_http_hosts', 'ai_models', 'dependencies',
-  'dependencies_inherit_configuration'];
+  'key_value_stores', 'sqlite_databases', 'variables', 'build', 'limits', 'tool'];
 const UNSUPPORTED_COMPONENT_KEYS: Record<string, string> = {
   allowed_http_hosts: 'is deprecated in Spin and not supported — list the hosts in allowed_outbound_hosts as '
     + 'scheme://host[:port] (e.g. "https://example.com")',
   exclude_files: 'is not supported (file globs are not) — list the files or directories to mount in `files`',
-  ai_models: 'is not supported by wasmlet — remove it',
+  ai_models: 'is not supported by wasmlet yet — remove it',
   dependencies: 'is not supported by wasmlet yet — compose the component before serving it',
   dependencies_inherit_configuration: 'is not supported by wasmlet yet — remove it',
 };
+/** Spin trigger types other than `http` (Spin's own and its plugins'): not supported yet, never typos. */
+const SPIN_TRIGGER_TYPES = ['redis', 'cron', 'sqs', 'mqtt', 'command'];
 const TRIGGER_KEYS = ['route', 'component', 'executor', 'id'];
 const BUILD_KEYS = ['command', 'workdir', 'watch'];
 const LIMIT_KEYS = ['memory', 'timeout'];
@@ -78,10 +85,6 @@ export interface ParsedManifest {
 /** Why a variable name is invalid (Spin `LowerSnakeId` and `Key::validate`), or undefined. */
 function variableNameProblem(name: string): string | undefined {
   return checkVariableName(name) ?? checkSpinId(name, '_');
-}
-
-function isEmptyValue(v: unknown): boolean {
-  return v === false || (Array.isArray(v) && v.length === 0) || (isTable(v) && Object.keys(v).length === 0);
 }
 
 
@@ -174,10 +177,7 @@ function checkLabels(d: Diagnostics, c: Table, key: 'key_value_stores' | 'sqlite
 
 function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, dir: string, appVars: ManifestVariables,
   templates: Record<string, Record<string, TemplatePart[]>>): LockedComponent {
-  d.unknownKeys(c, path, COMPONENT_KEYS);
-  for (const [key, why] of Object.entries(UNSUPPORTED_COMPONENT_KEYS)) {
-    if (c[key] !== undefined && !isEmptyValue(c[key])) d.add([...path, key], `\`${key}\` ${why}`);
-  }
+  d.unknownKeys(c, path, COMPONENT_KEYS, UNSUPPORTED_COMPONENT_KEYS);
   const out: LockedComponent = {
     id, source: '', files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], sqliteDatabases: [],
     variables: {}, secretVariables: [], limits: {},
@@ -354,6 +354,20 @@ function checkExecutor(d: Diagnostics, e: unknown, path: TomlPath): LockedExecut
 }
 
 /**
+ * The key that shows `root` is a Spin v1 manifest, or undefined: `spin_version` (Spin's older
+ * name for it) or `spin_manifest_version = "1"`, a top-level `trigger = { type = "http", ... }`,
+ * or `[[component]]` as an array (spinframework/spin crates/manifest/src/schema/v1.rs).
+ */
+function spinV1Marker(root: Table): { path: TomlPath; shown: string } | undefined {
+  if (root.spin_version !== undefined) return { path: ['spin_version'], shown: `spin_version = ${JSON.stringify(root.spin_version)}` };
+  const version = root.spin_manifest_version;
+  if (version === '1' || version === 1) return { path: ['spin_manifest_version'], shown: `spin_manifest_version = ${JSON.stringify(version)}` };
+  if (isTable(root.trigger) && typeof root.trigger.type === 'string') return { path: ['trigger'], shown: `top-level trigger = { type = ${JSON.stringify(root.trigger.type)}, ... }` };
+  if (Array.isArray(root.component)) return { path: ['component'], shown: '[[component]] array' };
+  return undefined;
+}
+
+/**
  * Parses and validates a manifest and resolves it into a {@link LockedApp}. Executors are left as
  * written (`auto` unless set); {@link loadApp} resolves `auto` by looking at the binaries.
  *
@@ -384,6 +398,16 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
   const dir = dirname(absPath);
   const root = parseTomlFile(source, absPath);
   const d = new Diagnostics(source);
+  const v1 = spinV1Marker(root);
+  if (v1 !== undefined) {
+    // One error, not one per v1 key: the whole file has the other shape.
+    d.add(v1.path, `this is a Spin v1 manifest (${v1.shown}); `
+      + 'wasmlet reads the v2 shape — convert it with `spin doctor`, or by hand: spin_manifest_version = 2, name/version/'
+      + 'description/authors under [application], each [[component]] with id = "x" becomes [component.x] (without id), '
+      + 'and its [component.trigger] route becomes a [[trigger.http]] with route = "..." and component = "x" '
+      + '(https://spinframework.dev/v2/manifest-reference)');
+    throwIfAny(d, absPath);
+  }
   d.unknownKeys(root, [], TOP_KEYS);
 
   // Version
@@ -410,7 +434,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
   if (!app) {
     if (root.application === undefined) d.add([], 'missing [application] — add [application] with name = "my-app"');
   } else {
-    d.unknownKeys(app, ['application'], APP_KEYS);
+    d.unknownKeys(app, ['application'], APP_KEYS, UNSUPPORTED_APP_KEYS);
     locked.name = d.string(app, 'name', ['application'], true) ?? '';
     const version = d.string(app, 'version', ['application'], false);
     const description = d.string(app, 'description', ['application'], false);
@@ -443,8 +467,13 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
     if (root.trigger === undefined) d.add([], 'the app has no [[trigger.http]] — add one with route = "/..." and component = "<id>"');
   } else {
     for (const type of Object.keys(triggers)) {
-      if (type !== 'http') {
-        d.add(['trigger', type], `trigger type \`${type}\` is not supported — wasmlet serves [[trigger.http]] only`);
+      if (type === 'http') continue;
+      if (SPIN_TRIGGER_TYPES.includes(type)) {
+        d.add(['trigger', type], `trigger type \`${type}\` is not supported by wasmlet yet — wasmlet serves [[trigger.http]] only; run this trigger with Spin or remove it`);
+      } else if (closestMatch(type, ['http']) !== undefined) {
+        d.add(['trigger', type], `unknown trigger type \`${type}\` — did you mean \`http\`? ([[trigger.http]])`);
+      } else {
+        d.add(['trigger', type], `unknown trigger type \`${type}\` — wasmlet serves [[trigger.http]] only`);
       }
     }
     if (triggers.http === undefined) {
