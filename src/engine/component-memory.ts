@@ -8,38 +8,35 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectModule } from './binary.ts';
-import { applyMemoryCap, WASM_PAGE_BYTES } from './limits.ts';
+import { applyMemoryCap, memoryOverLimit, WASM_PAGE_BYTES, type MemoryLimitSubject } from './limits.ts';
 import { findRecycledMemoryImport, MemoryPool } from './component/recycled-memory.ts';
 import type { PreparedComponent } from './component/transpile.ts';
-import { WasmletError } from '../util/errors.ts';
 
 /**
  * Returns `prepared` with each core memory capped at `maxMemoryBytes` (rounded down to 64 KiB
  * pages): recycled memories through capped pools of their own (no recompile), other defined
  * memories by recompiling the module. The original stays usable, with its own pools.
  * @throws WasmletError `WASMLET_ERR_MEMORY_LIMIT` (blame user) when a core module's initial
- *   memory is already over the cap; `WASMLET_ERR_INVALID_OPTIONS` for a malformed cap.
+ *   memory is already over the cap (naming `by`: who set it, default `--max-memory`);
+ *   `WASMLET_ERR_INVALID_OPTIONS` for a malformed cap.
  */
-export async function capComponentMemory(prepared: PreparedComponent, maxMemoryBytes: number): Promise<PreparedComponent> {
+export async function capComponentMemory(prepared: PreparedComponent, maxMemoryBytes: number, by: MemoryLimitSubject = {}): Promise<PreparedComponent> {
   const capPages = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
+  const coreBy = (name: string): MemoryLimitSubject => ({ ...by, subject: `${by.subject ?? 'the component'} (core module ${name})` });
   const coreModules = new Map(prepared.coreModules);
   // Pools are per maximum: a capped copy must never share the uncapped copy's memories.
   const memoryPools = new Map<WebAssembly.Module, MemoryPool | null>();
   await Promise.all([...prepared.coreModules].map(async ([name, module]) => {
     const recycled = findRecycledMemoryImport(module);
     if (recycled !== undefined) {
-      if (recycled.initialPages > capPages) {
-        throw new WasmletError('WASMLET_ERR_MEMORY_LIMIT',
-          `core module ${name} of the component needs ${recycled.initialPages} pages (${recycled.initialPages * WASM_PAGE_BYTES} bytes) of initial memory, more than the memory limit of ${maxMemoryBytes} bytes; raise the limit (limits.memory or --max-memory)`,
-          { blame: 'user' });
-      }
+      if (recycled.initialPages > capPages) throw memoryOverLimit('the module', recycled.initialPages, maxMemoryBytes, coreBy(name));
       memoryPools.set(module, new MemoryPool(recycled.initialPages, recycled.maximumPages, undefined, capPages));
       return;
     }
     // Not recycled (jco's glue forbids it, or an unusual memory shape): cap the module itself.
     // The cache holds jco's original core modules.
     const bytes = new Uint8Array(await readFile(join(prepared.dir, name)));
-    const capped = applyMemoryCap(bytes, inspectModule(bytes), maxMemoryBytes);
+    const capped = applyMemoryCap(bytes, inspectModule(bytes), maxMemoryBytes, coreBy(name));
     if (!capped.rewritten) return; // its maximum is already within the cap
     coreModules.set(name, await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>));
   }));

@@ -41,9 +41,27 @@ function limitsBytes(l: MemoryLimits): number[] {
   return [flags, ...uleb(l.min), ...(l.max === undefined ? [] : uleb(l.max))];
 }
 
-function tooBig(what: string, minPages: number, maxMemoryBytes: number): WasmletError {
+/**
+ * Who set a memory limit, for the error when a module's initial memory is over it: the caller
+ * knows (the engine does not) whether the cap came from `wasmlet run --max-memory` or from a
+ * manifest component's `limits.memory`.
+ */
+export interface MemoryLimitSubject {
+  /** What the module is, prefixed to the error: `component 'api'`. Default: none. */
+  subject?: string;
+  /** The setting to raise: `limits.memory of [component.api]`. Default `--max-memory`. */
+  setting?: string;
+}
+
+/**
+ * The `WASMLET_ERR_MEMORY_LIMIT` error (blame user) for a memory whose initial size, `minPages`,
+ * is over `maxMemoryBytes`. `what` names the memory within the module (`the module`, `memory 1`).
+ */
+export function memoryOverLimit(what: string, minPages: number, maxMemoryBytes: number, by: MemoryLimitSubject = {}): WasmletError {
+  const setting = by.setting ?? '--max-memory';
   return new WasmletError('WASMLET_ERR_MEMORY_LIMIT',
-    `${what} needs ${minPages} pages (${minPages * WASM_PAGE_BYTES} bytes) of initial memory, more than the memory limit of ${maxMemoryBytes} bytes; raise the limit (--max-memory) or shrink the module's initial memory`,
+    `${by.subject === undefined ? '' : `${by.subject}: `}${what} needs ${minPages} pages (${minPages * WASM_PAGE_BYTES} bytes) of initial memory, `
+    + `more than the memory limit of ${maxMemoryBytes} bytes (${setting}); raise ${setting} or shrink the module's initial memory`,
     { blame: 'user' });
 }
 
@@ -52,18 +70,19 @@ function tooBig(what: string, minPages: number, maxMemoryBytes: number): Wasmlet
  * a memory without a maximum gets one, a larger maximum is lowered, a smaller one is kept. The
  * memory section is re-encoded (LEB128) and its size fixed up; all other bytes are copied as is.
  * @param bytes the module, already checked by {@link inspectModule} (which gave `info`).
+ * @param by who set the cap, for the error (see {@link MemoryLimitSubject}).
  * @throws WasmletError `WASMLET_ERR_MEMORY_LIMIT` (blame user) when a memory's initial size
  *   (defined or imported) already exceeds the cap: it could never run.
  */
-export function applyMemoryCap(bytes: Uint8Array, info: ModuleInfo, maxMemoryBytes: number): MemoryCapResult {
+export function applyMemoryCap(bytes: Uint8Array, info: ModuleInfo, maxMemoryBytes: number, by: MemoryLimitSubject = {}): MemoryCapResult {
   const capPages = Math.floor(maxMemoryBytes / WASM_PAGE_BYTES);
   const importedMemories = info.imports.filter((i) => i.kind === 'memory');
   for (const imp of importedMemories) {
-    if (imp.memory!.min > capPages) throw tooBig(`imported memory ${imp.module}.${imp.name}`, imp.memory!.min, maxMemoryBytes);
+    if (imp.memory!.min > capPages) throw memoryOverLimit(`imported memory ${imp.module}.${imp.name}`, imp.memory!.min, maxMemoryBytes, by);
   }
   let changed = false;
   const capped = info.memories.map((m, i): MemoryLimits => {
-    if (m.min > capPages) throw tooBig(info.memories.length > 1 ? `memory ${i}` : 'the module', m.min, maxMemoryBytes);
+    if (m.min > capPages) throw memoryOverLimit(info.memories.length > 1 ? `memory ${i}` : 'the module', m.min, maxMemoryBytes, by);
     const ceiling = m.memory64 ? capPages : Math.min(capPages, MAX_PAGES_32);
     if (m.max !== undefined && m.max <= ceiling) return m;
     if (m.max === undefined && !m.memory64 && capPages >= MAX_PAGES_32) return m; // the 4 GiB ceiling already applies

@@ -5,7 +5,7 @@
 import { WasmletError } from '../util/errors.ts';
 import { inspectModule } from './binary.ts';
 import type { ImportEntry, ModuleInfo } from './binary.ts';
-import { applyMemoryCap } from './limits.ts';
+import { applyMemoryCap, type MemoryLimitSubject } from './limits.ts';
 import { compileModule, contentHash } from './compile-cache.ts';
 import type { CompileCache } from './compile-cache.ts';
 import { rewriteMemoryAsImport } from './component/recycled-memory.ts';
@@ -26,6 +26,8 @@ export interface PreparedModule {
 export interface PrepareOptions {
   /** Cap on each linear memory, in bytes (rounded down to 64 KiB pages). Default: no cap beyond V8's. */
   maxMemoryBytes?: number;
+  /** Who set `maxMemoryBytes`, named by the error when the initial memory is over it. Default `--max-memory`. */
+  memoryLimitBy?: MemoryLimitSubject;
   /** Reuse compiled modules from this cache (keyed by content hash). Default: compile afresh. */
   cache?: CompileCache;
   /**
@@ -52,7 +54,7 @@ export async function prepareModule(source: Uint8Array | ArrayBuffer, options: P
       throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`,
         { blame: 'user' });
     }
-    const capped = applyMemoryCap(bytes, info, options.maxMemoryBytes);
+    const capped = applyMemoryCap(bytes, info, options.maxMemoryBytes, options.memoryLimitBy);
     final = capped.bytes;
     importedMemories = capped.importedMemories;
   }

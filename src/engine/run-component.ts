@@ -9,6 +9,7 @@ import type { ByteSink, ByteSource } from '../host/wasi/p2/io.ts';
 import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
 import { capComponentMemory } from './component-memory.ts';
+import type { MemoryLimitSubject } from './limits.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
 import { defaultCacheDir, fallbackCacheDir } from '../util/cache-dir.ts';
 import { runOnPool } from './run-on-pool.ts';
@@ -42,10 +43,12 @@ export interface ComponentRequest { args: string[]; env: Record<string, string>;
  * it cannot be written, `fallbackCacheDir()` (`<os tmpdir>/wasmlet-cache`).
  * @throws WasmletError `WASMLET_ERR_COMPONENT_INVALID` (jco cannot transpile it: not a WASI 0.2
  *   component), `WASMLET_ERR_COMPONENT_CACHE` (neither cache location is writable),
- *   `WASMLET_ERR_MEMORY_LIMIT` (a core module's initial memory is over the cap),
+ *   `WASMLET_ERR_MEMORY_LIMIT` (a core module's initial memory is over the cap; the error names
+ *   `memoryLimitBy`, default `--max-memory`),
  *   `WASMLET_ERR_INVALID_OPTIONS` (`maxMemoryBytes` not a whole number).
  */
-export async function prepareComponentForRun(bytes: Uint8Array, options: { cacheDir?: string; maxMemoryBytes?: number } = {}): Promise<PreparedComponent> {
+export async function prepareComponentForRun(bytes: Uint8Array,
+  options: { cacheDir?: string; maxMemoryBytes?: number; memoryLimitBy?: MemoryLimitSubject } = {}): Promise<PreparedComponent> {
   let prepared: PreparedComponent;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   try {
@@ -60,7 +63,7 @@ export async function prepareComponentForRun(bytes: Uint8Array, options: { cache
     if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {
       throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `maxMemoryBytes must be a whole number of bytes, got ${options.maxMemoryBytes}`, { blame: 'user' });
     }
-    prepared = await capComponentMemory(prepared, options.maxMemoryBytes);
+    prepared = await capComponentMemory(prepared, options.maxMemoryBytes, options.memoryLimitBy);
   }
   return prepared;
 }

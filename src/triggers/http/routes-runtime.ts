@@ -15,11 +15,14 @@ import { CompileCache } from '../../engine/compile-cache.ts';
 import { stageFileMounts } from '../../engine/file-mounts.ts';
 import type { PreopenSpec } from '../../engine/grants.ts';
 import { prepareModule } from '../../engine/prepare-module.ts';
+import type { MemoryLimitSubject } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
 import { componentToWire } from '../../engine/component-wire.ts';
 import { prepareComponentForRun } from '../../engine/run-component.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
-import { WasmletError } from '../../util/errors.ts';
+import { unprovidedImports } from '../../engine/component/provided-imports.ts';
+import { prepareP1Guest } from '../../engine/p1-guest.ts';
+import { isWasmletError, WasmletError } from '../../util/errors.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
 import type { HttpExecutor } from './executor.ts';
 import { WagiExecutor } from './wagi.ts';
@@ -155,7 +158,11 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
       if (!units.has(unit)) {
         units.add(unit);
         const maxMemoryBytes = component.limits.memoryBytes;
-        const { module } = await prepareModule(bytes, { cache, recycleMemory: true, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });
+        const { module } = await prepareModule(bytes, {
+          cache, recycleMemory: true, memoryLimitBy: memoryLimitOf(component),
+          ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+        });
+        checkWagiImports(component, module);
         const files = stageFileMounts(component.files);
         cleanups.push(files.cleanup);
         const config: WagiUnitConfig = { env: { ...component.environment }, preopens: files.preopens, entrypoint };
@@ -180,6 +187,25 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
 }
 
 /**
+ * Refuses, at load, a WAGI module that imports what the WASI preview1 host does not provide (it
+ * would fail every request), naming the component and the import.
+ * @throws WasmletError `WASMLET_ERR_UNKNOWN_IMPORT` (blame user).
+ */
+function checkWagiImports(component: LockedComponent, module: WebAssembly.Module): void {
+  try {
+    prepareP1Guest(module);
+  } catch (err) {
+    if (!isWasmletError(err) || err.code !== 'WASMLET_ERR_UNKNOWN_IMPORT') throw err;
+    throw new WasmletError(err.code, `component '${component.id}': ${err.message}`, { blame: 'user', cause: err });
+  }
+}
+
+/** A memory-limit error at serve names the component and its manifest key, not `run`'s flag. */
+function memoryLimitOf(component: LockedComponent): MemoryLimitSubject {
+  return { subject: `component '${component.id}'`, setting: `limits.memory of [component.${component.id}]` };
+}
+
+/**
  * Prepares a component once on this thread (transpile into the disk cache unless it is there,
  * check it is an HTTP handler) and returns the unit config its workers load it from.
  */
@@ -191,10 +217,20 @@ async function componentUnit(app: LockedApp, component: LockedComponent, bytes: 
   const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}`;
   let preparing = preparedOnce.get(key);
   if (preparing === undefined) {
-    preparing = prepareComponentForRun(bytes, { cacheDir, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }) });
+    preparing = prepareComponentForRun(bytes, {
+      cacheDir, memoryLimitBy: memoryLimitOf(component), ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+    });
     preparedOnce.set(key, preparing);
   }
   const prepared = await preparing;
+  const missing = unprovidedImports(prepared.imports);
+  if (missing.length > 0) {
+    throw new WasmletError('WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED',
+      `component '${component.id}' imports ${missing.join(', ')}, which wasmlet does not provide; build it for the wasi:http/proxy `
+      + 'world (WASI 0.2: wasi:cli, io, clocks, random, filesystem, sockets, http) or Spin 2 host interfaces (fermyon:spin/*@2.0.0), '
+      + 'or remove the dependency on those imports',
+      { blame: 'user' });
+  }
   if (!prepared.exports.some((e) => /^wasi:http\/incoming-handler@0\.2\.\d+/.test(e))) {
     throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_HTTP',
       `component '${component.id}' does not export wasi:http/incoming-handler@0.2.x, so it cannot serve HTTP; build it for the wasi:http/proxy world`,
