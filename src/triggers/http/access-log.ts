@@ -8,12 +8,20 @@ export type LogFormat = 'text' | 'json';
 /** One finished request. */
 export interface AccessRecord {
   requestId: string;
+  /** `-` for a request Node's parser refused (no request line to take it from). */
   method: string;
-  /** Request target as received (path and query). */
+  /**
+   * Request target as received (path and query; an absolute-form target as the origin form it is
+   * routed by); `-` for a request Node's parser refused.
+   */
   path: string;
   /** Matched route as written in the manifest; absent when none matched. */
   route?: string;
   component?: string;
+  /**
+   * The status the client got: when the client cut its request short, the 400 the server answered
+   * on the connection; when nothing could be sent, the one the server meant to send.
+   */
   status: number;
   /** Wall-clock time from the request's arrival to the end of the response, in ms. */
   durationMs: number;

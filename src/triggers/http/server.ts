@@ -15,8 +15,25 @@ import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS,
   RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
+import { parseAbsoluteTarget } from './request-target.ts';
 import { Router } from './router.ts';
 import { prepareRoutes } from './routes-runtime.ts';
+
+/**
+ * What the server knows of one connection. Fields, not per-request objects or collections: see
+ * `running` in {@link startHttpServer}.
+ */
+interface ConnectionState {
+  /** The invocation running on it (its 'close' aborts it). */
+  current: RequestInvocation | undefined;
+  /** The request on it whose access line is not written yet, and its id. */
+  openRes: ServerResponse | undefined;
+  openId: string | undefined;
+  /** The status the `clientError` handler answered `openRes`'s request with, if it did. */
+  clientStatus: number | undefined;
+  /** Requests received on it so far. */
+  requests: number;
+}
 
 /** Options of {@link startHttpServer}. Sizes in bytes, durations in ms. */
 export interface HttpServerOptions {
@@ -204,24 +221,47 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // field rather than a collection: per-request churn in a long-lived Map or Set kept requests
   // alive through scavenges (see pool.ts `active`). Pipelined requests behind it (rare) listen on
   // their own response.
-  const running = new WeakMap<Socket, { current: RequestInvocation | undefined }>();
+  const running = new WeakMap<Socket, ConnectionState>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse, start: number): Promise<void> => {
     const requestId = `${idPrefix}-${(nextId++).toString(36)}`;
-    const url = req.url ?? '/';
-    const match = router.match(url);
+    const connection = running.get(req.socket);
+    if (connection) {
+      connection.openRes = res;
+      connection.openId = requestId;
+      connection.clientStatus = undefined;
+      connection.requests++;
+    }
+    let url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      // Absolute form (RFC 9112 §3.2.2): route by its path; its authority replaces Host.
+      const absolute = parseAbsoluteTarget(url);
+      if (absolute) {
+        url = req.url = absolute.originForm;
+        req.headers.host = absolute.host;
+        req.rawHeaders = withHost(req.rawHeaders, absolute.host); // what the executors read
+      }
+    }
+    // Node's own check (`requireHostHeader`) would answer 400 without a request id or access line.
+    const noHost = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
+    const match = noHost ? undefined : router.match(url);
     const route = match ? prepared.get(match.route) : undefined;
     let error: string | undefined;
+    let unsentStatus: number | undefined;
     if (draining) res.shouldKeepAlive = false;
     try {
-      if (!match || !route) {
+      if (noHost) {
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+        error = 'the HTTP/1.1 request has no Host header';
+        res.shouldKeepAlive = false;
+        plain(res, 400, 'Bad Request: no Host header', { 'X-Request-Id': requestId });
+      } else if (!match || !route) {
         res.setHeader('X-Request-Id', requestId);
         plain(res, 404, `no route matches ${url.split('?')[0]}`);
       } else {
         checkContentLength(req, maxBody);
         const invocation = new RequestInvocation(requestId, req, res,
           { route: route.route, component: route.component, match }, info, maxBody, log);
-        const connection = running.get(req.socket);
         if (connection && connection.current === undefined) connection.current = invocation;
         else res.once('close', () => invocation.connectionClosed());
         const writer = new NodeResponseWriter(res, requestId);
@@ -241,7 +281,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } catch (err) {
       const status = statusForError(err);
       error = describe(err);
-      if (!res.headersSent && !res.destroyed) {
+      if (!res.headersSent) unsentStatus = status;
+      const answered = connection?.openRes === res && connection.clientStatus !== undefined;
+      if (!res.headersSent && !res.destroyed && !answered) {
         const extra: Record<string, string> = { 'X-Request-Id': requestId };
         if (status === 503) extra['Retry-After'] = String(RETRY_AFTER_SECONDS);
         if (status === 413) { extra.Connection = 'close'; res.shouldKeepAlive = false; }
@@ -249,16 +291,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
     }
     const finish = () => {
+      // The status the client got: the clientError handler's answer when it wrote one (the client
+      // cut the body short), else the response's; with neither, the one the server meant to send.
+      let status = res.headersSent ? res.statusCode : unsentStatus ?? res.statusCode;
+      if (connection?.openRes === res) {
+        if (connection.clientStatus !== undefined) status = connection.clientStatus;
+        connection.openRes = undefined;
+        connection.openId = undefined;
+      }
       log.access({
         requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
-        status: res.statusCode, durationMs: performance.now() - start, error,
+        status, durationMs: performance.now() - start, error,
       });
       if (--inFlight === 0 && drained) drained();
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
   };
 
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES }, (req, res) => {
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
     const start = performance.now();
     inFlight++;
     handle(req, res, start).catch((err) => {
@@ -268,16 +318,38 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   });
   server.on('connection', (socket: Socket) => {
-    const connection: { current: RequestInvocation | undefined } = { current: undefined };
+    const connection: ConnectionState = { current: undefined, openRes: undefined, openId: undefined, clientStatus: undefined, requests: 0 };
     running.set(socket, connection);
     socket.once('close', () => connection.current?.connectionClosed());
   });
+  // Node's parser failed on this connection: a malformed request, a head too large, or the client
+  // closing mid-message. The answer carries a request id and gets an access line like any other:
+  // the open request's (its body was cut short) or a new one's (a request Node never handed over).
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    if (!socket.writable) { socket.destroy(); return; }
+    const connection = running.get(socket);
+    const open = connection?.openRes;
+    // The response is already (being) sent: there is nothing left to say on this connection.
+    if (open?.headersSent) { socket.destroy(); return; }
+    // The client closed mid-message after its requests were answered (e.g. the rest of a large
+    // body sent to a route that already answered 404): not a malformed request, nothing to log.
+    if (err.code === 'HPE_INVALID_EOF_STATE' && open === undefined && (connection?.requests ?? 0) > 0) { socket.destroy(); return; }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    log.event('error', `malformed request: ${err.code ?? err.message}`, { status, remote: socket.remoteAddress ?? '' });
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const requestId = connection?.openId ?? `${idPrefix}-${(nextId++).toString(36)}`;
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nX-Request-Id: ${requestId}\r\nContent-Length: 0\r\n\r\n`);
+    } else {
+      socket.destroy();
+    }
+    if (open !== undefined) {
+      // The open request logs its own line, with this status if the client could get it.
+      if (socket.writable || socket.writableEnded) connection!.clientStatus = status;
+      return;
+    }
+    log.access({
+      requestId, method: '-', path: '-', status, durationMs: 0,
+      error: `malformed request (${err.code ?? err.message}) from ${socket.remoteAddress ?? 'unknown'}`,
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -313,6 +385,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return closing;
   };
   return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close };
+}
+
+/** `rawHeaders` (name, value, ...) with every Host line replaced by one `Host: host`, first. */
+function withHost(rawHeaders: readonly string[], host: string): string[] {
+  const out = ['Host', host];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'host') out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  return out;
 }
 
 function describe(err: unknown): string {
