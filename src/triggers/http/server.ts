@@ -336,14 +336,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     const requestId = connection?.openId ?? `${idPrefix}-${(nextId++).toString(36)}`;
-    if (socket.writable) {
+    const answered = socket.writable;
+    if (answered) {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nX-Request-Id: ${requestId}\r\nContent-Length: 0\r\n\r\n`);
     } else {
       socket.destroy();
     }
     if (open !== undefined) {
-      // The open request logs its own line, with this status if the client could get it.
-      if (socket.writable || socket.writableEnded) connection!.clientStatus = status;
+      // The open request writes its own access line, with this status if the client got it.
+      if (answered) connection!.clientStatus = status;
       return;
     }
     log.access({
