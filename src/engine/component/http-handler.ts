@@ -1,9 +1,9 @@
 // Invokes a `wasi:http/incoming-handler` component for one request: fresh host, fresh instance.
 import { WasmletError } from '../../util/errors.ts';
-import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
 import type { OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
+import { createComponentHost, type ComponentHostOptions } from './component-host.ts';
 import { createComponentInstance, findExport } from './instantiate.ts';
 import type { ReadyInstance } from './prewarmed-instances.ts';
 import type { PreparedComponent } from './transpile.ts';
@@ -53,8 +53,8 @@ export interface HttpResponseOutput extends OutgoingResponseResult {
  *   `handle` returns or traps without setting a response; `WASMLET_ERR_HTTP_GUEST_ERROR` if the guest
  *   sets an `error-code`.
  */
-export async function handleHttpRequest(prepared: PreparedComponent, request: HttpRequestInput, options: WasiP2HostOptions = {}): Promise<HttpResponseOutput> {
-  const host = createWasiP2Host(options);
+export async function handleHttpRequest(prepared: PreparedComponent, request: HttpRequestInput, options: ComponentHostOptions = {}): Promise<HttpResponseOutput> {
+  const host = createComponentHost(options);
   return handleHttpRequestOn({ host, instance: await createComponentInstance(prepared, host.imports) }, request);
 }
 

@@ -5,7 +5,8 @@
 // a saturated CPU each request still costs one instantiation (done a little earlier). Refills run
 // only while no taken instance is still serving: instantiation is synchronous work on this
 // thread, and refilling while a request is in flight would put it back on that request's latency.
-import { createWasiP2Host, type WasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
+import type { WasiP2Host } from '../../host/wasi/p2/host.ts';
+import { createComponentHost, type ComponentHostOptions } from './component-host.ts';
 import { createComponentInstance, type ComponentInstance } from './instantiate.ts';
 import type { PreparedComponent } from './transpile.ts';
 
@@ -38,7 +39,7 @@ export interface PrewarmStats {
  */
 export class PrewarmedInstances {
   #prepared: PreparedComponent;
-  #hostOptions: WasiP2HostOptions;
+  #hostOptions: ComponentHostOptions;
   #size: number;
   #ready: ReadyInstance[] = [];
   #filling = false;
@@ -47,7 +48,7 @@ export class PrewarmedInstances {
   #waiters: (() => void)[] = [];
   #inFlight = 0;
 
-  constructor(prepared: PreparedComponent, hostOptions: WasiP2HostOptions = {}, options: PrewarmOptions = {}) {
+  constructor(prepared: PreparedComponent, hostOptions: ComponentHostOptions = {}, options: PrewarmOptions = {}) {
     this.#prepared = prepared;
     this.#hostOptions = hostOptions;
     this.#size = options.size ?? 2;
@@ -56,7 +57,7 @@ export class PrewarmedInstances {
 
   /** Builds one instance now (the path a request takes when none is ready). */
   async #build(): Promise<ReadyInstance> {
-    const host = createWasiP2Host(this.#hostOptions);
+    const host = createComponentHost(this.#hostOptions);
     return { host, instance: await createComponentInstance(this.#prepared, host.imports) };
   }
 

@@ -11,12 +11,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
 import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
+import { SPIN_JSPI_IMPORTS } from '../../host/spin/index.ts';
 
 /** Bumped when the transpile options or cache layout change. */
-const CACHE_FORMAT = 'v2';
+const CACHE_FORMAT = 'v3';
 
 /**
- * WASI imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
+ * WASI and Spin imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
  * a Promise the guest suspends instead of blocking the thread. Selectors are unversioned (jco
  * matches `interface#function`).
  */
@@ -29,6 +30,7 @@ export const JSPI_IMPORTS: readonly string[] = [
   'wasi:io/streams#[method]output-stream.blocking-write-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-write-zeroes-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-splice',
+  ...SPIN_JSPI_IMPORTS,
 ];
 /** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
 export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];

@@ -13,7 +13,7 @@ import { detectWasmKind } from '../../engine/binary.ts';
 import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { stageFileMounts } from '../../engine/file-mounts.ts';
-import type { PreopenSpec } from '../../engine/grants.ts';
+import type { KeyValueBackendSpec, PreopenSpec, SpinHostOptions } from '../../engine/grants.ts';
 import { prepareModule } from '../../engine/prepare-module.ts';
 import type { MemoryLimitSubject } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
@@ -241,5 +241,35 @@ async function componentUnit(app: LockedApp, component: LockedComponent, bytes: 
     env: { ...component.environment },
     preopens,
     allowedOutboundHosts: component.allowedOutboundHosts, // parsed at load: plain data, cloned to the workers
+    spin: spinHostOptions(app, component),
+  };
+}
+
+/**
+ * A component's `fermyon:spin` grants as plain data: its resolved variables, its labels, every
+ * label the app knows (an ungranted known label is `access-denied`, an unknown one
+ * `no-such-store`), and the backends of its labels in the engine's spec shapes.
+ */
+export function spinHostOptions(app: LockedApp, component: LockedComponent): SpinHostOptions {
+  const all = Object.values(app.components);
+  const kvBackends: Record<string, KeyValueBackendSpec> = {};
+  for (const label of component.keyValueStores) {
+    const b = app.backends.keyValueStores[label];
+    if (b !== undefined) kvBackends[label] = b.type === 'sqlite' ? { type: 'spin', path: b.path } : { type: 'redis', url: b.url };
+  }
+  const sqliteBackends: Record<string, { path: string; allowAttachFile?: boolean }> = {};
+  for (const label of component.sqliteDatabases) {
+    const b = app.backends.sqliteDatabases[label];
+    if (b !== undefined) sqliteBackends[label] = { path: b.path, ...(b.allowAttachFile ? { allowAttachFile: true } : {}) };
+  }
+  return {
+    componentId: component.id,
+    variables: { ...component.variables },
+    keyValueStores: [...component.keyValueStores],
+    sqliteDatabases: [...component.sqliteDatabases],
+    knownKeyValueStores: [...new Set([...Object.keys(app.backends.keyValueStores), ...all.flatMap((c) => c.keyValueStores)])],
+    knownSqliteDatabases: [...new Set([...Object.keys(app.backends.sqliteDatabases), ...all.flatMap((c) => c.sqliteDatabases)])],
+    keyValueBackends: kvBackends,
+    sqliteBackends,
   };
 }

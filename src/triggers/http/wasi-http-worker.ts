@@ -22,6 +22,7 @@
 import { MessageChannel, type MessagePort, type Transferable } from 'node:worker_threads';
 import { RequestBodyQueue, handleHttpRequest, isNormalExit } from '../../engine/component/http-handler.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
+import { SpinThreadBackends, type SpinHostOptions } from '../../engine/component/component-host.ts';
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import type { AllowedHost, PreopenSpec } from '../../engine/grants.ts';
@@ -42,6 +43,8 @@ export interface WasiHttpUnitConfig {
   preopens: PreopenSpec[];
   /** `allowed_outbound_hosts`, as the locked app carries it (parsed at load; never re-parsed). */
   allowedOutboundHosts: AllowedHost[];
+  /** The component's `fermyon:spin` grants: variables, store and database labels, their backends. */
+  spin: SpinHostOptions;
 }
 
 /** One request as the main thread sends it. */
@@ -89,7 +92,16 @@ interface Unit {
   env: Record<string, string>;
   preopens: PreopenSpec[];
   allowed: AllowedHost[];
+  spin: SpinHostOptions;
 }
+
+/**
+ * This thread's connections to the app's stores and databases, opened on first use and shared by
+ * every unit and request on the thread. The one piece of module state here, on purpose: the pool
+ * imports this module once per worker thread, so module scope IS the thread's scope (and
+ * connections cannot cross threads).
+ */
+const threadBackends = new SpinThreadBackends();
 
 /** The request body as the guest reads it; reports consumed bytes back as credit. */
 class CreditedSource extends RequestBodyQueue {
@@ -118,6 +130,7 @@ async function loadUnit(config: WasiHttpUnitConfig): Promise<Unit> {
     env: config.env,
     preopens: config.preopens,
     allowed: config.allowedOutboundHosts,
+    spin: config.spin,
   };
 }
 
@@ -150,7 +163,10 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     const res = await handleHttpRequest(unit.prepared, {
       method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
       authority: input.authority, headers: input.headers, body,
-    }, { env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin });
+    }, {
+      env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin,
+      spin: { options: unit.spin, backends: threadBackends },
+    });
     // A trap while the body is being read ends the read (the guest will never close the body)
     // and must not be an unhandled rejection, which would end the worker and every request on it.
     // (A per-request never-settling promise: a shared one would keep every request's reactions.)

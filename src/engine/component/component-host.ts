@@ -1,0 +1,38 @@
+// The whole host of one component instance: wasmlet's WASI 0.2 host plus, when the component is
+// part of a Spin app, the `fermyon:spin/*@2.0.0` services. Both are built per instance from plain
+// grants; the Spin part also takes the thread's backend connections, which outlive instances.
+import { createSpinHost, SpinThreadBackends, type SpinHostOptions } from '../../host/spin/index.ts';
+import { createWasiP2Host, type WasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
+
+export { SpinThreadBackends, type SpinHostOptions };
+
+/** Spin services of a component: its grants (plain data) and the calling thread's connections. */
+export interface SpinServices {
+  options: SpinHostOptions;
+  /** One per thread, shared by every instance on it (see `SpinThreadBackends`). */
+  backends: SpinThreadBackends;
+}
+
+/** Everything an instance may be granted. */
+export interface ComponentHostOptions extends WasiP2HostOptions {
+  /** Spin host services; without them only the stubs of `fermyon:spin` are linked (everything denied). */
+  spin?: SpinServices;
+}
+
+/**
+ * Builds one instance's host: WASI 0.2 plus `fermyon:spin/*`. `close` closes the guest's files and
+ * its store/connection handles (the thread's connections stay open). Does no I/O.
+ */
+export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {
+  const { spin, ...wasi } = options;
+  const host = createWasiP2Host(wasi);
+  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends());
+  return {
+    imports: { ...host.imports, ...spinHost.imports },
+    http: host.http,
+    close() {
+      host.close();
+      spinHost.close();
+    },
+  };
+}

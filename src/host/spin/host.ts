@@ -1,0 +1,54 @@
+// The `fermyon:spin/*@2.0.0` host of one component instance (Spin's factors' per-instance part):
+// key-value, sqlite and variables backed by wasmlet, the other interfaces of Spin's `platform`
+// world as stubs (unsupported.ts). Built from plain data ({@link SpinHostOptions}) plus the
+// thread's backend connections; building does no I/O.
+import { createSpinKeyValue } from './key-value.ts';
+import type { SpinHostOptions } from './options.ts';
+import { createSpinSqlite } from './sqlite.ts';
+import type { SpinThreadBackends } from './thread-backends.ts';
+import { createUnsupportedSpinInterfaces } from './unsupported.ts';
+import { createSpinVariables } from './variables.ts';
+
+/** Version of the `fermyon:spin` package these interfaces implement. */
+export const SPIN_PACKAGE_VERSION = '2.0.0';
+
+/** One instance's Spin imports and the way to release what the guest left open. */
+export interface SpinHost {
+  /** Interface objects keyed by unversioned specifier (`fermyon:spin/key-value`), as jco keys imports. */
+  imports: Record<string, object>;
+  /** Closes the store and connection handles the guest left open. Idempotent. */
+  close(): void;
+}
+
+/** Builds the Spin host of one instance. */
+export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends): SpinHost {
+  const kv = createSpinKeyValue(options, backends);
+  const sqlite = createSpinSqlite(options, backends);
+  return {
+    imports: {
+      ...createUnsupportedSpinInterfaces(),
+      'fermyon:spin/key-value': kv.imports,
+      'fermyon:spin/sqlite': sqlite.imports,
+      'fermyon:spin/variables': createSpinVariables(options.componentId, options.variables ?? {}),
+    },
+    close() {
+      kv.close();
+      sqlite.close();
+    },
+  };
+}
+
+/**
+ * The Spin imports that may wait on host I/O, as jco's `asyncImports` selectors
+ * (`interface#function`, unversioned): the guest suspends on them through JSPI.
+ */
+export const SPIN_JSPI_IMPORTS: readonly string[] = [
+  'fermyon:spin/key-value#[static]store.open',
+  'fermyon:spin/key-value#[method]store.get',
+  'fermyon:spin/key-value#[method]store.set',
+  'fermyon:spin/key-value#[method]store.delete',
+  'fermyon:spin/key-value#[method]store.exists',
+  'fermyon:spin/key-value#[method]store.get-keys',
+  'fermyon:spin/sqlite#[static]connection.open',
+  'fermyon:spin/sqlite#[method]connection.execute',
+];
