@@ -52,20 +52,32 @@ async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (
   return out;
 }
 
+/** Every file under `dir` (sorted paths and contents), for a fixture's input hash. */
+function treeInputs(dir: string): (string | Uint8Array)[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+    .flatMap((f) => [f.slice(dir.length), readFileSync(f)]);
+}
+
 /**
  * Componentizes `test/fixtures/components/<name>/<entry>` (or `<dir>/<entry>`) against
- * `world.wit` beside it (world `worldName`) plus the pinned WASI 0.2.12 WIT; returns the
- * component's path.
+ * `world.wit` beside it (world `worldName`), the WIT packages in its `deps/` folder if any (e.g.
+ * Spin's `fermyon:spin`), plus the pinned WASI 0.2.12 WIT; returns the component's path.
  */
 export async function buildJsComponent(name: string, entry: string, worldName: string,
   dir: string = join(repoRoot, 'test/fixtures/components', name)): Promise<string> {
   const source = join(dir, entry);
   const world = join(dir, 'world.wit');
-  const inputs = [readFileSync(source), readFileSync(world), componentizeVersion, witDepsDir];
+  const ownDeps = join(dir, 'deps');
+  const inputs = [readFileSync(source), readFileSync(world), componentizeVersion, witDepsDir, ...treeInputs(ownDeps)];
   return memoAsync(`component-js-${name}`, inputs, async (tmp) => {
     const witDir = mkdtempSync(join(tmpdir(), 'wasmlet-wit-'));
     try {
       cpSync(world, join(witDir, 'world.wit'));
+      if (existsSync(ownDeps)) cpSync(ownDeps, join(witDir, 'deps'), { recursive: true });
       for (const dep of witDeps) cpSync(join(witDepsDir, dep), join(witDir, 'deps', dep), { recursive: true });
       await promisify(execFile)(process.execPath, [import.meta.filename, 'componentize', source, witDir, worldName, tmp], {
         maxBuffer: 16 << 20,
@@ -92,6 +104,15 @@ export function buildHttpEchoComponent(): Promise<string> {
  */
 export function buildHttpServeComponent(): Promise<string> {
   return buildJsComponent('http-serve', 'handler.js', 'http-serve');
+}
+
+/**
+ * The componentize-js handler importing `fermyon:spin/{key-value,variables,sqlite,llm}@2.0.0`
+ * (Spin's WIT, copied into its `deps/spin`): counter, store/database grants, variables, an
+ * interface wasmlet does not back (see its source).
+ */
+export function buildHttpSpinComponent(): Promise<string> {
+  return buildJsComponent('http-spin', 'handler.js', 'http-spin');
 }
 
 /** examples/http-component (componentize-js), as examples/build.sh builds it. */
