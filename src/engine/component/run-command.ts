@@ -1,7 +1,7 @@
 // Runs a `wasi:cli/command` component once: fresh host, fresh instance, `wasi:cli/run.run`.
 import { WasmletError } from '../../util/errors.ts';
-import { createWasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
+import { createComponentHost, type ComponentHostOptions } from './component-host.ts';
 import { createComponentInstance, findExport } from './instantiate.ts';
 import type { PreparedComponent } from './transpile.ts';
 
@@ -11,8 +11,8 @@ import type { PreparedComponent } from './transpile.ts';
  * @throws WasmletError `WASMLET_ERR_COMPONENT_NOT_COMMAND` (blame `guest`) when the component does
  *   not export `wasi:cli/run@0.2.x`; a trap propagates as the `WebAssembly.RuntimeError`.
  */
-export async function runComponentCommand(prepared: PreparedComponent, options: WasiP2HostOptions = {}): Promise<number> {
-  const host = createWasiP2Host(options);
+export async function runComponentCommand(prepared: PreparedComponent, options: ComponentHostOptions = {}): Promise<number> {
+  const host = createComponentHost(options);
   const instance = await createComponentInstance(prepared, host.imports);
   const run = findExport(instance.exports, 'wasi:cli/run')?.run as (() => Promise<unknown>) | undefined;
   if (typeof run !== 'function') {
