@@ -119,3 +119,24 @@ test('interfaces wasmlet does not back link, and answer their own error variant 
   }
   assert.ok(imports['fermyon:spin/rdbms-types']);
 });
+
+test('key-value on Redis: the same interface over a real redis-server (client loaded on first open)', async (t) => {
+  const { startRedisServer } = await import('../../../test/support/redis-server.ts');
+  const server = await startRedisServer();
+  const backends = new SpinThreadBackends();
+  t.after(async () => { await backends.close(); await server.dispose(); });
+  const options: SpinHostOptions = {
+    componentId: 'web', keyValueStores: ['shared'], knownKeyValueStores: ['default', 'shared'],
+    keyValueBackends: { shared: { type: 'redis', url: server.url(3) } },
+  };
+  const kv = createSpinHost(options, backends).imports['fermyon:spin/key-value'] as unknown as Iface;
+  const store = await kv.Store.open('shared');
+  await store.set('n', new TextEncoder().encode('41'));
+  const again = await (createSpinHost(options, backends).imports['fermyon:spin/key-value'] as unknown as Iface).Store.open('shared');
+  assert.equal(new TextDecoder().decode(await again.get('n')), '41');
+  assert.deepEqual(await again.getKeys(), ['n']);
+  assert.deepEqual(await errorOf(() => kv.Store.open('default')), { tag: 'access-denied' });
+  // Redis gone: the guest gets `other`, the host stays up.
+  await server.stop();
+  assert.equal((await errorOf(() => store.get('n'))).tag, 'other');
+});
