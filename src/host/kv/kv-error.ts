@@ -2,6 +2,7 @@
 // `wasi:keyvalue/store@0.2.0-draft2` (`error`, which lacks `store-table-full`). Cases as in
 // spinframework/spin `wit/deps/spin@2.0.0/key-value.wit` and `crates/factor-key-value/src/host.rs`
 // (which maps every backend failure to `other(string)`).
+import { WitError, isWitError } from '../wit-error.ts';
 
 /** The WIT `error` variant value in jco's shape (`{ tag, val }`). */
 export type KeyValueErrorPayload =
@@ -10,19 +11,9 @@ export type KeyValueErrorPayload =
   | { tag: 'access-denied' }
   | { tag: 'other'; val: string };
 
-/**
- * A guest-facing key-value error. Its `payload` is the WIT `error` value: jco's glue returns an
- * error's `payload` as the `err` of the import's `result` (so a host import may just let it
- * propagate), while any other thrown `Error` traps. The host stays up either way.
- */
-export class KeyValueError extends Error {
+/** A guest-facing key-value error: its `payload` is the WIT `error` value (see wit-error.ts). */
+export class KeyValueError extends WitError<KeyValueErrorPayload> {
   override readonly name = 'KeyValueError';
-  /** The WIT variant value handed to the guest. */
-  readonly payload: KeyValueErrorPayload;
-  constructor(payload: KeyValueErrorPayload, options?: { cause?: unknown }) {
-    super(payload.tag === 'other' ? payload.val : payload.tag, options);
-    this.payload = payload;
-  }
 }
 
 /** `other(message)`, the catch-all Spin uses for every backend failure. */
@@ -32,5 +23,5 @@ export function kvOther(message: string, cause?: unknown): KeyValueError {
 
 /** True when `err` is a {@link KeyValueError} (by shape, in case of duplicate module copies). */
 export function isKeyValueError(err: unknown): err is KeyValueError {
-  return err instanceof KeyValueError || (err instanceof Error && err.name === 'KeyValueError' && typeof (err as { payload?: unknown }).payload === 'object');
+  return err instanceof KeyValueError || isWitError(err, 'KeyValueError');
 }

@@ -5,6 +5,8 @@
 // `io(message)`). wasmlet also answers `database-full` for SQLITE_FULL (disk or size limit full)
 // and `invalid-connection` for a closed connection.
 
+import { WitError, isWitError } from '../wit-error.ts';
+
 /** The WIT `error` variant value in jco's shape (`{ tag, val }`). */
 export type SqliteErrorPayload =
   | { tag: 'no-such-database' }
@@ -13,17 +15,9 @@ export type SqliteErrorPayload =
   | { tag: 'database-full' }
   | { tag: 'io'; val: string };
 
-/**
- * A guest-facing SQLite error. jco's glue returns an error's `payload` as the `err` of the
- * import's `result`; any other thrown `Error` traps. The host stays up either way.
- */
-export class SqliteError extends Error {
+/** A guest-facing SQLite error: its `payload` is the WIT `error` value (see wit-error.ts). */
+export class SqliteError extends WitError<SqliteErrorPayload> {
   override readonly name = 'SqliteError';
-  readonly payload: SqliteErrorPayload;
-  constructor(payload: SqliteErrorPayload, options?: { cause?: unknown }) {
-    super(payload.tag === 'io' ? payload.val : payload.tag, options);
-    this.payload = payload;
-  }
 }
 
 /** `io(message)`. */
@@ -33,7 +27,7 @@ export function sqliteIo(message: string, cause?: unknown): SqliteError {
 
 /** True when `err` is a {@link SqliteError} (by shape, in case of duplicate module copies). */
 export function isSqliteError(err: unknown): err is SqliteError {
-  return err instanceof SqliteError || (err instanceof Error && err.name === 'SqliteError' && typeof (err as { payload?: unknown }).payload === 'object');
+  return err instanceof SqliteError || isWitError(err, 'SqliteError');
 }
 
 /** SQLITE_FULL, the primary result code (the low byte of an extended code). */
