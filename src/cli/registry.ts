@@ -1,5 +1,4 @@
 // `wasmlet registry push | pull | login`: apps as OCI artifacts (Spin's layout; see src/oci/).
-import { parseArgs } from 'node:util';
 import { loadApp } from '../app/loader.ts';
 import { findCredentials, storeCredentials } from '../oci/credentials.ts';
 import { ociCacheDir } from '../oci/oci-cache.ts';
@@ -12,6 +11,7 @@ import { WasmletError } from '../util/errors.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printOut } from './output.ts';
 import { createTransferProgress } from './transfer-progress.ts';
+import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
 const HELP = `Usage: wasmlet registry <push|pull|login> [options]
 
@@ -39,9 +39,7 @@ Options:
   -h, --help         Print this help.
 `;
 
-function usageError(message: string): WasmletError {
-  return new WasmletError('WASMLET_ERR_USAGE', `${message} (see wasmlet registry --help)`, { blame: 'user' });
-}
+const usageError = (message: string): WasmletError => usageErrorFor('registry', message);
 
 async function clientFor(registry: string, repository: string, insecure: boolean): Promise<RegistryClient> {
   const credentials = await findCredentials(registry);
@@ -76,23 +74,17 @@ async function readStdin(): Promise<string> {
 
 /** The `registry` command. */
 export async function registryCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        username: { type: 'string', short: 'u' },
-        'password-stdin': { type: 'boolean' },
-        insecure: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags('registry', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      username: { type: 'string', short: 'u' },
+      'password-stdin': { type: 'boolean' },
+      insecure: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const [sub, ...args] = positionals;
   if (values.help || sub === undefined) { printOut(HELP); return values.help ? EXIT.OK : EXIT.USAGE; }
   const insecure = values.insecure === true;

@@ -6,11 +6,11 @@ import type { PreopenSpec } from '../sandbox/preopen.ts';
 import { defaultCacheDir } from '../util/cache-dir.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printOut } from './output.ts';
+import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
 // Not `import`: an ESM import of node:fs / node:util builds a facade that reads every export
 // (fs streams, fs/promises, util's TextDecoder...), ~7 ms of start-up; see main.ts.
 const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
-const { parseArgs } = process.getBuiltinModule('node:util');
 
 const HELP = `Usage: wasmlet run [options] <module.wasm> [--] [guest args...]
 
@@ -47,9 +47,7 @@ Exit status:
 
 const VALUE_OPTIONS = new Set(['--dir', '--dir-ro', '--env', '--max-memory', '--timeout', '--invoke']);
 
-function usageError(message: string): WasmletError {
-  return new WasmletError('WASMLET_ERR_USAGE', `${message} (see wasmlet run --help)`, { blame: 'user' });
-}
+const usageError = (message: string): WasmletError => usageErrorFor('run', message);
 
 /**
  * Splits `argv` at the module path: options before it are wasmlet's, everything after it the
@@ -111,26 +109,21 @@ function readModule(path: string): Uint8Array {
 /** `wasmlet run [options] <module.wasm> [--] [guest args...]`; returns the exit status. */
 export async function runCommand(argv: string[]): Promise<number> {
   const split = splitArgv(argv);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: split.own,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        dir: { type: 'string', multiple: true },
-        'dir-ro': { type: 'string', multiple: true },
-        env: { type: 'string', multiple: true },
-        'max-memory': { type: 'string' },
-        timeout: { type: 'string' },
-        invoke: { type: 'string' },
-        trace: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
+  const { values } = parseFlags('run', {
+    args: split.own,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      dir: { type: 'string', multiple: true },
+      'dir-ro': { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
+      'max-memory': { type: 'string' },
+      timeout: { type: 'string' },
+      invoke: { type: 'string' },
+      trace: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     printOut(HELP);
     return EXIT.OK;

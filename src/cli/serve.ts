@@ -1,5 +1,4 @@
 // `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
-import { parseArgs } from 'node:util';
 import { loadApp } from '../app/loader.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
 import type { LogFormat } from '../triggers/http/access-log.ts';
@@ -9,6 +8,7 @@ import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
 import { printOut } from './output.ts';
+import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
 const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
        wasmlet serve [options] --from-registry REF
@@ -55,9 +55,7 @@ SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at mos
 exit 0.
 `;
 
-function usageError(message: string): WasmletError {
-  return new WasmletError('WASMLET_ERR_USAGE', `${message} (see wasmlet serve --help)`, { blame: 'user' });
-}
+const usageError = (message: string): WasmletError => usageErrorFor('serve', message);
 
 /** Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT`. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -76,29 +74,23 @@ function positiveInt(flag: string, text: string, min: number): number {
 
 /** The `serve` command: resolves with the exit status once the server has shut down. */
 export async function serveCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        listen: { type: 'string' },
-        'log-format': { type: 'string' },
-        workers: { type: 'string' },
-        'max-body': { type: 'string' },
-        'max-queue': { type: 'string' },
-        timeout: { type: 'string' },
-        'runtime-config-file': { type: 'string' },
-        'state-dir': { type: 'string' },
-        'from-registry': { type: 'string' },
-        insecure: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags('serve', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      listen: { type: 'string' },
+      'log-format': { type: 'string' },
+      workers: { type: 'string' },
+      'max-body': { type: 'string' },
+      'max-queue': { type: 'string' },
+      timeout: { type: 'string' },
+      'runtime-config-file': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'from-registry': { type: 'string' },
+      insecure: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) { printOut(HELP); return EXIT.OK; }
   if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
   const format = values['log-format'] ?? 'text';
