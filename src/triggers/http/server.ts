@@ -16,8 +16,8 @@ import {
   RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
 import { parseAbsoluteTarget } from './request-target.ts';
-import { Router } from './router.ts';
-import { prepareRoutes } from './routes-runtime.ts';
+import { RoutingRuntime } from './routes-runtime.ts';
+import type { RoutesGeneration } from './routes-runtime.ts';
 
 /**
  * What the server knows of one connection. Fields, not per-request objects or collections: see
@@ -71,6 +71,16 @@ export interface RunningHttpServer {
    * route uses (`wagi` for core modules, `wasiHttp` for components).
    */
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
+  /**
+   * Serves `app` in place of the current app without dropping a request (`wasmlet watch`): the
+   * new app is prepared and validated first (routes, binaries, imports, its worker pools
+   * started); when that fails the promise rejects and the current app keeps serving, untouched.
+   * Then requests that arrive go to the new app, while requests in flight finish on the old one,
+   * whose workers stop after its last request (see `RoutingRuntime.swap`). Reloads run one at a
+   * time, in call order. The listener, its address and the server options stay as they are.
+   * @throws what {@link startHttpServer} throws while preparing an app.
+   */
+  reload(app: LockedApp): Promise<void>;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (at most
    * `graceMs`, default 10 s; then their connections are closed), then stops the workers.
@@ -202,9 +212,8 @@ function plain(res: ServerResponse, status: number, text: string, extra: Record<
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { app, log } = options;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
   // Starts a worker pool per executor kind the routes use (see routes-runtime.ts).
-  const { routes: prepared, workerThreads, close: closeRoutes } = await prepareRoutes(app, {
+  const runtime = await RoutingRuntime.start(app, {
     workers: options.workers ?? defaultWorkerCount(),
     maxQueue: options.maxQueue,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -223,7 +232,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // their own response.
   const running = new WeakMap<Socket, ConnectionState>();
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, start: number): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, start: number, generation: RoutesGeneration): Promise<void> => {
     const requestId = `${idPrefix}-${(nextId++).toString(36)}`;
     const connection = running.get(req.socket);
     if (connection) {
@@ -244,8 +253,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     // Node's own check (`requireHostHeader`) would answer 400 without a request id or access line.
     const noHost = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
-    const match = noHost ? undefined : router.match(url);
-    const route = match ? prepared.get(match.route) : undefined;
+    const match = noHost ? undefined : generation.router.match(url);
+    const route = match ? generation.routes.get(match.route) : undefined;
     let error: string | undefined;
     let unsentStatus: number | undefined;
     if (draining) res.shouldKeepAlive = false;
@@ -303,6 +312,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
         status, durationMs: performance.now() - start, error,
       });
+      generation.release();
       if (--inFlight === 0 && drained) drained();
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
@@ -311,9 +321,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
     const start = performance.now();
     inFlight++;
-    handle(req, res, start).catch((err) => {
+    // The generation the request started on serves it to the end, across a reload.
+    const generation = runtime.current;
+    generation.acquire();
+    handle(req, res, start, generation).catch((err) => {
       log.event('error', `internal error: ${describe(err)}`);
       if (!res.headersSent) plain(res, 500, 'internal server error'); else res.destroy();
+      generation.release();
       if (--inFlight === 0 && drained) drained();
     });
   });
@@ -360,7 +374,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         { blame: 'user', cause: err }));
     });
     server.listen(options.port ?? 3000, info.host, () => resolve());
-  }).catch(async (err) => { await closeRoutes(); throw err; });
+  }).catch(async (err) => { await runtime.close(); throw err; });
   const address = server.address();
   info.port = typeof address === 'object' && address ? address.port : 0;
   const host = info.host.includes(':') ? `[${info.host}]` : info.host;
@@ -380,12 +394,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       server.closeAllConnections();
       log.flush?.(); // the access lines of the requests that just finished
-      await closeRoutes();
+      await runtime.close();
       return inTime;
     })();
     return closing;
   };
-  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close };
+  return {
+    url: `http://${host}:${info.port}`, host: info.host, port: info.port,
+    get workerThreads() { return runtime.current.workerThreads; },
+    reload: (next: LockedApp) => runtime.swap(next),
+    close,
+  };
 }
 
 /** `rawHeaders` (name, value, ...) with every Host line replaced by one `Host: host`, first. */
