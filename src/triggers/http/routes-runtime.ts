@@ -337,6 +337,7 @@ export class RoutingRuntime {
   #swapping: Promise<unknown> = Promise.resolve();
   /** Retired generations whose requests have not all finished yet. */
   readonly #retiring = new Set<RoutesGeneration>();
+  #closing = false;
 
   private constructor(options: PrepareRoutesOptions, first: RoutesGeneration) {
     this.#options = options;
@@ -361,10 +362,11 @@ export class RoutingRuntime {
    * serving. Then new requests go to the new generation at once (one assignment), while requests
    * already running finish on the old one, whose pools stop after its last request.
    * Resolves once the new generation is current (not when the old one has drained).
-   * @throws what {@link start} throws.
+   * @throws what {@link start} throws; `WASMLET_ERR_POOL_CLOSED` once {@link close} was called.
    */
   swap(app: LockedApp): Promise<void> {
     const next = this.#swapping.then(async () => {
+      if (this.#closing) throw new WasmletError('WASMLET_ERR_POOL_CLOSED', 'the server is shutting down: the app was not reloaded');
       const generation = await prepareGeneration(app, this.#options);
       const old = this.#current;
       this.#current = generation;
@@ -380,6 +382,7 @@ export class RoutingRuntime {
    * (the server calls it after its own grace period for in-flight requests).
    */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#swapping;
     await Promise.all([this.#current, ...this.#retiring].map((g) => g.close()));
   }
