@@ -3,6 +3,8 @@
 // that the new app is swapped into the running server (RunningHttpServer.reload) rather than the
 // server restarted: no request is refused during a reload, and a broken build or manifest leaves
 // the previous app serving.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { matchesGlob, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
 import { locateManifest, readBuildPlan } from '../app/build-plan.ts';
@@ -15,7 +17,7 @@ import type { RunningHttpServer } from '../triggers/http/server.ts';
 import { isWasmletError } from '../util/errors.ts';
 import { runBuilds, TERMINAL_BUILD_OUTPUT } from './build.ts';
 import { EXIT } from './exit-codes.ts';
-import { printError, printOut } from './output.ts';
+import { printErr, printError, printOut } from './output.ts';
 import { closeOnStopRequest, SERVER_FLAGS, SERVER_OPTIONS_HELP, serverSettings } from './serve.ts';
 import { parseFlags, usageError } from './usage.ts';
 
@@ -64,7 +66,8 @@ function posixRelative(base: string, path: string): string {
 /**
  * What a change to `path` asks for: the manifest changed; which components' build.watch globs
  * match it (globs relative to each component's workdir, as Spin's `create_source_globs`); or
- * whether it is a source or under a files mount of the loaded app.
+ * whether it is under a files mount of the loaded app, or a source whose bytes differ from the
+ * loaded ones (a build that just wrote the binary the app was reloaded with asks for nothing).
  */
 export function classifyChange(path: string, plan: BuildPlan, app: LockedApp | undefined, into: Changes): void {
   const abs = resolve(path);
@@ -74,7 +77,8 @@ export function classifyChange(path: string, plan: BuildPlan, app: LockedApp | u
     if (c.build.watch.some((glob) => matchesGlob(rel, glob))) into.build.add(c.id);
   }
   for (const component of Object.values(app?.components ?? {})) {
-    if (component.source === abs || component.files.some((f) => abs === f.hostPath || abs.startsWith(f.hostPath + sep))) into.reload = true;
+    if (component.files.some((f) => abs === f.hostPath || abs.startsWith(f.hostPath + sep))) into.reload = true;
+    else if (component.source === abs && component.binary?.sha256 !== fileSha256(abs)) into.reload = true;
   }
 }
 
@@ -110,12 +114,11 @@ export async function watchCommand(argv: string[]): Promise<number> {
 
   /** One build-and-reload: never throws; a failure is printed and the previous app kept. */
   const cycle = async (changes: Changes): Promise<void> => {
-    const keep = server ? 'still serving the previous app' : 'nothing is served until a build succeeds';
     if (changes.manifest) {
       try {
         plan = await readBuildPlan(manifestPath);
       } catch (err) {
-        printError(`${describe(err)}\n(${keep})`);
+        printCycleError(describe(err), server !== undefined);
         return;
       }
     }
@@ -124,7 +127,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
       building = true;
       const outcome = await runBuilds(toBuild, TERMINAL_BUILD_OUTPUT).finally(() => { building = false; });
       if (!outcome.ok) {
-        printError(`build command \`${outcome.command}\` for component '${outcome.component}' failed with exit status ${outcome.status} (${keep})`);
+        printCycleError(`build command \`${outcome.command}\` for component '${outcome.component}' failed with exit status ${outcome.status}`, server !== undefined);
         return;
       }
     }
@@ -132,7 +135,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     try {
       next = await loadApp(manifestPath, settings.load);
     } catch (err) {
-      printError(`${describe(err)}\n(${keep})`);
+      printCycleError(describe(err), server !== undefined);
       return;
     }
     if (stopped) return;
@@ -147,7 +150,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
       app = next;
     } catch (err) {
       if (isWasmletError(err) && err.code === 'WASMLET_ERR_LISTEN') { fatal!(err); return; }
-      printError(`${describe(err)}\n(${keep})`);
+      printCycleError(describe(err), server !== undefined);
     }
   };
 
@@ -201,4 +204,19 @@ export async function watchCommand(argv: string[]): Promise<number> {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** sha256 of a file, lowercase hex; undefined when it cannot be read (being written, removed). */
+function fileSha256(path: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints a failed cycle's error and what is served meanwhile. */
+function printCycleError(message: string, serving: boolean): void {
+  printError(message);
+  printErr(serving ? 'wasmlet: still serving the previous app\n' : 'wasmlet: nothing is served until a build and load succeed\n');
 }
