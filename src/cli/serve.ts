@@ -58,9 +58,9 @@ environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app d
 keys), then its default. A required variable with no value: exit 125, naming it.
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and
-exit 0. So does the end of npm's shell when npm started wasmlet (\`npx wasmlet serve\` killed
-by its pid); in production run the bin directly (node_modules/.bin/wasmlet serve) so signals
-reach it.
+exit 0. Under npx/npm, wasmlet also stops when npm's \`sh -c\` exits (SIGTERM to the npx
+pid); in production run the bin itself (node_modules/.bin/wasmlet serve) so every signal
+reaches it.
 `;
 
 const usageError = (message: string): WasmletError => usageErrorFor('serve', message);

@@ -9,6 +9,9 @@
 // (wasmlet included); `kill <npx pid>` from a supervisor reaches only npm. Node has no
 // PR_SET_PDEATHSIG, so wasmlet notices the shell is gone by its parent pid changing, and stops
 // as it does on SIGTERM. Outside npm, a re-parented wasmlet (`nohup ... &`) keeps running.
+// SIGINT sent to the npx pid alone is a case this cannot see: dash holds a SIGINT until its child
+// exits, so the shell stays. Running the bin directly (`node_modules/.bin/wasmlet serve`, or npm
+// with `script-shell=bash`, which execs the command) leaves no shell in between.
 
 /** How often the parent pid is compared, in ms (only when npm started the process). */
 export const PARENT_POLL_MS = 250;
