@@ -47,8 +47,8 @@ export const DEFAULT_DEBOUNCE_MS = 100;
 /** Directories never watched (dependencies, VCS, wasmlet's and Spin's state). */
 const IGNORED = /(^|[\\/])(node_modules|\.git|\.wasmlet|\.spin)([\\/]|$)/;
 
-/** The changes seen since the last cycle. */
-interface Changes {
+/** The changes seen since the last cycle (see {@link classifyChange}). */
+export interface Changes {
   manifest: boolean;
   /** Components whose build.watch globs matched. */
   build: Set<string>;
@@ -56,7 +56,7 @@ interface Changes {
   reload: boolean;
 }
 
-const noChanges = (): Changes => ({ manifest: false, build: new Set(), reload: false });
+export const noChanges = (): Changes => ({ manifest: false, build: new Set(), reload: false });
 
 /** `path` relative to `base` with `/` separators, for glob matching. */
 function posixRelative(base: string, path: string): string {
