@@ -44,9 +44,12 @@ test('new refuses an unknown template (with a did-you-mean), a bad name, and a n
   const unknown = await runCli(['new', 'http-cc', 'x']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown template 'http-cc' — did you mean 'http-c'\?; templates: http-as, http-c, http-js, kv-js/);
+  const spin2 = await runCli(['new', '-t', 'http-cc', 'x']);
+  assert.equal(spin2.status, 2, 'Spin 2 syntax: -t TEMPLATE NAME');
+  assert.match(spin2.stderr, /unknown template 'http-cc'/);
   const badName = await runCli(['new', 'http-c', '9lives']);
   assert.equal(badName.status, 2);
-  assert.match(badName.stderr, /invalid app name '9lives'/);
+  assert.match(badName.stderr, /invalid app name '9lives': each segment of the name must start with a letter: '9lives' does not/);
   const dir = mkdtempSync(join(tmpdir(), 'wasmlet-new-'));
   writeFileSync(join(dir, 'keep.txt'), 'mine');
   try {
