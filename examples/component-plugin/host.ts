@@ -2,7 +2,7 @@
 // Build the plugin first (`bash examples/build.sh`), then:
 //   node_modules/.bin/node examples/component-plugin/host.ts
 import { readFileSync } from 'node:fs';
-import { createComponentPlugin, ComponentError } from '../../src/index.ts';
+import { createComponentPlugin, ComponentError } from 'wasmlet';
 
 const plugin = await createComponentPlugin(readFileSync(new URL('plugin.wasm', import.meta.url)), {
   imports: {
