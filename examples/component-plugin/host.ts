@@ -1,10 +1,10 @@
 // A host application that loads examples/component-plugin's plugin and calls it with JS values.
 // Build the plugin first (`bash examples/build.sh`), then:
-//   node_modules/.bin/node examples/component-plugin/host.ts
+//   node_modules/.bin/node examples/component-plugin/host.ts [PLUGIN.wasm]
 import { readFileSync } from 'node:fs';
 import { createComponentPlugin, ComponentError } from 'wasmlet';
 
-const plugin = await createComponentPlugin(readFileSync(new URL('plugin.wasm', import.meta.url)), {
+const plugin = await createComponentPlugin(readFileSync(process.argv[2] ?? new URL('plugin.wasm', import.meta.url)), {
   imports: {
     'example:plugin/host': {
       log: (msg: string) => console.log(`[plugin] ${msg}`),

@@ -63,7 +63,8 @@ export interface ComponentPluginLimits {
   memoryBytes?: number;
   /**
    * Wall-clock deadline of one call, in ms, counted from the call (waiting for an earlier call
-   * counts): past it the call rejects with `WASMLET_ERR_TIMEOUT`, even in an infinite loop.
+   * counts; reloading the component in a new worker after a timeout does not): past it the call
+   * rejects with `WASMLET_ERR_TIMEOUT`, even in an infinite loop.
    * Setting it selects the worker mode (see the module header). Default: none (in-process).
    */
   timeoutMs?: number;
@@ -227,7 +228,11 @@ async function workerPlugin(config: PluginUnitConfig, imports: Record<string, Ho
     // No deadline here: loading (jco's module, compiling) is not the guest's time.
     const described = await pool.run({ unit: 'plugin', input: { kind: 'describe' } satisfies PluginInput }) as PluginResult;
     if (!('shape' in described)) throw new WasmletError('WASMLET_ERR_INTERNAL', 'the plugin worker did not describe the exports', { blame: 'host' });
+    // A deadline terminates the worker; its replacement loads the component again (jco's module,
+    // compiling) before the next call, outside that call's deadline.
+    let reloading: Promise<unknown> | undefined;
     const invoke: Invoke = async (name, fn, args) => {
+      if (reloading !== undefined) await reloading;
       const { port1, port2 } = new MessageChannel();
       const signal = new SharedArrayBuffer(4);
       const cell = new Int32Array(signal);
@@ -259,6 +264,12 @@ async function workerPlugin(config: PluginUnitConfig, imports: Record<string, Ho
         if ('componentError' in result) throw new ComponentError(result.componentError.payload, result.componentError.message);
         if ('thrown' in result) throw result.thrown;
         throw new WasmletError('WASMLET_ERR_INTERNAL', 'the plugin worker answered a call with a description', { blame: 'host' });
+      } catch (err) {
+        if (isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT') {
+          reloading ??= pool.run({ unit: 'plugin', input: { kind: 'describe' } satisfies PluginInput })
+            .catch(() => {}).finally(() => { reloading = undefined; });
+        }
+        throw err;
       } finally {
         port1.close();
       }
