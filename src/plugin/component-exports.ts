@@ -25,12 +25,13 @@ export function describeExports(exports: Record<string, unknown>): ExportShape {
 
 /**
  * The function `fn` of export `name` (`fn` undefined: `name` is itself a function).
- * @throws WasmletError `WASMLET_ERR_NO_EXPORT` (blame user) when there is no such function.
+ * @throws WasmletError `WASMLET_ERR_INTERNAL` (blame host) when there is no such function: the
+ *   plugin's `exports` are built from this component's own {@link describeExports}.
  */
 export function exportedFunction(exports: Record<string, unknown>, name: string, fn: string | undefined): (...args: unknown[]) => unknown {
   const target = fn === undefined ? exports[name] : (exports[name] as Record<string, unknown> | undefined)?.[fn];
   if (typeof target !== 'function') {
-    throw new WasmletError('WASMLET_ERR_NO_EXPORT', `the component exports no function ${fn === undefined ? name : `${name}.${fn}`}`, { blame: 'user' });
+    throw new WasmletError('WASMLET_ERR_INTERNAL', `the component exports no function ${fn === undefined ? name : `${name}.${fn}`}`, { blame: 'host' });
   }
   return target as (...args: unknown[]) => unknown;
 }

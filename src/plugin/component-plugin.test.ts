@@ -143,6 +143,18 @@ test('worker mode: host functions may be async (the guest waits for them)', asyn
   }
 });
 
+test('in-process mode: an async host function is refused with what to do', async () => {
+  const plugin = await createComponentPlugin(bytes, {
+    cacheDir, imports: { 'example:plugin/host': { log: async () => {}, getSetting: () => undefined } },
+  });
+  try {
+    await assert.rejects((plugin.exports.greeter as Greeter).greet!({ name: 'x', age: 1 }),
+      (err) => isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_OPTIONS' && /returned a Promise.*limits\.timeoutMs/.test(err.message));
+  } finally {
+    await plugin.close();
+  }
+});
+
 test('setup errors name what to fix', async () => {
   const expectError = async (options: ComponentPluginOptions, code: string, pattern: RegExp) => {
     await assert.rejects(createComponentPlugin(bytes, { cacheDir, ...options }),

@@ -136,7 +136,7 @@ export async function createComponentPlugin(bytes: Uint8Array, options: Componen
     preopens: [...(grants.preopens ?? [])],
     allowedOutboundHosts: parseAllowedHosts(grants.allowedOutboundHosts ?? []),
   };
-  if (timeoutMs === undefined) return inProcessPlugin(new PrewarmedInstances(prepared, { ...host, embedderImports: imports }));
+  if (timeoutMs === undefined) return inProcessPlugin(new PrewarmedInstances(prepared, { ...host, embedderImports: synchronous(imports) }));
   const config: PluginUnitConfig = {
     component: componentToWire(bytes, prepared, memoryBytes),
     host,
@@ -173,6 +173,27 @@ function linkEmbedderImports(imported: readonly string[], given: Readonly<Record
   if (unknown.length > 0) {
     throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
       `options.imports names ${unknown.join(', ')}, which the plugin does not import (it imports ${imported.join(', ') || 'nothing'})`, { blame: 'user' });
+  }
+  return out;
+}
+
+/**
+ * In-process host functions, checked to be synchronous: the guest cannot wait for a Promise on
+ * the caller's thread (jco would try to lower the Promise object itself).
+ */
+function synchronous(imports: Record<string, HostInterface>): Record<string, HostInterface> {
+  const out: Record<string, HostInterface> = {};
+  for (const [iface, fns] of Object.entries(imports)) {
+    out[iface] = Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, (...args: unknown[]) => {
+      const value = fn(...args);
+      if (value instanceof Promise) {
+        value.catch(() => {});
+        throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
+          `host function ${iface}.${name} returned a Promise; in-process plugins call host functions synchronously: make it synchronous, or set limits.timeoutMs (worker mode) to use async host functions`,
+          { blame: 'user' });
+      }
+      return value;
+    }]));
   }
   return out;
 }
