@@ -21,4 +21,4 @@ export type {
 } from './plugin/component-plugin.ts';
 export { ComponentError } from './plugin/component-error.ts';
 export { loadApp, createHandler, WasmletApp } from './embed/app.ts';
-export type { LoadAppOptions, NodeHandler, EmbeddedAppLog, AccessRecord } from './embed/app.ts';
+export type { LoadAppOptions, NodeHandler, EmbeddedAppLog, AccessRecord, FetchClient } from './embed/app.ts';

@@ -11,9 +11,10 @@ import { AppRequestHandler } from '../triggers/http/app-handler.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { defaultWorkerCount } from '../triggers/http/server.ts';
 import { WasmletError } from '../util/errors.ts';
-import { FetchResponse, toIncomingMessage } from './fetch-exchange.ts';
+import { FetchResponse, toIncomingMessage, type FetchClient } from './fetch-exchange.ts';
 
 export type { AccessRecord } from '../triggers/http/access-log.ts';
+export type { FetchClient } from './fetch-exchange.ts';
 
 /** Where an embedded app's log lines go. Each callback is optional; by default nothing is logged. */
 export interface EmbeddedAppLog {
@@ -79,11 +80,13 @@ export class WasmletApp {
    * host failure (those are statuses: 404 no route, 413, 500, 502, 503, 504, with
    * `X-Request-Id`); rejects only when the response was cut before its head (`request.signal`
    * aborted).
+   * @param client the client's address when the framework knows it (CGI `REMOTE_ADDR`, Spin's
+   *   `spin-client-addr`); default: empty.
    */
-  fetch(request: Request): Promise<Response> {
+  fetch(request: Request, client?: FetchClient): Promise<Response> {
     const res = new FetchResponse(request.method === 'HEAD');
     request.signal.addEventListener('abort', () => res.destroy(), { once: true });
-    this.#handler.serve(toIncomingMessage(request), res);
+    this.#handler.serve(toIncomingMessage(request, client), res);
     return res.response;
   }
 

@@ -15,16 +15,24 @@ const FRAMING = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 /** Statuses whose response has no body (Fetch: "null body status"). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** The client of a fetch exchange, when the framework knows it (a `Request` does not say). */
+export interface FetchClient {
+  /** The client's IP address (CGI `REMOTE_ADDR`, Spin's `spin-client-addr`). Default: empty. */
+  remoteAddress?: string;
+  /** The client's port. Default 0. */
+  remotePort?: number;
+}
+
 /**
  * `request` as an `IncomingMessage`: method, origin-form URL, headers (plus `Host` from the URL
  * when absent, and `Transfer-Encoding: chunked` for a body of unknown length, as Node would see
  * it on the wire), HTTP/1.1, and the body streamed from `request.body` at the reader's pace. The
- * remote address is unknown (empty); the local one is the URL's host and port.
+ * remote address is `client`'s; the local one is the URL's host and port.
  */
-export function toIncomingMessage(request: Request): IncomingMessage {
+export function toIncomingMessage(request: Request, client: FetchClient = {}): IncomingMessage {
   const url = new URL(request.url);
   const socket = Object.assign(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } }), {
-    remoteAddress: '', remotePort: 0,
+    remoteAddress: client.remoteAddress ?? '', remotePort: client.remotePort ?? 0,
     localAddress: url.hostname.replace(/^\[|\]$/g, ''),
     localPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
   });

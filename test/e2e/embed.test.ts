@@ -188,10 +188,11 @@ describe('the examples, as a user runs them', () => {
     }
   });
 
-  test('examples/embed-hono: mounted under /wasm through app.fetch', async () => {
+  test('examples/embed-hono: mounted under /wasm through app.fetch, with the client address', async () => {
     const { child, url } = await startExample('embed-hono');
     try {
       assert.match(await (await fetch(`${url}/`)).text(), /a Hono app/);
+      assert.match(await (await fetch(`${url}/wasm/hello/x`)).text(), /REMOTE_ADDR=127\.0\.0\.1/);
       await checkApp(`${url}/wasm`, 'hono');
       const none = await fetch(`${url}/wasm/elsewhere`);
       assert.equal(none.status, 404);
