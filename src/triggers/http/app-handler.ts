@@ -3,7 +3,7 @@
 // access lines, draining. `wasmlet serve` (server.ts) feeds it the requests of its own listener;
 // the embedding API (src/embed/) feeds it an embedder's `node:http`/Express/Fastify requests and
 // fetch `Request`s adapted to the same shapes: one code path, the same answers.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { errorCodeInfo, isWasmletError } from '../../util/errors.ts';
