@@ -97,8 +97,8 @@ export class WasmletApp {
 
   /**
    * Drains: requests in flight may finish (at most `graceMs`, default 10 000), then the worker
-   * pools stop; requests that arrive meanwhile or later get 503. Resolves true when every
-   * request finished in time. Idempotent.
+   * pools stop (their threads keep the process alive until then); requests after that get 503.
+   * Resolves true when every request finished in time. Idempotent.
    */
   close(graceMs: number = DEFAULT_SHUTDOWN_GRACE_MS): Promise<boolean> {
     this.#closing ??= (async () => {

@@ -97,7 +97,10 @@ export interface ComponentPlugin {
   readonly exports: Readonly<Record<string, PluginFunction | Readonly<Record<string, PluginFunction>>>>;
   /** `in-process` without `limits.timeoutMs`, else `worker`. */
   readonly mode: 'in-process' | 'worker';
-  /** Ends the plugin: the ready instances are dropped and the worker (if any) stops. Idempotent. */
+  /**
+   * Ends the plugin: the ready instances are dropped and the worker (if any) stops; a worker-mode
+   * plugin keeps the process alive until then. Idempotent.
+   */
   close(): Promise<void>;
 }
 
