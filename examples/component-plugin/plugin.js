@@ -5,6 +5,8 @@ import { log, getSetting } from 'example:plugin/host';
 import { getEnvironment } from 'wasi:cli/environment@0.2.12';
 import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
 
+let counted = 0; // instance state: survives between calls only on a long-lived instance
+
 export const greeter = {
   greet(person) {
     const greeting = getSetting('greeting') ?? 'Hello';
@@ -42,5 +44,8 @@ export const greeter = {
   },
   spinForever() {
     for (;;) { /* a runaway plugin */ }
+  },
+  count() {
+    return ++counted;
   },
 };

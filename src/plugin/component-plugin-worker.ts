@@ -1,6 +1,6 @@
 // The pool handler (engine/pool.ts) of worker-backed component plugins (`createComponentPlugin`
 // with `limits.timeoutMs`): a worker holds one plugin's component and runs its calls one at a
-// time, each on a fresh instance (two kept ready: PrewarmedInstances). The embedder's host
+// time, each on a fresh instance or on the one long-lived instance (plugin-instances.ts). The embedder's host
 // functions live on the main thread: a guest's call to one posts an `import` event and blocks
 // this thread (`Atomics.wait`) until the main thread has run the function and posted its answer
 // on the call's port, which is then read synchronously (`receiveMessageOnPort`). So host functions
@@ -9,10 +9,10 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { PoolHandler } from '../engine/pool.ts';
 import { componentFromWire, type ComponentWire } from '../engine/component-wire.ts';
-import { PrewarmedInstances } from '../engine/component/prewarmed-instances.ts';
 import type { ComponentHostOptions } from '../engine/component/component-host.ts';
 import { isJcoComponentError } from './component-error.ts';
 import { describeExports, exportedFunction, type ExportShape } from './component-exports.ts';
+import { PluginInstances, type InstanceMode } from './plugin-instances.ts';
 
 /** Everything a worker needs to run one plugin (structured-clone data). */
 export interface PluginUnitConfig {
@@ -21,6 +21,7 @@ export interface PluginUnitConfig {
   host: Omit<ComponentHostOptions, 'embedderImports' | 'spin'>;
   /** The embedder's host functions by interface (as the component imports it) -> function names. */
   importFunctions: Record<string, string[]>;
+  instance: InstanceMode;
 }
 
 /** One job: describe the exports (once, at create), or call one function. */
@@ -50,7 +51,7 @@ interface Current {
   hostThrow?: { value: unknown };
 }
 
-interface Unit { instances: Promise<PrewarmedInstances>; current: Current | undefined }
+interface Unit { instances: Promise<PluginInstances>; current: Current | undefined }
 
 /** Stubs for the embedder's interfaces that forward each call to the main thread and wait. */
 function importStubs(unit: Unit, importFunctions: Record<string, string[]>): Record<string, object> {
@@ -84,26 +85,35 @@ function importStubs(unit: Unit, importFunctions: Record<string, string[]>): Rec
 }
 
 async function run(unit: Unit, input: PluginInput, emit: (event: unknown) => void): Promise<PluginResult> {
-  const { host, instance } = await (await unit.instances).take();
+  const instances = await unit.instances;
+  const ready = await instances.acquire();
+  let healthy = false;
   try {
-    if (input.kind === 'describe') return { shape: describeExports(instance.exports) };
-    const target = exportedFunction(instance.exports, input.name, input.fn);
+    if (input.kind === 'describe') {
+      healthy = true;
+      return { shape: describeExports(ready.instance.exports) };
+    }
+    const target = exportedFunction(ready.instance.exports, input.name, input.fn);
     unit.current = { port: input.port, signal: new Int32Array(input.signal), emit };
     try {
-      return { value: target(...input.args) };
+      const value = target(...input.args);
+      healthy = true;
+      return { value };
     } catch (err) {
       const hostThrow = unit.current.hostThrow;
       if (hostThrow !== undefined && (hostThrow.value === err || (isJcoComponentError(err) && err.payload === hostThrow.value))) {
         return { thrown: hostThrow.value };
       }
-      if (isJcoComponentError(err)) return { componentError: { payload: err.payload, message: err.message } };
+      if (isJcoComponentError(err)) {
+        healthy = true;
+        return { componentError: { payload: err.payload, message: err.message } };
+      }
       throw err;
     }
   } finally {
     unit.current = undefined;
     if (input.kind === 'call') input.port.close();
-    instance.retire();
-    host.close();
+    instances.release(ready, healthy);
   }
 }
 
@@ -113,7 +123,7 @@ export const poolHandler: PoolHandler = {
     const cfg = config as PluginUnitConfig;
     const unit: Unit = { instances: undefined!, current: undefined };
     const embedderImports = importStubs(unit, cfg.importFunctions);
-    unit.instances = componentFromWire(cfg.component).then((prepared) => new PrewarmedInstances(prepared, { ...cfg.host, embedderImports }));
+    unit.instances = componentFromWire(cfg.component).then((prepared) => new PluginInstances(prepared, { ...cfg.host, embedderImports }, cfg.instance));
     unit.instances.catch(() => {}); // reported by the first job
     return unit;
   },

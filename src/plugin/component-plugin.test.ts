@@ -57,7 +57,7 @@ for (const mode of ['in-process', 'worker'] as const) {
       assert.equal(plugin.mode, mode);
       assert.deepEqual(Object.keys(plugin.exports).sort(), ['example:plugin/greeter', 'greeter']);
       assert.deepEqual(Object.keys(greeter).sort(),
-        ['adults', 'allocate', 'area', 'environment', 'greet', 'parseAge', 'preopens', 'spinForever', 'wordLengths']);
+        ['adults', 'allocate', 'area', 'count', 'environment', 'greet', 'parseAge', 'preopens', 'spinForever', 'wordLengths']);
       assert.equal(typeof (plugin.exports['example:plugin/greeter'] as Greeter).greet, 'function');
     });
 
@@ -93,6 +93,24 @@ for (const mode of ['in-process', 'worker'] as const) {
       }
     });
 
+    test('per-call instances keep no state; a long-lived one does, until a call fails', async () => {
+      assert.deepEqual([await greeter.count!(), await greeter.count!()], [1, 1]);
+      const longLived = await createComponentPlugin(bytes, {
+        cacheDir, limits, instance: 'long-lived',
+        imports: { 'example:plugin/host': { log: (msg: string) => { if (msg.includes('boom')) throw new Error('boom'); }, getSetting: () => undefined } },
+      });
+      try {
+        const g = longLived.exports.greeter as Greeter;
+        assert.deepEqual([await g.count!(), await g.count!(), await g.count!()], [1, 2, 3]);
+        await assert.rejects(g.parseAge!('x'), ComponentError);
+        assert.equal(await g.count!(), 4, 'an err result is a normal return: the instance stays');
+        await assert.rejects(g.greet!({ name: 'boom', age: 1 }), /boom/);
+        assert.equal(await g.count!(), 1, 'a call that unwound the guest leaves a fresh instance');
+      } finally {
+        await longLived.close();
+      }
+    });
+
     test('a host function that throws rejects the call with what it threw', async () => {
       const failing = await createComponentPlugin(bytes, {
         cacheDir, limits,
@@ -115,12 +133,14 @@ for (const mode of ['in-process', 'worker'] as const) {
   });
 }
 
-test('worker mode: a looping plugin is stopped at its deadline and the next call runs', async () => {
-  const plugin = await createComponentPlugin(bytes, { cacheDir, limits: { timeoutMs: 300 }, imports: hostImports([]) });
+test('worker mode: a looping plugin is stopped at its deadline and the next call runs, on a fresh instance', async () => {
+  const plugin = await createComponentPlugin(bytes, { cacheDir, limits: { timeoutMs: 300 }, instance: 'long-lived', imports: hostImports([]) });
   try {
     const greeter = plugin.exports.greeter as Greeter;
+    assert.deepEqual([await greeter.count!(), await greeter.count!()], [1, 2]);
     await assert.rejects(greeter.spinForever!(), (err) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT');
     assert.equal(await greeter.area!({ tag: 'rect', val: [4, 5] }), 20);
+    assert.equal(await greeter.count!(), 1, 'the long-lived instance died with its worker');
   } finally {
     await plugin.close();
   }
@@ -164,6 +184,7 @@ test('setup errors name what to fix', async () => {
   await expectError({ imports: { ...hostImports([]), 'example:plugin/other': {} } }, 'WASMLET_ERR_INVALID_OPTIONS', /example:plugin\/other, which the plugin does not import/);
   await expectError({ imports: { 'example:plugin/host': { log: 'no' } as never } }, 'WASMLET_ERR_INVALID_OPTIONS', /must be an object of functions/);
   await expectError({ imports: hostImports([]), limits: { timeoutMs: 0 } }, 'WASMLET_ERR_INVALID_OPTIONS', /timeoutMs/);
+  await expectError({ imports: hostImports([]), instance: 'shared' as never }, 'WASMLET_ERR_INVALID_OPTIONS', /'per-call' or 'long-lived'/);
   await expectError({ imports: hostImports([]), limits: { memoryBytes: 1 << 16 } }, 'WASMLET_ERR_MEMORY_LIMIT', /limits\.memoryBytes/);
   await expectError({ imports: hostImports([]), grants: { allowedOutboundHosts: ['example.com'] } }, 'WASMLET_ERR_ALLOWED_HOST_INVALID', /example\.com/);
   await assert.rejects(createComponentPlugin(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), { cacheDir }),

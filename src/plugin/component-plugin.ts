@@ -3,7 +3,8 @@
 // records as objects, lists as arrays or typed arrays, variants as `{ tag, val }`, options as the
 // value or `undefined`, results as the `ok` value or a thrown ComponentError with the `err`
 // value). The host side of the plugin's own WIT imports is plain JS objects keyed by interface.
-// Every call gets a fresh instance (kept ready ahead of time), so no state leaks between calls.
+// Every call gets a fresh instance (kept ready ahead of time), so no state leaks between calls,
+// unless the embedder asks for one long-lived instance (`instance: 'long-lived'`).
 //
 // Two modes, chosen by `limits.timeoutMs`:
 // - in-process (no timeout): calls run on the caller's thread, synchronously inside the returned
@@ -17,8 +18,6 @@
 import { MessageChannel } from 'node:worker_threads';
 import { prepareComponentForRun, componentFailure } from '../engine/run-component.ts';
 import { componentToWire } from '../engine/component-wire.ts';
-import { PrewarmedInstances } from '../engine/component/prewarmed-instances.ts';
-import type { ComponentHostOptions } from '../engine/component/component-host.ts';
 import { WorkerPool } from '../engine/pool.ts';
 import { parseAllowedHosts, type PreopenSpec } from '../engine/grants.ts';
 import { isWasmletError, WasmletError } from '../util/errors.ts';
@@ -26,6 +25,9 @@ import { workerEntry } from '../util/worker-entry.ts';
 import { ComponentError, isJcoComponentError } from './component-error.ts';
 import { describeExports, exportedFunction, type ExportShape } from './component-exports.ts';
 import type { ImportAnswer, ImportEvent, PluginInput, PluginResult, PluginUnitConfig } from './component-plugin-worker.ts';
+import { PluginInstances, type InstanceMode } from './plugin-instances.ts';
+
+export type { InstanceMode } from './plugin-instances.ts';
 
 /** A host function a plugin imports: called with the lifted arguments, returns the value to lower. */
 export type HostFunction = (...args: any[]) => unknown;
@@ -80,6 +82,13 @@ export interface ComponentPluginOptions {
   imports?: Readonly<Record<string, HostInterface>>;
   grants?: ComponentPluginGrants;
   limits?: ComponentPluginLimits;
+  /**
+   * `per-call` (default): every call runs on a fresh instance, so nothing a call does survives
+   * it. `long-lived`: one instance serves the calls, its state kept between them (as an Extism
+   * plugin's), replaced by a fresh one after a call that trapped, timed out, or whose host
+   * function threw.
+   */
+  instance?: InstanceMode;
   /** Root of the transpile cache (default: `$WASMLET_CACHE_DIR`, else `.wasmlet/cache`). */
   cacheDir?: string;
 }
@@ -139,10 +148,14 @@ export async function createComponentPlugin(bytes: Uint8Array, options: Componen
     preopens: [...(grants.preopens ?? [])],
     allowedOutboundHosts: parseAllowedHosts(grants.allowedOutboundHosts ?? []),
   };
-  if (timeoutMs === undefined) return inProcessPlugin(new PrewarmedInstances(prepared, { ...host, embedderImports: synchronous(imports) }));
+  const instance = options.instance ?? 'per-call';
+  if (instance !== 'per-call' && instance !== 'long-lived') {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `instance must be 'per-call' or 'long-lived', got ${String(instance)}`, { blame: 'user' });
+  }
+  if (timeoutMs === undefined) return inProcessPlugin(new PluginInstances(prepared, { ...host, embedderImports: synchronous(imports) }, instance));
   const config: PluginUnitConfig = {
     component: componentToWire(bytes, prepared, memoryBytes),
-    host,
+    host, instance,
     importFunctions: Object.fromEntries(Object.entries(imports).map(([k, v]) => [k, Object.keys(v)])),
   };
   return workerPlugin(config, imports, timeoutMs);
@@ -211,30 +224,34 @@ function exportsFrom(shape: ExportShape, invoke: Invoke): ComponentPlugin['expor
   return Object.freeze(out);
 }
 
-/** The in-process mode: a fresh ready instance per call on this thread. */
-async function inProcessPlugin(instances: PrewarmedInstances): Promise<ComponentPlugin> {
+/** The in-process mode: calls on this thread. */
+async function inProcessPlugin(instances: PluginInstances): Promise<ComponentPlugin> {
   let closed = false;
   const invoke: Invoke = async (name, fn, args) => {
     if (closed) throw closedError();
-    const { host, instance } = await instances.take();
+    const ready = await instances.acquire();
+    let healthy = false;
     try {
-      return exportedFunction(instance.exports, name, fn)(...args);
+      const value = exportedFunction(ready.instance.exports, name, fn)(...args);
+      healthy = true;
+      return value;
     } catch (err) {
-      if (isJcoComponentError(err)) throw new ComponentError(err.payload, err.message);
+      if (isJcoComponentError(err)) {
+        healthy = true;
+        throw new ComponentError(err.payload, err.message);
+      }
       if (err instanceof WebAssembly.RuntimeError || isWasmletError(err)) throw componentFailure(err);
       throw err; // a host function's own error, as it threw it
     } finally {
-      instance.retire();
-      host.close();
+      instances.release(ready, healthy);
     }
   };
-  const { host, instance } = await instances.take();
+  const ready = await instances.acquire();
   let shape: ExportShape;
   try {
-    shape = describeExports(instance.exports);
+    shape = describeExports(ready.instance.exports);
   } finally {
-    instance.retire();
-    host.close();
+    instances.release(ready, true);
   }
   return {
     exports: exportsFrom(shape, invoke),
