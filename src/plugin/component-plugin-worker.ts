@@ -5,7 +5,9 @@
 // this thread (`Atomics.wait`) until the main thread has run the function and posted its answer
 // on the call's port, which is then read synchronously (`receiveMessageOnPort`). So host functions
 // may be async, arguments and results are structured clones, and a deadline still preempts: the
-// main thread terminates this worker whether it is running Wasm or waiting for an answer.
+// main thread terminates this worker whether it is running Wasm or waiting for an answer. Extism's
+// JS host runs plugins in a worker the same way (extism/js-sdk `src/background-plugin.ts`: host
+// functions on the main thread, the worker blocked on a shared `hostFlag`).
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { PoolHandler } from '../engine/pool.ts';
 import { componentFromWire, type ComponentWire } from '../engine/component-wire.ts';

@@ -1,6 +1,6 @@
 // Which component instance serves a plugin call: a fresh one per call (the default: no state
 // survives a call), or one long-lived instance that keeps its state between calls, as an Extism
-// plugin does (extism/js-sdk `src/plugin.ts`: one instance per plugin), until a call fails.
+// plugin does (extism/js-sdk `src/foreground-plugin.ts`: one instance per plugin, `reset()` to start over), until a call fails.
 // Fresh instances are built ahead of time (PrewarmedInstances), off the call's latency path.
 import { PrewarmedInstances, type ReadyInstance } from '../engine/component/prewarmed-instances.ts';
 import type { ComponentHostOptions } from '../engine/component/component-host.ts';
