@@ -1,8 +1,7 @@
 // The error a component plugin's call rejects with when the guest returns the `err` case of a WIT
 // `result<T, E>`: jco's convention (its generated glue throws `ComponentError` with the value as
 // `payload`; bytecodealliance/jco `crates/js-component-bindgen/src/intrinsics/mod.rs`,
-// `Intrinsic::ComponentError`),
-// given one class that both the in-process and the worker-backed modes reject with.
+// `Intrinsic::ComponentError`), as one class both the in-process and the worker modes reject with.
 
 /**
  * The `err` value of a WIT `result` an exported function returned. Part of the guest's contract,
