@@ -14,7 +14,7 @@ import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
 import { SPIN_JSPI_IMPORTS } from '../../host/spin/index.ts';
 
 /** Bumped when the transpile options or cache layout change. */
-const CACHE_FORMAT = 'v3';
+const CACHE_FORMAT = 'v4';
 
 /**
  * WASI and Spin imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
