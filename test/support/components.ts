@@ -115,6 +115,15 @@ export function buildHttpSpinComponent(): Promise<string> {
   return buildJsComponent('http-spin', 'handler.js', 'http-spin');
 }
 
+/**
+ * The componentize-js handler importing `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` and
+ * `wasi:config/store@0.2.0-draft-2024-09-27` (WIT in its `deps/`): every function and error,
+ * and a get+set loop for bench/kv-guest.ts (see its source).
+ */
+export function buildHttpWasiKeyValueComponent(): Promise<string> {
+  return buildJsComponent('http-wasi-keyvalue', 'handler.js', 'http-wasi-keyvalue');
+}
+
 /** examples/http-component (componentize-js), as examples/build.sh builds it. */
 export function buildExampleHttpComponent(): Promise<string> {
   return buildJsComponent('example-http-component', 'handler.js', 'http-component', join(repoRoot, 'examples/http-component'));
