@@ -21,7 +21,7 @@ interface Bucket {
 interface Cas { current(): Promise<Bytes>; [Symbol.dispose](): void }
 interface Wasi {
   open(label: string): Promise<Bucket>;
-  Cas: { new(b: Bucket, k: string): Promise<Cas> };
+  Cas: { 'new'(b: Bucket, k: string): Promise<Cas> };
   increment(b: Bucket, k: string, d: bigint): Promise<bigint>;
   swap(c: Cas, v: Uint8Array): Promise<void>;
   getMany(b: Bucket, ks: string[]): Promise<Array<[string, Bytes]>>;
