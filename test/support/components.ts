@@ -144,6 +144,16 @@ export function buildExampleHttpComponent(): Promise<string> {
   return buildJsComponent('example-http-component', 'handler.js', 'http-component', join(repoRoot, 'examples/http-component'));
 }
 
+/** examples/embed-app's notes handler (componentize-js, wasi:http + Spin key-value), as examples/build.sh builds it. */
+export function buildExampleEmbedNotesComponent(): Promise<string> {
+  return buildJsComponent('example-embed-notes', 'notes.js', 'notes', join(repoRoot, 'examples/embed-app'));
+}
+
+/** examples/component-plugin's plugin (componentize-js, typed exports + a host interface), as examples/build.sh builds it. */
+export function buildExampleComponentPlugin(): Promise<string> {
+  return buildJsComponent('example-component-plugin', 'plugin.js', 'plugin', join(repoRoot, 'examples/component-plugin'));
+}
+
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
 export const preview1CommandAdapter = join(jcoDir, 'lib/wasi_snapshot_preview1.command.wasm');
 
