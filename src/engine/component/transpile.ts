@@ -1,7 +1,9 @@
 // Turns a WASI 0.2 component into something V8 runs: jco's transpiler (the
 // `@bytecodealliance/jco-transpile` package that jco's own `transpile` calls; instantiation mode,
 // JSPI) gives one ES module plus core Wasm modules. The output is cached on disk by the sha256 of
-// the component bytes and the transpiler's version, so a component is transpiled once per machine;
+// the component bytes, the transpiler's version and the set of imports run through JSPI (the
+// key-value ones only when a store is not embedded: src/host/spin/host-io.ts), so a component is
+// transpiled once per machine and set;
 // the core modules are compiled once per `prepareComponent` call and reused by every instance.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -11,17 +13,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
 import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
-import { SPIN_JSPI_IMPORTS } from '../../host/spin/index.ts';
+import { spinJspiImports, type KeyValueHostIo } from '../../host/spin/index.ts';
 
 /** Bumped when the transpile options or cache layout change. */
 const CACHE_FORMAT = 'v4';
 
 /**
- * WASI and Spin imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
+ * WASI imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
  * a Promise the guest suspends instead of blocking the thread. Selectors are unversioned (jco
- * matches `interface#function`).
+ * matches `interface#function`). The Spin host's are added by {@link jspiImports}.
  */
-export const JSPI_IMPORTS: readonly string[] = [
+const WASI_JSPI_IMPORTS: readonly string[] = [
   'wasi:io/poll#poll',
   'wasi:io/poll#[method]pollable.block',
   'wasi:io/streams#[method]input-stream.blocking-read',
@@ -30,8 +32,15 @@ export const JSPI_IMPORTS: readonly string[] = [
   'wasi:io/streams#[method]output-stream.blocking-write-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-write-zeroes-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-splice',
-  ...SPIN_JSPI_IMPORTS,
 ];
+
+/**
+ * Every import run through JSPI (jco's `asyncImports`) when the key-value imports are `keyValueIo`:
+ * WASI's blocking calls, SQLite's, and the key-value ones only under `'jspi'`.
+ */
+export function jspiImports(keyValueIo: KeyValueHostIo): string[] {
+  return [...WASI_JSPI_IMPORTS, ...spinJspiImports(keyValueIo)];
+}
 /** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
 export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];
 
@@ -64,6 +73,8 @@ export interface PreparedComponent {
   imports: string[];
   /** Exported names (`wasi:cli/run@0.2.12`, `run`, ...). */
   exports: string[];
+  /** How its key-value imports were transpiled; every instance's Spin host must answer the same way. */
+  keyValueIo: KeyValueHostIo;
   /** True when this call found the transpile output in the disk cache. */
   fromCache: boolean;
   /** Milliseconds spent transpiling (0 on a cache hit) and compiling core modules. */
@@ -80,6 +91,12 @@ export interface PrepareOptions {
    * a `FinalizationRegistry` (it could call into a retired instance).
    */
   recycleMemory?: boolean;
+  /**
+   * `'sync'`: transpile the key-value imports as plain imports, for a host whose stores are all
+   * embedded (`keyValueHostIo` of the component's grants decides). Default `'jspi'`, which serves
+   * every backend.
+   */
+  keyValueIo?: KeyValueHostIo;
 }
 
 interface CacheMeta {
@@ -103,13 +120,17 @@ function transpilerVersion(): string {
 export async function prepareComponent(bytes: Uint8Array, options: PrepareOptions = {}): Promise<PreparedComponent> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}`);
+  const keyValueIo = options.keyValueIo ?? 'jspi';
+  const asyncImports = jspiImports(keyValueIo);
+  // The JSPI set changes the glue, so it is part of the key (a short hash of the selectors).
+  const asyncSet = createHash('sha256').update(asyncImports.join('\n')).digest('hex').slice(0, 12);
+  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}-jspi-${asyncSet}`);
   const metaPath = join(dir, 'meta.json');
   let transpileMs = 0;
   const fromCache = existsSync(metaPath);
   if (!fromCache) {
     const t0 = performance.now();
-    await transpileInto(bytes, dir);
+    await transpileInto(bytes, dir, asyncImports);
     transpileMs = performance.now() - t0;
   }
   const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
@@ -125,12 +146,12 @@ export async function prepareComponent(bytes: Uint8Array, options: PrepareOption
   const mod = await import(pathToFileURL(jsPath).href) as { instantiate: InstantiateFn };
   return {
     digest, dir, jsPath, instantiate: mod.instantiate, coreModules, memoryPools: new Map(),
-    imports: meta.imports, exports: meta.exports, fromCache,
+    imports: meta.imports, exports: meta.exports, keyValueIo, fromCache,
     timings: { transpileMs, compileMs: performance.now() - t1 },
   };
 }
 
-async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
+async function transpileInto(bytes: Uint8Array, dir: string, asyncImports: readonly string[]): Promise<void> {
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
@@ -141,7 +162,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
       name: 'component',
       instantiation: 'async',
       asyncMode: 'jspi',
-      asyncImports: [...JSPI_IMPORTS],
+      asyncImports: [...asyncImports],
       asyncExports: [...JSPI_EXPORTS],
       emitTypescriptDeclarations: false,
       noComponentErrorWrapping: false,

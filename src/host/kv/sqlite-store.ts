@@ -22,7 +22,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { isKeyValueError, kvOther } from './kv-error.ts';
 import { checkDelta, checkKey, checkStoredValue, checkValue, resolveLimits, S64_MAX, S64_MIN, type KeyValueLimits } from './limits.ts';
-import type { KeyPage, KeyValueBackend, KeyValueStore } from './store.ts';
+import type { KeyPage, KeyValueBackendSync, KeyValueStore, KeyValueStoreSync } from './store.ts';
 
 /** Options of {@link openSqliteKeyValueBackend}. */
 export interface SqliteKeyValueOptions {
@@ -65,9 +65,10 @@ interface Connection {
  * Opens the embedded backend on `options.path`: one connection for this thread (call it once per
  * worker thread; connections are not shareable). Creates Spin's table if missing, switches the file
  * to WAL. Synchronous: throws a `KeyValueError` (`other`) when the file cannot be opened (not a
- * database, no permission, directory cannot be created).
+ * database, no permission, directory cannot be created). Its stores answer both ways: `open`
+ * (Promises, the {@link KeyValueStore} every backend offers) and `openSync` (values).
  */
-export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyValueBackend {
+export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyValueBackendSync {
   const limits = resolveLimits(options.limits);
   let db: DatabaseSync;
   try {
@@ -96,11 +97,15 @@ export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyVa
   };
   for (const s of [st.keys, st.pageFirst, st.pageAfter]) s.setReturnArrays(true);
   const conn: Connection = { db, st, limits };
+  const openSync = (label: string): KeyValueStoreSync => {
+    if (!db.isOpen) throw kvOther('the key-value backend is closed');
+    return new SqliteStore(conn, label);
+  };
   return {
     summary: options.path === ':memory:' ? 'a temporary in-memory SQLite store' : `SQLite ${JSON.stringify(options.path)}`,
+    openSync,
     async open(label: string): Promise<KeyValueStore> {
-      if (!db.isOpen) throw kvOther('the key-value backend is closed');
-      return new SqliteStore(conn, label);
+      return promised(openSync(label));
     },
     async close(): Promise<void> {
       if (db.isOpen) db.close();
@@ -123,7 +128,35 @@ function encodeI64(n: bigint): Uint8Array {
   return out;
 }
 
-class SqliteStore implements KeyValueStore {
+/** Calls `fn`; its throw becomes the Promise's rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The Promise form of a synchronous store: the same calls, each settled before it returns. */
+function promised(s: KeyValueStoreSync): KeyValueStore {
+  return {
+    label: s.label,
+    get: (key) => settle(() => s.get(key)),
+    set: (key, value) => settle(() => s.set(key, value)),
+    delete: (key) => settle(() => s.delete(key)),
+    exists: (key) => settle(() => s.exists(key)),
+    getKeys: () => settle(() => s.getKeys()),
+    listKeys: (cursor, limit) => settle(() => s.listKeys(cursor, limit)),
+    increment: (key, delta) => settle(() => s.increment(key, delta)),
+    compareAndSwap: (key, expected, value) => settle(() => s.compareAndSwap(key, expected, value)),
+    getMany: (keys) => settle(() => s.getMany(keys)),
+    setMany: (entries) => settle(() => s.setMany(entries)),
+    deleteMany: (keys) => settle(() => s.deleteMany(keys)),
+    close: () => settle(() => s.close()),
+  };
+}
+
+class SqliteStore implements KeyValueStoreSync {
   readonly label: string;
   #conn: Connection;
   #closed = false;
@@ -134,13 +167,13 @@ class SqliteStore implements KeyValueStore {
   }
 
   /** Runs `fn` against the open connection; maps any non-KeyValueError to `other`. */
-  #run<T>(op: string, fn: (c: Connection) => T): Promise<T> {
-    if (this.#closed || !this.#conn.db.isOpen) return Promise.reject(kvOther('the key-value store is closed'));
+  #run<T>(op: string, fn: (c: Connection) => T): T {
+    if (this.#closed || !this.#conn.db.isOpen) throw kvOther('the key-value store is closed');
     try {
-      return Promise.resolve(fn(this.#conn));
+      return fn(this.#conn);
     } catch (err) {
-      if (isKeyValueError(err)) return Promise.reject(err);
-      return Promise.reject(kvOther(`sqlite ${op}: ${(err as Error).message}`, err));
+      if (isKeyValueError(err)) throw err;
+      throw kvOther(`sqlite ${op}: ${(err as Error).message}`, err);
     }
   }
 
@@ -157,7 +190,7 @@ class SqliteStore implements KeyValueStore {
     }
   }
 
-  get(key: string): Promise<Uint8Array | undefined> {
+  get(key: string): Uint8Array | undefined {
     return this.#run('get', (c) => {
       checkKey(key, c.limits);
       const value = cellBytes(c.st.get.get(this.label, key)?.value);
@@ -166,7 +199,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  set(key: string, value: Uint8Array): Promise<void> {
+  set(key: string, value: Uint8Array): void {
     return this.#run('set', (c) => {
       checkKey(key, c.limits);
       checkValue(value, c.limits);
@@ -174,25 +207,25 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  delete(key: string): Promise<void> {
+  delete(key: string): void {
     return this.#run('delete', (c) => {
       checkKey(key, c.limits);
       c.st.del.run(this.label, key);
     });
   }
 
-  exists(key: string): Promise<boolean> {
+  exists(key: string): boolean {
     return this.#run('exists', (c) => {
       checkKey(key, c.limits);
       return c.st.get.get(this.label, key) !== undefined;
     });
   }
 
-  getKeys(): Promise<string[]> {
+  getKeys(): string[] {
     return this.#run('get-keys', (c) => (c.st.keys.all(this.label) as unknown as [string][]).map((r) => r[0]));
   }
 
-  listKeys(cursor?: string, limit = 1000): Promise<KeyPage> {
+  listKeys(cursor?: string, limit = 1000): KeyPage {
     return this.#run('list-keys', (c) => {
       const n = Math.max(1, Math.min(Math.trunc(limit) || 1000, 100_000));
       const rows = (cursor === undefined ? c.st.pageFirst.all(this.label, n) : c.st.pageAfter.all(this.label, cursor, n)) as unknown as [string][];
@@ -201,7 +234,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  increment(key: string, delta: bigint): Promise<bigint> {
+  increment(key: string, delta: bigint): bigint {
     return this.#run('increment', (c) => {
       checkKey(key, c.limits);
       checkDelta(delta);
@@ -221,7 +254,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  compareAndSwap(key: string, expected: Uint8Array | undefined, value: Uint8Array): Promise<boolean> {
+  compareAndSwap(key: string, expected: Uint8Array | undefined, value: Uint8Array): boolean {
     return this.#run('compare-and-swap', (c) => {
       checkKey(key, c.limits);
       checkValue(value, c.limits);
@@ -232,7 +265,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  getMany(keys: readonly string[]): Promise<Array<[string, Uint8Array | undefined]>> {
+  getMany(keys: readonly string[]): Array<[string, Uint8Array | undefined]> {
     return this.#run('get-many', (c) => {
       for (const k of keys) checkKey(k, c.limits);
       if (keys.length === 0) return [];
@@ -253,7 +286,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
+  setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>): void {
     return this.#run('set-many', (c) => {
       for (const [k, v] of entries) { checkKey(k, c.limits); checkValue(v, c.limits); }
       if (entries.length === 0) return;
@@ -261,7 +294,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  deleteMany(keys: readonly string[]): Promise<void> {
+  deleteMany(keys: readonly string[]): void {
     return this.#run('delete-many', (c) => {
       for (const k of keys) checkKey(k, c.limits);
       if (keys.length === 0) return;
@@ -269,7 +302,7 @@ class SqliteStore implements KeyValueStore {
     });
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.#closed = true;
   }
 }
