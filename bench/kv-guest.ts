@@ -13,7 +13,8 @@
 // plain `node:http` server, each a child process, sequential requests of N ops on a kept-alive
 // connection: N=1 is the whole request (HTTP, a fresh instance, one op). Rounds alternate the order;
 // the tables show medians. Backends: the embedded SQLite default (a fresh state dir) and Redis (a
-// redis-server started here; selected by a runtime-config file when served).
+// redis-server started here; selected by a runtime-config file when served). On the embedded store
+// the guests' key-value imports are synchronous host calls, on Redis JSPI (src/host/spin/host-io.ts).
 //
 //   node_modules/.bin/node bench/kv-guest.ts [--quick] [--rounds N] [--n N] [--requests N] [--ops 1,100] [--only sqlite,redis]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { runComponentCommand } from '../src/engine/component/run-command.ts';
 import { prepareComponent } from '../src/engine/component/transpile.ts';
 import { callbackSink } from '../src/host/wasi/p2/cli.ts';
 import type { KeyValueBackendSpec } from '../src/host/kv/open-backend.ts';
+import { keyValueHostIo } from '../src/host/spin/host-io.ts';
 import { buildCKeyValueComponent, buildHttpWasiKeyValueComponent } from '../test/support/components.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { freePort, loadavg, median, startChild, stopChild, wasmletServer } from './http-bench.ts';
@@ -140,9 +142,11 @@ function row(cells: Array<string | number>): string {
 /** Part 1: the guests and the floor in this process. */
 async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: number, reps: number, rounds: number): Promise<void> {
   const cacheDir = join(env.dir, 'cache');
-  const [c, js] = await Promise.all([prepareComponent(readFileSync(wasm.c), { cacheDir }), prepareComponent(readFileSync(wasm.js), { cacheDir })]);
   const backends = new SpinThreadBackends();
   const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
+  // As `serve` prepares it: synchronous key-value imports on the embedded store, JSPI on Redis.
+  const keyValueIo = keyValueHostIo(spin.options);
+  const [c, js] = await Promise.all([prepareComponent(readFileSync(wasm.c), { cacheDir, keyValueIo }), prepareComponent(readFileSync(wasm.js), { cacheDir, keyValueIo })]);
   const client = await floorClient(env.spec.type === 'spin' ? 'sqlite' : 'redis', env.floorTarget);
   try {
     const runC = async () => {

@@ -41,6 +41,14 @@ const WASI_JSPI_IMPORTS: readonly string[] = [
 export function jspiImports(keyValueIo: KeyValueHostIo): string[] {
   return [...WASI_JSPI_IMPORTS, ...spinJspiImports(keyValueIo)];
 }
+/**
+ * The part of a transpile cache entry's name that names its JSPI set (`jspi-` and 12 hex digits
+ * of the sha256 of the selectors): the set changes the glue, so entries differ by it.
+ */
+export function jspiSetTag(keyValueIo: KeyValueHostIo): string {
+  return `jspi-${createHash('sha256').update(jspiImports(keyValueIo).join('\n')).digest('hex').slice(0, 12)}`;
+}
+
 /** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
 export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];
 
@@ -122,9 +130,7 @@ export async function prepareComponent(bytes: Uint8Array, options: PrepareOption
   const digest = createHash('sha256').update(bytes).digest('hex');
   const keyValueIo = options.keyValueIo ?? 'jspi';
   const asyncImports = jspiImports(keyValueIo);
-  // The JSPI set changes the glue, so it is part of the key (a short hash of the selectors).
-  const asyncSet = createHash('sha256').update(asyncImports.join('\n')).digest('hex').slice(0, 12);
-  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}-jspi-${asyncSet}`);
+  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}-${jspiSetTag(keyValueIo)}`);
   const metaPath = join(dir, 'meta.json');
   let transpileMs = 0;
   const fromCache = existsSync(metaPath);
