@@ -16,12 +16,17 @@
 // redis-server started here; selected by a runtime-config file when served). On the embedded store
 // the guests' key-value imports are synchronous host calls, on Redis JSPI (src/host/spin/host-io.ts).
 //
-//   node_modules/.bin/node bench/kv-guest.ts [--quick] [--rounds N] [--n N] [--requests N] [--ops 1,100] [--only sqlite,redis]
+// `--baseline DIR` (another checkout of wasmlet, e.g. a worktree of main) adds that checkout's
+// guests to part 1, rotated in the same rounds, for a before/after under the same load.
+//
+//   node_modules/.bin/node bench/kv-guest.ts [--quick] [--rounds N] [--n N] [--requests N] [--ops 1,100]
+//     [--only sqlite,redis] [--parts in-process,served] [--baseline DIR]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SpinThreadBackends } from '../src/engine/component/component-host.ts';
 import { handleHttpRequest } from '../src/engine/component/http-handler.ts';
 import { runComponentCommand } from '../src/engine/component/run-command.ts';
@@ -139,38 +144,69 @@ function row(cells: Array<string | number>): string {
   return `| ${cells.map(String).join(' | ')} |`;
 }
 
-/** Part 1: the guests and the floor in this process. */
-async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: number, reps: number, rounds: number): Promise<void> {
+/** The engine calls part 1 uses, from this checkout or a baseline one (`--baseline DIR`). */
+interface Engine {
+  label: string;
+  prepareComponent: typeof prepareComponent;
+  runComponentCommand: typeof runComponentCommand;
+  handleHttpRequest: typeof handleHttpRequest;
+  SpinThreadBackends: typeof SpinThreadBackends;
+  /** Absent in a checkout older than synchronous key-value host calls (it prepares with JSPI). */
+  keyValueHostIo?: typeof keyValueHostIo;
+}
+
+/** This checkout's engine, and the one of `baseline` (another checkout of wasmlet) when given. */
+async function engines(baseline: string | undefined): Promise<Engine[]> {
+  const own: Engine = { label: '', prepareComponent, runComponentCommand, handleHttpRequest, SpinThreadBackends, keyValueHostIo };
+  if (baseline === undefined) return [own];
+  const load = (rel: string) => import(pathToFileURL(join(baseline, rel)).href) as Promise<Record<string, unknown>>;
+  const [t, r, h, c, io] = await Promise.all([
+    load('src/engine/component/transpile.ts'), load('src/engine/component/run-command.ts'), load('src/engine/component/http-handler.ts'),
+    load('src/engine/component/component-host.ts'), load('src/host/spin/host-io.ts').catch(() => ({})),
+  ]);
+  return [own, {
+    label: ' (baseline)', prepareComponent: t.prepareComponent as Engine['prepareComponent'], runComponentCommand: r.runComponentCommand as Engine['runComponentCommand'],
+    handleHttpRequest: h.handleHttpRequest as Engine['handleHttpRequest'], SpinThreadBackends: c.SpinThreadBackends as Engine['SpinThreadBackends'],
+    ...(io.keyValueHostIo === undefined ? {} : { keyValueHostIo: io.keyValueHostIo as Engine['keyValueHostIo'] }),
+  }];
+}
+
+/** Part 1: the guests and the floor in this process (each engine's guests, rotated with the floor). */
+async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: number, reps: number, rounds: number, engineList: Engine[]): Promise<void> {
   const cacheDir = join(env.dir, 'cache');
-  const backends = new SpinThreadBackends();
-  const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
-  // As `serve` prepares it: synchronous key-value imports on the embedded store, JSPI on Redis.
-  const keyValueIo = keyValueHostIo(spin.options);
-  const [c, js] = await Promise.all([prepareComponent(readFileSync(wasm.c), { cacheDir, keyValueIo }), prepareComponent(readFileSync(wasm.js), { cacheDir, keyValueIo })]);
   const client = await floorClient(env.spec.type === 'spin' ? 'sqlite' : 'redis', env.floorTarget);
+  const closers: Array<() => Promise<void>> = [];
   try {
-    const runC = async () => {
-      let out = '';
-      const code = await runComponentCommand(c, { args: ['kv', 'default', String(n)], stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }), spin });
-      if (code !== 0 || out !== `ok ${n}\n`) throw new Error(`C guest: exit ${code}: ${out}`);
-    };
-    const runJs = async () => {
-      const res = await handleHttpRequest(js, { method: 'GET', pathWithQuery: `/bench?n=${n}` }, { spin });
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of res.body) chunks.push(chunk);
-      await res.done;
-      const body = Buffer.concat(chunks).toString();
-      if (res.status !== 200 || body !== `ok ${n}`) throw new Error(`componentize-js guest: ${res.status} ${body}`);
-    };
-    const [floor, cGuest, jsGuest] = await rotate([
-      () => perOp(() => floorRounds(client, n), n, reps), () => perOp(runC, n, reps), () => perOp(runJs, n, reps),
-    ], rounds);
-    for (const [guest, us] of [['C (wasi:cli command)', cGuest!], ['componentize-js (wasi:http handler)', jsGuest!]] as const) {
-      console.log(row([env.name, guest, floor!.toFixed(1), us.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / us), (us / floor!).toFixed(2), `${((us / floor! - 1) * 100).toFixed(0)} %`]));
+    const guests: Array<{ name: string; run: () => Promise<void> }> = [];
+    for (const engine of engineList) {
+      const backends = new engine.SpinThreadBackends();
+      closers.push(() => backends.close());
+      const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
+      // As `serve` prepares it: synchronous key-value imports on the embedded store, JSPI on Redis.
+      const keyValueIo = engine.keyValueHostIo?.(spin.options) ?? 'jspi';
+      const [c, js] = await Promise.all([engine.prepareComponent(readFileSync(wasm.c), { cacheDir, keyValueIo }), engine.prepareComponent(readFileSync(wasm.js), { cacheDir, keyValueIo })]);
+      guests.push({ name: `C (wasi:cli command)${engine.label}`, run: async () => {
+        let out = '';
+        const code = await engine.runComponentCommand(c, { args: ['kv', 'default', String(n)], stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }), spin });
+        if (code !== 0 || out !== `ok ${n}\n`) throw new Error(`C guest: exit ${code}: ${out}`);
+      } });
+      guests.push({ name: `componentize-js (wasi:http handler)${engine.label}`, run: async () => {
+        const res = await engine.handleHttpRequest(js, { method: 'GET', pathWithQuery: `/bench?n=${n}` }, { spin });
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of res.body) chunks.push(chunk);
+        await res.done;
+        const body = Buffer.concat(chunks).toString();
+        if (res.status !== 200 || body !== `ok ${n}`) throw new Error(`componentize-js guest: ${res.status} ${body}`);
+      } });
     }
+    const [floor, ...us] = await rotate([() => perOp(() => floorRounds(client, n), n, reps), ...guests.map((g) => () => perOp(g.run, n, reps))], rounds);
+    guests.forEach((g, i) => {
+      const t = us[i]!;
+      console.log(row([env.name, g.name, floor!.toFixed(1), t.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / t), (t / floor!).toFixed(2), `${((t / floor! - 1) * 100).toFixed(0)} %`]));
+    });
   } finally {
     await client.close();
-    await backends.close();
+    for (const close of closers) await close();
   }
 }
 
@@ -214,16 +250,21 @@ async function main(): Promise<void> {
   const requests = Number(flag('--requests') ?? (quick ? 20 : 100));
   const opsList = (flag('--ops') ?? '1,100').split(',').map(Number);
   const only = (flag('--only') ?? 'sqlite,redis').split(',');
+  const parts = (flag('--parts') ?? 'in-process,served').split(',');
+  const engineList = await engines(flag('--baseline'));
 
   const [c, js] = await Promise.all([buildCKeyValueComponent(), buildHttpWasiKeyValueComponent()]);
   const envs: BackendEnv[] = [];
   try {
     for (const kind of only) envs.push(await backendEnv(kind));
     console.log(`kv guest bench: get+set round trips through wasi:keyvalue (one op = set 64 B + get) vs the same client called from plain Node; ${rounds} rounds (medians); node ${process.version}; load average ${loadavg()}`);
-    console.log(`\nIn process, one thread: ${n} ops per invocation (a fresh instance each), 3 invocations per sample`);
-    console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    for (const env of envs) await inProcess(env, { c, js }, n, quick ? 1 : 3, rounds);
+    if (parts.includes('in-process')) {
+      console.log(`\nIn process, one thread: ${n} ops per invocation (a fresh instance each), 3 invocations per sample`);
+      console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
+      console.log('|---|---|---|---|---|---|---|---|');
+      for (const env of envs) await inProcess(env, { c, js }, n, quick ? 1 : 3, rounds, engineList);
+    }
+    if (!parts.includes('served')) return;
     console.log(`\nServed (componentize-js guest): wasmlet serve --workers 1 vs a plain node:http handler, sequential requests of N ops on one kept-alive connection`);
     console.log('| backend | ops/request | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
     console.log('|---|---|---|---|---|---|---|---|');
