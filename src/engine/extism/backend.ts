@@ -213,11 +213,14 @@ class WorkerPlugin implements PluginBackend {
     worker.unref();
     this.#worker = worker;
     await new Promise<void>((resolve, reject) => {
-      const timer = spec.timeoutMs === null ? undefined : setTimeout(() => {
-        void worker.terminate();
-        reject(new WasmletError('WASMLET_ERR_TIMEOUT', 'EXTISM: timed out while waiting for plugin to instantiate', { blame: 'guest' }));
-      }, spec.timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
       const onMessage = (m: PluginWorkerMessage): void => {
+        if (m.type === 'loaded' && spec.timeoutMs !== null) {
+          timer = setTimeout(() => {
+            void worker.terminate();
+            reject(new WasmletError('WASMLET_ERR_TIMEOUT', 'EXTISM: timed out while waiting for plugin to instantiate', { blame: 'guest' }));
+          }, spec.timeoutMs);
+        }
         if (m.type !== 'ready' && m.type !== 'failed') return;
         clearTimeout(timer);
         if (m.type === 'failed') {

@@ -36,6 +36,7 @@ function main(data: PluginWorkerData): void {
     functions[ns] = Object.fromEntries(names.map((n) => [n, bridge(ns, n)]));
   }
   let instance: PluginInstance;
+  post({ type: 'loaded' }); // the start-up timeout counts from here, not from thread boot
   try {
     instance = instantiatePlugin({ module: data.module, kernel, functions, suspending: new Set(), wasi: data.wasi });
   } catch (err) {

@@ -19,6 +19,7 @@ export interface PluginWorkerData {
 
 /** Messages worker -> main. */
 export type PluginWorkerMessage =
+  | { type: 'loaded' }
   | { type: 'ready' }
   | { type: 'failed'; error: SerializedError }
   | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; text: string }
