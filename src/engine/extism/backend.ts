@@ -223,6 +223,7 @@ class WorkerPlugin implements PluginBackend {
         }
         if (m.type !== 'ready' && m.type !== 'failed') return;
         clearTimeout(timer);
+        worker.off('message', onMessage);
         if (m.type === 'failed') {
           void worker.terminate();
           reject(deserializeError(m.error));
