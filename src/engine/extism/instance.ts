@@ -89,7 +89,7 @@ export class PluginInstance {
     const kernel = this.#kernel;
     kernel.begin(input, hostContext);
     if (!this.#suspends) {
-      try { (fn as () => unknown)(); } finally { this.#wasi?.flush(); }
+      try { (fn as () => unknown)(); } catch (err) { kernel.end(); throw err; } finally { this.#wasi?.flush(); }
       return this.#finish();
     }
     let promised = this.#promised.get(name);
