@@ -36,7 +36,7 @@ export interface PluginBackendSpec {
 /** A running plugin, whichever mode. */
 export interface PluginBackend {
   /** @returns the output bytes (null: none set). @throws see PluginInstance.call; a timeout error. */
-  call(name: string, input: Uint8Array | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null;
+  call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null;
   functionExists(name: string): boolean;
   /** The CallContext host functions receive (for js-sdk parity: `reset` empties its heap). */
   readonly callContext: CallContext;
@@ -88,7 +88,8 @@ class InProcessPlugin implements PluginBackend {
   readonly #instance: PluginInstance;
 
   constructor(spec: PluginBackendSpec) {
-    this.#kernel = new ExtismKernel(createKernelBuffer(kernelMaxBytes(spec.kernel), false), spec.kernel, spec.logger);
+    const max = kernelMaxBytes(spec.kernel);
+    this.#kernel = new ExtismKernel(createKernelBuffer(max, false), spec.kernel, spec.logger, max);
     const ctx = this.callContext = new CallContext(this.#kernel);
     const functions: HostImports = {};
     const suspending = new Set<BoundHostFunction>();
@@ -106,7 +107,7 @@ class InProcessPlugin implements PluginBackend {
     this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
   }
 
-  call(name: string, input: Uint8Array | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
+  call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
     return this.#instance.call(name, input, hostContext);
   }
 
@@ -154,7 +155,7 @@ class WorkerPlugin implements PluginBackend {
 
   reset(): void { this.#kernel.memory.reset(); }
 
-  async call(name: string, input: Uint8Array | undefined, hostContext: unknown): Promise<Uint8Array | null> {
+  async call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> {
     if (!this.#exports.has(name)) throw new Error(`Plugin error: function "${name}" does not exist`);
     if (this.#worker === null) await this.#spawn();
     this.#hostContext = hostContext;

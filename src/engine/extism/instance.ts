@@ -82,7 +82,7 @@ export class PluginInstance {
    *   when the plugin called `error_set`; a trap as `WebAssembly.RuntimeError`; what a host
    *   function threw.
    */
-  call(name: string, input: Uint8Array | undefined, hostContext: unknown): Uint8Array | null | Promise<Uint8Array | null> {
+  call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Uint8Array | null | Promise<Uint8Array | null> {
     const fn = this.instance.exports[name];
     if (fn === undefined) throw new Error(`Plugin error: function "${name}" does not exist`);
     if (typeof fn !== 'function') throw new Error(`Plugin error: export "${name}" is not a function`);

@@ -28,7 +28,7 @@ export type PluginWorkerMessage =
   | { type: 'error'; error: SerializedError };
 
 /** A call, main -> worker (host function replies go on `replies` instead). */
-export interface PluginCallMessage { type: 'call'; name: string; input: Uint8Array | undefined }
+export interface PluginCallMessage { type: 'call'; name: string; input: Uint8Array | string | undefined }
 /** The main thread's answer to a `host` message. */
 export interface HostReply { value?: unknown; error?: SerializedError; vars: Map<string, Uint8Array>; errorOffset: number }
 

@@ -32,7 +32,7 @@ test('maxPages caps live bytes (alloc returns 0), and the reservation caps growt
   assert.ok(capped.alloc(60_000) > 0);
   assert.equal(capped.alloc(10_000), 0);
   assert.equal(capped.pagesWith(10_000), 2);
-  const small = new KernelMemory(createKernelBuffer(65536, false));
+  const small = new KernelMemory(createKernelBuffer(65536, false), undefined, 65536);
   assert.equal(small.alloc(70_000), 0);
 });
 
@@ -52,4 +52,13 @@ test('freeing the last block reuses its space', () => {
   const a = mem.alloc(16);
   mem.free(a);
   assert.equal(mem.alloc(16), a);
+});
+
+test('shrink shortens the last block and gives its tail back', () => {
+  const mem = new KernelMemory(createKernelBuffer(1 << 20, false));
+  const a = mem.alloc(30);
+  mem.shrink(a, 5);
+  assert.equal(mem.length(a), 5);
+  assert.equal(mem.liveBytes, 5);
+  assert.equal(mem.alloc(1), a + 16, 'the next block starts right after the shortened one');
 });

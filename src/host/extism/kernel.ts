@@ -73,8 +73,9 @@ export class ExtismKernel {
   /** The `extism:host/env` import object (built once; per-call work is only the registers). */
   readonly env: Record<string, (...args: any[]) => any>;
 
-  constructor(buffer: KernelBuffer, options: KernelOptions, logger: ExtismLogger) {
-    this.memory = new KernelMemory(buffer, options.maxPages);
+  /** @param maxBytes the most an in-process (plain) heap buffer may grow to. */
+  constructor(buffer: KernelBuffer, options: KernelOptions, logger: ExtismLogger, maxBytes?: number) {
+    this.memory = new KernelMemory(buffer, options.maxPages, maxBytes);
     this.options = options;
     this.logger = logger;
     this.#priority = logLevelToPriority(options.logLevel);
@@ -87,8 +88,11 @@ export class ExtismKernel {
   get hostContext(): unknown { return this.#hostContext; }
   set hostContext(v: unknown) { this.#hostContext = v; }
 
-  /** Starts a call: empties the heap, stores `input` (absent: no input block), clears output/error. */
-  begin(input: Uint8Array | undefined, hostContext?: unknown): void {
+  /**
+   * Starts a call: empties the heap, stores `input` (absent: no input block; a string is written
+   * as UTF-8 straight into the heap), clears output/error.
+   */
+  begin(input: Uint8Array | string | undefined, hostContext?: unknown): void {
     this.memory.reset();
     this.#hostContext = hostContext;
     this.#outputOff = 0;
@@ -97,6 +101,20 @@ export class ExtismKernel {
     if (input === undefined) {
       this.#inputOff = 0;
       this.#inputLen = 0;
+    } else if (typeof input === 'string') {
+      // UTF-8 needs at most 3 bytes per UTF-16 unit; the block is shrunk to what was written.
+      // Near the `maxPages` cap that bound may not fit: encode first then (exact size).
+      const off = this.memory.alloc(input.length * 3);
+      if (off === 0) {
+        const bytes = encoder.encode(input);
+        this.#inputOff = this.storeOrThrow(bytes);
+        this.#inputLen = bytes.byteLength;
+      } else {
+        const { written } = encoder.encodeInto(input, this.memory.u8.subarray(off, off + input.length * 3));
+        this.memory.shrink(off, written);
+        this.#inputOff = off;
+        this.#inputLen = written;
+      }
     } else {
       this.#inputOff = this.storeOrThrow(input);
       this.#inputLen = input.byteLength;
@@ -212,28 +230,27 @@ export class ExtismKernel {
   }
 
   #buildEnv(): Record<string, (...args: any[]) => any> {
+    // `mem.u8`/`mem.view` are read per access: an in-process heap's buffer is replaced as it grows.
     const mem = this.memory;
-    const u8 = mem.u8;
-    const view = mem.view;
     return {
       alloc: (n: bigint): bigint => BigInt(this.alloc(Number(n))),
       free: (addr: bigint): void => { mem.free(Number(addr)); },
       length: (addr: bigint): bigint => { const n = mem.length(Number(addr)); return n < 0 ? 0n : BigInt(n); },
       length_unsafe: (addr: bigint): bigint => { const n = mem.length(Number(addr)); return n < 0 ? 0n : BigInt(n); },
-      load_u8: (addr: bigint): number => u8[Number(addr)] ?? 0,
-      load_u64: (addr: bigint): bigint => view.getBigUint64(Number(addr), true),
+      load_u8: (addr: bigint): number => mem.u8[Number(addr)] ?? 0,
+      load_u64: (addr: bigint): bigint => mem.view.getBigUint64(Number(addr), true),
       store_u8: (addr: bigint, v: number): void => {
         const off = Number(addr);
-        if (KernelMemory.writable(off)) u8[off] = v;
+        if (KernelMemory.writable(off)) mem.u8[off] = v;
       },
       store_u64: (addr: bigint, v: bigint): void => {
         const off = Number(addr);
-        if (KernelMemory.writable(off)) view.setBigUint64(off, v, true);
+        if (KernelMemory.writable(off)) mem.view.setBigUint64(off, v, true);
       },
       input_offset: (): bigint => BigInt(this.#inputOff),
       input_length: (): bigint => this.#inputLenBig,
-      input_load_u8: (offs: bigint): number => u8[this.#inputOff + Number(offs)] ?? 0,
-      input_load_u64: (offs: bigint): bigint => view.getBigUint64(this.#inputOff + Number(offs), true),
+      input_load_u8: (offs: bigint): number => mem.u8[this.#inputOff + Number(offs)] ?? 0,
+      input_load_u64: (offs: bigint): bigint => mem.view.getBigUint64(this.#inputOff + Number(offs), true),
       output_set: (addr: bigint, length: bigint): void => {
         const off = Number(addr);
         const len = Number(length);
