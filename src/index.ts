@@ -16,5 +16,12 @@ export type { InputStream, OutputStream } from './sandbox/stdio.ts';
 export type { PreopenSpec } from './sandbox/preopen.ts';
 export { parseSize, parseDuration } from './util/units.ts';
 export { createPlugin, PluginOutput } from './plugin/extism/create-plugin.ts';
-export type { Plugin, ExtismPluginOptions, CallContext, ExtismLogger, HostFunction, LogLevel } from './plugin/extism/create-plugin.ts';
+export type { Plugin, ExtismPluginOptions, CallContext, ExtismLogger, HostFunction as ExtismHostFunction, LogLevel } from './plugin/extism/create-plugin.ts';
 export type { Manifest, ManifestLike, ManifestWasm, ManifestWasmData, ManifestWasmPath, ManifestWasmUrl, ManifestWasmModule, MemoryOptions } from './plugin/extism/manifest.ts';
+export { createComponentPlugin } from './plugin/component-plugin.ts';
+export type {
+  ComponentPlugin, ComponentPluginOptions, ComponentPluginGrants, ComponentPluginLimits, HostFunction, HostInterface, PluginFunction,
+} from './plugin/component-plugin.ts';
+export { ComponentError } from './plugin/component-error.ts';
+export { loadApp, createHandler, WasmletApp } from './embed/app.ts';
+export type { LoadAppOptions, NodeHandler, EmbeddedAppLog, AccessRecord, FetchClient } from './embed/app.ts';
