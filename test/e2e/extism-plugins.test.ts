@@ -125,6 +125,10 @@ test('http: allowedHosts globs gate http_request; the response body is the outpu
     `err Call error: HTTP request to "http://localhost:${port}/hi" is not allowed (no allowedHosts match "localhost")`,
     `err Call error: HTTP request to "http://127.0.0.1:${port}/hi" is not allowed (no allowedHosts match "127.0.0.1")`,
   ]);
+  // wasmlet's worker mode: the request is made on this thread for the blocked worker.
+  const onWorker = await createPlugin(fx('http.wasm'), { allowedHosts: ['127.0.0.1'], timeoutMs: 5000 });
+  assert.equal(await outcome(onWorker.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/w` }))), 'ok GET /w');
+  await onWorker.close();
 });
 
 test('host functions (the C plugin with WASI): read the argument, store the result, sync or async, and a throw rejects the call', async () => {
