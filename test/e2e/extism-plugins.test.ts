@@ -202,6 +202,7 @@ test('manifest: { data } with a matching hash loads; a wrong hash fails with js-
   const fromJson = await createPlugin(json, { logger: recordingLogger([]) as never });
   await assert.rejects(fromJson.call('alloc_var', JSON.stringify({ bytes: 64 })), /var memory limit exceeded: 64 bytes requested, 10 allowed/);
   await assert.rejects(createPlugin({ wasm: [] }), { code: 'WASMLET_ERR_EXTISM_MANIFEST' });
+  await assert.rejects(createPlugin(new TextEncoder().encode('not wasm')), { code: 'WASMLET_ERR_INVALID_WASM' });
 });
 
 test('wasmlet: timeoutMs preempts a looping plugin with js-sdk text; the host and other plugins carry on', async () => {

@@ -170,6 +170,7 @@ class WorkerPlugin implements PluginBackend {
   async close(): Promise<void> {
     const w = this.#worker;
     this.#worker = null;
+    this.#settle()?.reject(new Error('the plugin was closed during the call'));
     this.#replies?.close();
     if (w !== null) await w.terminate();
   }
