@@ -86,6 +86,8 @@ export const ERROR_CODES = {
   WASMLET_ERR_ARTIFACT: { meaning: 'an OCI artifact is not a layout wasmlet can run (Spin app, or one Wasm layer as `wkg` pushes)', httpStatus: 500, exitStatus: 125 },
   // Embedding (createPlugin).
   WASMLET_ERR_EXTISM_MANIFEST: { meaning: 'an Extism manifest or plugin option is malformed, or a module hash does not match', httpStatus: 500, exitStatus: 125 },
+  // The developer loop (`wasmlet new`).
+  WASMLET_ERR_TEMPLATE: { meaning: 'an app template is unknown or cannot be written (the target directory is not empty, a bad app name)', httpStatus: 500, exitStatus: 125 },
   // wasmlet itself.
   WASMLET_ERR_INTERNAL: { meaning: 'an internal error (a wasmlet bug, or the worker thread running the guest died)', httpStatus: 500, exitStatus: 125 },
 } as const satisfies Record<`WASMLET_ERR_${string}`, ErrorCodeInfo>;

@@ -26,7 +26,8 @@ export interface ComponentHostOptions extends WasiP2HostOptions {
 }
 
 /**
- * Builds one instance's host: WASI 0.2 plus `fermyon:spin/*`. `close` closes the guest's files and
+ * Builds one instance's host: WASI 0.2 plus the Spin services (`fermyon:spin/*`,
+ * `wasi:keyvalue/*@0.2.0-draft2`, `wasi:config/store`). `close` closes the guest's files and
  * its store/connection handles (the thread's connections stay open). Does no I/O.
  */
 export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {

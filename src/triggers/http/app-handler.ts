@@ -14,8 +14,7 @@ import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
 import { parseAbsoluteTarget } from './request-target.ts';
-import { Router } from './router.ts';
-import { prepareRoutes, type PreparedRoute } from './routes-runtime.ts';
+import { RoutingRuntime, type RoutesGeneration } from './routes-runtime.ts';
 
 /**
  * The part of a Node `ServerResponse` the handler uses; a `ServerResponse` is one, and so is the
@@ -178,11 +177,8 @@ export interface AppRequestHandlerOptions {
 export class AppRequestHandler {
   /** Where the listener is (see {@link AppRequestHandlerOptions.info}). */
   readonly info: ServerInfo;
-  /** Worker threads started per executor kind (0 for a kind no route uses). */
-  readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
-  readonly #router: Router;
-  readonly #routes: Map<string, PreparedRoute>;
-  readonly #closeRoutes: () => Promise<void>;
+  /** The app's routes and pools; a reload swaps in a new generation of them. */
+  readonly #runtime: RoutingRuntime;
   readonly #log: ServerLog;
   readonly #maxBody: number;
   readonly #idPrefix = randomBytes(3).toString('hex');
@@ -192,12 +188,9 @@ export class AppRequestHandler {
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: AppRequestHandlerOptions, router: Router, routes: Awaited<ReturnType<typeof prepareRoutes>>) {
+  private constructor(options: AppRequestHandlerOptions, runtime: RoutingRuntime) {
     this.info = options.info ?? { host: '127.0.0.1', port: 0 };
-    this.workerThreads = routes.workerThreads;
-    this.#router = router;
-    this.#routes = routes.routes;
-    this.#closeRoutes = routes.close;
+    this.#runtime = runtime;
     this.#log = options.log;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
@@ -209,14 +202,29 @@ export class AppRequestHandler {
    *   `WASMLET_ERR_EXECUTOR_UNSUPPORTED`, ...: see `prepareRoutes`) or `WASMLET_ERR_WORKER_START`.
    */
   static async create(options: AppRequestHandlerOptions): Promise<AppRequestHandler> {
-    const { app } = options;
-    const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
-    const routes = await prepareRoutes(app, {
+    const runtime = await RoutingRuntime.start(options.app, {
       workers: options.workers,
       maxQueue: options.maxQueue,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
-    return new AppRequestHandler(options, router, routes);
+    return new AppRequestHandler(options, runtime);
+  }
+
+  /** Worker threads of the current app per executor kind (0 for a kind no route uses). */
+  get workerThreads(): { readonly wagi: number; readonly wasiHttp: number } { return this.#runtime.current.workerThreads; }
+
+  /**
+   * Serves `app` in place of the current app without dropping a request (`wasmlet watch`): the
+   * new app is prepared and validated first (routes, binaries, imports, its worker pools
+   * started); when that fails the promise rejects and the current app keeps serving, untouched.
+   * Then requests that arrive go to the new app, while requests in flight finish on the old one,
+   * whose workers stop after its last request ({@link RoutingRuntime.swap}). Reloads run one at a
+   * time, in call order.
+   * @throws what {@link create} throws while preparing an app; `WASMLET_ERR_POOL_CLOSED` after
+   *   {@link close}.
+   */
+  reload(app: LockedApp): Promise<void> {
+    return this.#runtime.swap(app);
   }
 
   /** A new request id: a per-handler prefix and a counter. */
@@ -237,14 +245,18 @@ export class AppRequestHandler {
   serve(req: IncomingMessage, res: ResponseTarget, connection?: ConnectionState, next?: () => void): void {
     const start = performance.now();
     this.#inFlight++;
-    this.#handle(req, res, start, connection, next).catch((err) => {
+    // The generation the request starts on serves it to the end, across a reload.
+    const generation = this.#runtime.current;
+    generation.acquire();
+    this.#handle(req, res, start, generation, connection, next).catch((err) => {
       this.#log.event('error', `internal error: ${describe(err)}`);
       if (!res.headersSent) plain(res, 500, 'internal server error'); else res.destroy();
-      this.#settled();
+      this.#settled(generation);
     });
   }
 
-  #settled(): void {
+  #settled(generation: RoutesGeneration): void {
+    generation.release();
     if (--this.#inFlight === 0 && this.#drained) this.#drained();
   }
 
@@ -256,8 +268,8 @@ export class AppRequestHandler {
     this.info.port = localPort;
   }
 
-  async #handle(req: IncomingMessage, res: ResponseTarget, start: number, connection: ConnectionState | undefined,
-    next: (() => void) | undefined): Promise<void> {
+  async #handle(req: IncomingMessage, res: ResponseTarget, start: number, generation: RoutesGeneration,
+    connection: ConnectionState | undefined, next: (() => void) | undefined): Promise<void> {
     const requestId = this.nextRequestId();
     if (connection) {
       connection.openRes = res;
@@ -277,8 +289,8 @@ export class AppRequestHandler {
     }
     // Node's own check (`requireHostHeader`) would answer 400 without a request id or access line.
     const noHost = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
-    const match = noHost ? undefined : this.#router.match(url);
-    const route = match ? this.#routes.get(match.route) : undefined;
+    const match = noHost ? undefined : generation.router.match(url);
+    const route = match ? generation.routes.get(match.route) : undefined;
     let error: string | undefined;
     let delegated = false;
     let unsentStatus: number | undefined;
@@ -328,7 +340,7 @@ export class AppRequestHandler {
       }
     }
     if (delegated) {
-      this.#settled();
+      this.#settled(generation);
       next!();
       return;
     }
@@ -346,7 +358,7 @@ export class AppRequestHandler {
         requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
         status, durationMs: performance.now() - start, error,
       });
-      this.#settled();
+      this.#settled(generation);
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
   }
@@ -370,7 +382,7 @@ export class AppRequestHandler {
    */
   close(): Promise<void> {
     this.#draining = true;
-    this.#closing ??= this.#closeRoutes();
+    this.#closing ??= this.#runtime.close();
     return this.#closing;
   }
 }

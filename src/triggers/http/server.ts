@@ -50,6 +50,15 @@ export interface RunningHttpServer {
    */
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
   /**
+   * Serves `app` in place of the current app without dropping a request (`wasmlet watch`): the
+   * new app is prepared and validated first; when that fails the promise rejects and the current
+   * app keeps serving. Then new requests go to it while requests in flight finish on the old one
+   * (see `AppRequestHandler.reload`, `RoutingRuntime.swap`). The listener, its address and the
+   * server options stay as they are.
+   * @throws what {@link startHttpServer} throws while preparing an app.
+   */
+  reload(app: LockedApp): Promise<void>;
+  /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (at most
    * `graceMs`, default 10 s; then their connections are closed), then stops the workers.
    * Resolves true when every request finished in time. Idempotent.
@@ -85,7 +94,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxBodyBytes: options.maxBodyBytes,
     defaultTimeoutMs: options.defaultTimeoutMs,
   });
-  const { workerThreads } = handler;
   // The invocation running on each connection. A client that goes away closes the socket: one
   // 'close' listener per connection aborts it, instead of one per request on the response. A
   // field rather than a collection: per-request churn in a long-lived Map or Set kept requests
@@ -158,6 +166,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     })();
     return closing;
   };
-  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close };
+  return {
+    url: `http://${host}:${info.port}`, host: info.host, port: info.port,
+    get workerThreads() { return handler.workerThreads; },
+    reload: (app: LockedApp) => handler.reload(app),
+    close,
+  };
 }
 
