@@ -132,11 +132,18 @@ async function rotate(runs: Array<() => Promise<number>>, rounds: number): Promi
   return samples.map(median);
 }
 
-/** µs per op of `reps` calls of `invoke` (N ops each), after one warm-up call. */
-async function perOp(invoke: () => Promise<void>, n: number, reps: number): Promise<number> {
+/**
+ * µs per op of `reps` calls of `invoke` (N ops each), after one warm-up call: wall time, and this
+ * process's CPU time (user + system) in `cpu` (written per sample: on a loaded machine wall time is
+ * mostly waiting for a core, CPU time is the work).
+ */
+async function perOp(invoke: () => Promise<void>, n: number, reps: number, cpu: number[]): Promise<number> {
   await invoke();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) await invoke();
+  const used = process.cpuUsage(c0);
+  cpu.push((used.user + used.system) / (reps * n));
   return ((performance.now() - t0) * 1000) / (reps * n);
 }
 
@@ -199,10 +206,14 @@ async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: nu
         if (res.status !== 200 || body !== `ok ${n}`) throw new Error(`componentize-js guest: ${res.status} ${body}`);
       } });
     }
-    const [floor, ...us] = await rotate([() => perOp(() => floorRounds(client, n), n, reps), ...guests.map((g) => () => perOp(g.run, n, reps))], rounds);
+    const cpu = [[] as number[], ...guests.map(() => [] as number[])];
+    const [floor, ...us] = await rotate([() => perOp(() => floorRounds(client, n), n, reps, cpu[0]!), ...guests.map((g, i) => () => perOp(g.run, n, reps, cpu[i + 1]!))], rounds);
+    const floorCpu = median(cpu[0]!);
     guests.forEach((g, i) => {
       const t = us[i]!;
-      console.log(row([env.name, g.name, floor!.toFixed(1), t.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / t), (t / floor!).toFixed(2), `${((t / floor! - 1) * 100).toFixed(0)} %`]));
+      const tc = median(cpu[i + 1]!);
+      console.log(row([env.name, g.name, floor!.toFixed(1), t.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / t), (t / floor!).toFixed(2), `${((t / floor! - 1) * 100).toFixed(0)} %`,
+        floorCpu.toFixed(1), tc.toFixed(1), (tc / floorCpu).toFixed(2)]));
     });
   } finally {
     await client.close();
@@ -260,8 +271,8 @@ async function main(): Promise<void> {
     console.log(`kv guest bench: get+set round trips through wasi:keyvalue (one op = set 64 B + get) vs the same client called from plain Node; ${rounds} rounds (medians); node ${process.version}; load average ${loadavg()}`);
     if (parts.includes('in-process')) {
       console.log(`\nIn process, one thread: ${n} ops per invocation (a fresh instance each), 3 invocations per sample`);
-      console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
-      console.log('|---|---|---|---|---|---|---|---|');
+      console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead | floor CPU µs/op | guest CPU µs/op | guest / floor (CPU) |');
+      console.log('|---|---|---|---|---|---|---|---|---|---|---|');
       for (const env of envs) await inProcess(env, { c, js }, n, quick ? 1 : 3, rounds, engineList);
     }
     if (!parts.includes('served')) return;
