@@ -13,8 +13,7 @@
 // plain `node:http` server, each a child process, sequential requests of N ops on a kept-alive
 // connection: N=1 is the whole request (HTTP, a fresh instance, one op). Rounds alternate the order;
 // the tables show medians. Backends: the embedded SQLite default (a fresh state dir) and Redis (a
-// redis-server started here; selected by a runtime-config file when served). On the embedded store
-// the guests' key-value imports are synchronous host calls, on Redis JSPI (src/host/spin/host-io.ts).
+// redis-server started here; selected by a runtime-config file when served).
 //
 // `--baseline DIR` (another checkout of wasmlet, e.g. a worktree of main) adds that checkout's
 // guests to part 1, rotated in the same rounds, for a before/after under the same load.
@@ -33,7 +32,6 @@ import { runComponentCommand } from '../src/engine/component/run-command.ts';
 import { prepareComponent } from '../src/engine/component/transpile.ts';
 import { callbackSink } from '../src/host/wasi/p2/cli.ts';
 import type { KeyValueBackendSpec } from '../src/host/kv/open-backend.ts';
-import { keyValueHostIo } from '../src/host/spin/host-io.ts';
 import { buildCKeyValueComponent, buildHttpWasiKeyValueComponent } from '../test/support/components.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { freePort, loadavg, median, startChild, stopChild, wasmletServer } from './http-bench.ts';
@@ -158,23 +156,20 @@ interface Engine {
   runComponentCommand: typeof runComponentCommand;
   handleHttpRequest: typeof handleHttpRequest;
   SpinThreadBackends: typeof SpinThreadBackends;
-  /** Absent in a checkout older than synchronous key-value host calls (it prepares with JSPI). */
-  keyValueHostIo?: typeof keyValueHostIo;
 }
 
 /** This checkout's engine, and the one of `baseline` (another checkout of wasmlet) when given. */
 async function engines(baseline: string | undefined): Promise<Engine[]> {
-  const own: Engine = { label: '', prepareComponent, runComponentCommand, handleHttpRequest, SpinThreadBackends, keyValueHostIo };
+  const own: Engine = { label: '', prepareComponent, runComponentCommand, handleHttpRequest, SpinThreadBackends };
   if (baseline === undefined) return [own];
   const load = (rel: string) => import(pathToFileURL(join(baseline, rel)).href) as Promise<Record<string, unknown>>;
-  const [t, r, h, c, io] = await Promise.all([
+  const [t, r, h, c] = await Promise.all([
     load('src/engine/component/transpile.ts'), load('src/engine/component/run-command.ts'), load('src/engine/component/http-handler.ts'),
-    load('src/engine/component/component-host.ts'), load('src/host/spin/host-io.ts').catch(() => ({})),
+    load('src/engine/component/component-host.ts'),
   ]);
   return [own, {
     label: ' (baseline)', prepareComponent: t.prepareComponent as Engine['prepareComponent'], runComponentCommand: r.runComponentCommand as Engine['runComponentCommand'],
     handleHttpRequest: h.handleHttpRequest as Engine['handleHttpRequest'], SpinThreadBackends: c.SpinThreadBackends as Engine['SpinThreadBackends'],
-    ...(io.keyValueHostIo === undefined ? {} : { keyValueHostIo: io.keyValueHostIo as Engine['keyValueHostIo'] }),
   }];
 }
 
@@ -189,9 +184,7 @@ async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: nu
       const backends = new engine.SpinThreadBackends();
       closers.push(() => backends.close());
       const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
-      // As `serve` prepares it: synchronous key-value imports on the embedded store, JSPI on Redis.
-      const keyValueIo = engine.keyValueHostIo?.(spin.options) ?? 'jspi';
-      const [c, js] = await Promise.all([engine.prepareComponent(readFileSync(wasm.c), { cacheDir, keyValueIo }), engine.prepareComponent(readFileSync(wasm.js), { cacheDir, keyValueIo })]);
+      const [c, js] = await Promise.all([engine.prepareComponent(readFileSync(wasm.c), { cacheDir }), engine.prepareComponent(readFileSync(wasm.js), { cacheDir })]);
       guests.push({ name: `C (wasi:cli command)${engine.label}`, run: async () => {
         let out = '';
         const code = await engine.runComponentCommand(c, { args: ['kv', 'default', String(n)], stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }), spin });

@@ -4,7 +4,6 @@
 // also gives it its own linear-memory pools (those cannot cross threads).
 import { dirname } from 'node:path';
 import type { PreparedComponent } from './component/transpile.ts';
-import type { KeyValueHostIo } from '../host/spin/index.ts';
 import { prepareComponentForRun } from './run-component.ts';
 
 /** What a worker needs to rebuild a {@link PreparedComponent}. */
@@ -15,14 +14,12 @@ export interface ComponentWire {
   cacheDir: string;
   /** Memory cap to apply again in the worker, in bytes. */
   maxMemoryBytes?: number;
-  /** How its key-value imports were transpiled (the worker finds the same cache entry). */
-  keyValueIo: KeyValueHostIo;
 }
 
 /** The wire form of a component already prepared (and so transpiled) on this thread. */
 export function componentToWire(bytes: Uint8Array, prepared: PreparedComponent, maxMemoryBytes?: number): ComponentWire {
   return {
-    bytes, cacheDir: dirname(dirname(prepared.dir)), keyValueIo: prepared.keyValueIo,
+    bytes, cacheDir: dirname(dirname(prepared.dir)),
     ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
   };
 }
@@ -30,7 +27,7 @@ export function componentToWire(bytes: Uint8Array, prepared: PreparedComponent, 
 /** Rebuilds the {@link PreparedComponent} in this thread from the disk cache. */
 export function componentFromWire(wire: ComponentWire): Promise<PreparedComponent> {
   return prepareComponentForRun(wire.bytes, {
-    cacheDir: wire.cacheDir, keyValueIo: wire.keyValueIo,
+    cacheDir: wire.cacheDir,
     ...(wire.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: wire.maxMemoryBytes }),
   });
 }

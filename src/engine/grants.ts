@@ -8,5 +8,4 @@ export { bytesInput } from '../sandbox/stdio.ts';
 export type { AllowedHost } from '../host/http-outbound/allowed-hosts.ts';
 export { parseAllowedHosts } from '../host/http-outbound/allowed-hosts.ts';
 export type { SpinHostOptions } from '../host/spin/options.ts';
-export { keyValueHostIo, type KeyValueHostIo } from '../host/spin/host-io.ts';
 export type { KeyValueBackendSpec } from '../host/kv/open-backend.ts';

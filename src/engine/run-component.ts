@@ -8,7 +8,6 @@ import type { InputStream as SandboxInput, OutputStream as SandboxOutput } from 
 import type { ByteSink, ByteSource } from '../host/wasi/p2/io.ts';
 import { runComponentCommand } from './component/run-command.ts';
 import { prepareComponent, type PreparedComponent } from './component/transpile.ts';
-import type { KeyValueHostIo } from '../host/spin/index.ts';
 import { capComponentMemory } from './component-memory.ts';
 import type { MemoryLimitSubject } from './limits.ts';
 import { componentToWire, type ComponentWire } from './component-wire.ts';
@@ -47,21 +46,18 @@ export interface ComponentRequest { args: string[]; env: Record<string, string>;
  *   `WASMLET_ERR_MEMORY_LIMIT` (a core module's initial memory is over the cap; the error names
  *   `memoryLimitBy`, default `--max-memory`),
  *   `WASMLET_ERR_INVALID_OPTIONS` (`maxMemoryBytes` not a whole number).
- * `keyValueIo` (default `'jspi'`): how to transpile its key-value imports; `'sync'` only for a
- * component whose granted stores are all embedded (`keyValueHostIo` of its Spin grants).
  */
 export async function prepareComponentForRun(bytes: Uint8Array,
-  options: { cacheDir?: string; maxMemoryBytes?: number; memoryLimitBy?: MemoryLimitSubject; keyValueIo?: KeyValueHostIo } = {}): Promise<PreparedComponent> {
+  options: { cacheDir?: string; maxMemoryBytes?: number; memoryLimitBy?: MemoryLimitSubject } = {}): Promise<PreparedComponent> {
   let prepared: PreparedComponent;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const keyValueIo = options.keyValueIo ?? 'jspi';
   try {
-    prepared = await prepareComponent(bytes, { cacheDir, keyValueIo });
+    prepared = await prepareComponent(bytes, { cacheDir });
   } catch (err) {
     // An unwritable cache location (a read-only checkout) falls back to the temp dir.
     const fallback = fallbackCacheDir();
     if (!(isWasmletError(err) && err.code === 'WASMLET_ERR_COMPONENT_CACHE') || cacheDir === fallback) throw err;
-    prepared = await prepareComponent(bytes, { cacheDir: fallback, keyValueIo });
+    prepared = await prepareComponent(bytes, { cacheDir: fallback });
   }
   if (options.maxMemoryBytes !== undefined) {
     if (!Number.isSafeInteger(options.maxMemoryBytes) || options.maxMemoryBytes < 0) {

@@ -28,10 +28,10 @@ test('wasmlet run: the component links; with no store granted, open is no-such-s
   assert.equal(r.status, 1);
 });
 
-for (const keyValueIo of ['sync', 'jspi'] as const) test(`the engine run uses, with \`default\` granted (${keyValueIo} host calls): 50 set+get rounds land in the SQLite store`, async () => {
-  const prepared = await prepareComponent(readFileSync(wasm), { cacheDir: join(work, 'cache'), keyValueIo });
+test('the engine run uses, with `default` granted: 50 set+get rounds land in the SQLite store', async () => {
+  const prepared = await prepareComponent(readFileSync(wasm), { cacheDir: join(work, 'cache') });
   const backends = new SpinThreadBackends();
-  const path = join(work, `kv-${keyValueIo}.db`);
+  const path = join(work, 'kv.db');
   const spin = {
     options: { componentId: 'cmd', keyValueStores: ['default'], knownKeyValueStores: ['default', 'cache'], keyValueBackends: { default: { type: 'spin' as const, path } } },
     backends,

@@ -3,9 +3,7 @@
 // (test/fixtures/components/http-wasi-keyvalue): every function and its errors, on both
 // key-value backends (the embedded SQLite default, and a real redis-server selected through a
 // runtime-config file); 200 concurrent `increment`s from 200 requests give exactly 200 on each;
-// a write acknowledged to the guest survives `kill -9` of the server right after. A component whose
-// stores are all embedded is transpiled with synchronous key-value imports, one with a store on
-// Redis with JSPI ones (src/host/spin/host-io.ts): its transpile cache entries show which.
+// a write acknowledged to the guest survives `kill -9` of the server right after.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,9 +14,6 @@ import { repoRoot } from '../support/fixtures.ts';
 import { buildHttpWasiKeyValueComponent } from '../support/components.ts';
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../src/host/kv/limits.ts';
-import type { KeyValueHostIo } from '../../src/host/spin/host-io.ts';
-import { jspiSetTag, listCachedComponents } from '../../src/engine/component/transpile.ts';
-import { defaultCacheDir } from '../../src/util/cache-dir.ts';
 
 const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
 
@@ -26,9 +21,8 @@ interface Child { proc: ChildProcess; url: string; exit: Promise<number | null> 
 
 /** Starts `wasmlet serve DIR ...args` (2 workers) and waits for its `listening on` line. */
 async function serve(dir: string, args: string[] = []): Promise<Child> {
-  // The app's own transpile cache (not a shared $WASMLET_CACHE_DIR), so its entries can be read.
   const proc = spawn(process.execPath, [ENTRY, 'serve', dir, '--listen', '127.0.0.1:0', '--workers', '2', ...args], {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMLET_CACHE_DIR: '' },
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let logs = '';
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -74,7 +68,7 @@ async function appDir(): Promise<string> {
 }
 
 /** The same cases on each backend. */
-function backendCases(name: string, keyValueIo: KeyValueHostIo[], start: (dir: string) => Promise<{ args: string[]; dispose(): Promise<void> }>): void {
+function backendCases(name: string, start: (dir: string) => Promise<{ args: string[]; dispose(): Promise<void> }>): void {
   describe(`wasmlet serve: wasi:keyvalue on ${name}`, () => {
     let dir = '';
     let child: Child;
@@ -89,12 +83,6 @@ function backendCases(name: string, keyValueIo: KeyValueHostIo[], start: (dir: s
       if (child?.proc.exitCode === null) child.proc.kill('SIGKILL');
       await backend?.dispose();
       rmSync(dir, { recursive: true, force: true });
-    });
-
-    test(`the components were transpiled with ${keyValueIo.join(' and ')} key-value imports`, async () => {
-      const entries = await listCachedComponents(defaultCacheDir(dir));
-      assert.deepEqual(keyValueIo.map((io) => entries.filter((e) => e.endsWith(jspiSetTag(io))).length), keyValueIo.map(() => 1), entries.join(', '));
-      assert.equal(entries.length, keyValueIo.length, entries.join(', '));
     });
 
     test('store: set, exists, get, list-keys, delete', async () => {
@@ -176,11 +164,9 @@ function backendCases(name: string, keyValueIo: KeyValueHostIo[], start: (dir: s
 
 const RUNTIME_CONFIG = (dir: string) => ['--runtime-config-file', join(dir, 'runtime.toml')];
 
-// Every component on embedded stores (or none): all synchronous.
-backendCases('the embedded SQLite store', ['sync'], async (dir) => ({ args: RUNTIME_CONFIG(dir), dispose: async () => {} }));
+backendCases('the embedded SQLite store', async (dir) => ({ args: RUNTIME_CONFIG(dir), dispose: async () => {} }));
 
-// `web` on Redis: JSPI; `guest` (no store) and `other` (embedded `cache`): synchronous.
-backendCases('Redis (runtime-config file)', ['sync', 'jspi'], async (dir) => {
+backendCases('Redis (runtime-config file)', async (dir) => {
   const server: RedisServer = await startRedisServer();
   appendFileSync(join(dir, 'runtime.toml'), `[key_value_store.default]\ntype = "redis"\nurl = "${server.url()}"\n`);
   return { args: RUNTIME_CONFIG(dir), dispose: () => server.dispose() };

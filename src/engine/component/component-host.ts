@@ -1,7 +1,7 @@
 // The whole host of one component instance: wasmlet's WASI 0.2 host plus, when the component is
 // part of a Spin app, the `fermyon:spin/*@2.0.0` services. Both are built per instance from plain
 // grants; the Spin part also takes the thread's backend connections, which outlive instances.
-import { createSpinHost, SpinThreadBackends, type KeyValueHostIo, type SpinHostOptions } from '../../host/spin/index.ts';
+import { createSpinHost, SpinThreadBackends, type SpinHostOptions } from '../../host/spin/index.ts';
 import { createWasiP2Host, type WasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 
 export { SpinThreadBackends, type SpinHostOptions };
@@ -29,14 +29,11 @@ export interface ComponentHostOptions extends WasiP2HostOptions {
  * Builds one instance's host: WASI 0.2 plus the Spin services (`fermyon:spin/*`,
  * `wasi:keyvalue/*@0.2.0-draft2`, `wasi:config/store`). `close` closes the guest's files and
  * its store/connection handles (the thread's connections stay open). Does no I/O.
- * `keyValueIo` is the prepared component's (`PreparedComponent.keyValueIo`): its key-value imports
- * answer as they were transpiled.
- * @throws WasmletError `WASMLET_ERR_INVALID_OPTIONS` for `'sync'` with a granted store on Redis.
  */
-export function createComponentHost(options: ComponentHostOptions = {}, keyValueIo: KeyValueHostIo = 'jspi'): WasiP2Host {
+export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {
   const { spin, embedderImports, ...wasi } = options;
   const host = createWasiP2Host(wasi);
-  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends(), keyValueIo);
+  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends());
   return {
     imports: { ...host.imports, ...spinHost.imports, ...embedderImports },
     http: host.http,

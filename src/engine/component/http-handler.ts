@@ -54,7 +54,7 @@ export interface HttpResponseOutput extends OutgoingResponseResult {
  *   sets an `error-code`.
  */
 export async function handleHttpRequest(prepared: PreparedComponent, request: HttpRequestInput, options: ComponentHostOptions = {}): Promise<HttpResponseOutput> {
-  const host = createComponentHost(options, prepared.keyValueIo);
+  const host = createComponentHost(options);
   return handleHttpRequestOn({ host, instance: await createComponentInstance(prepared, host.imports) }, request);
 }
 

@@ -57,7 +57,7 @@ export class PrewarmedInstances {
 
   /** Builds one instance now (the path a request takes when none is ready). */
   async #build(): Promise<ReadyInstance> {
-    const host = createComponentHost(this.#hostOptions, this.#prepared.keyValueIo);
+    const host = createComponentHost(this.#hostOptions);
     return { host, instance: await createComponentInstance(this.#prepared, host.imports) };
   }
 

@@ -12,7 +12,7 @@ import type { PreparedComponent } from './transpile.ts';
  *   not export `wasi:cli/run@0.2.x`; a trap propagates as the `WebAssembly.RuntimeError`.
  */
 export async function runComponentCommand(prepared: PreparedComponent, options: ComponentHostOptions = {}): Promise<number> {
-  const host = createComponentHost(options, prepared.keyValueIo);
+  const host = createComponentHost(options);
   const instance = await createComponentInstance(prepared, host.imports);
   const run = findExport(instance.exports, 'wasi:cli/run')?.run as (() => Promise<unknown>) | undefined;
   if (typeof run !== 'function') {

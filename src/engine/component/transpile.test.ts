@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { buildCComponent, buildCKeyValueComponent } from '../../../test/support/components.ts';
 import { createWasiP2Host } from '../../host/wasi/p2/host.ts';
 import { linkImports } from './instantiate.ts';
-import { jspiImports, jspiSetTag, listCachedComponents, prepareComponent } from './transpile.ts';
+import { listCachedComponents, prepareComponent } from './transpile.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-transpile-test-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -70,26 +70,11 @@ test('the glue of a component with async host imports skips the subtask drop tha
   assert.doesNotMatch(js, /\n\s*this\.drop\(\);\s*\}\s*catch \(err\) \{\s*_debugLog\('\[AsyncSubtask#onResolve/, 'no unguarded drop left');
 });
 
-test('keyValueIo sync: the key-value imports become plain imports, in their own cache entry; jspi keeps them async', async () => {
-  const bytes = readFileSync(await buildCKeyValueComponent());
-  const [sync, jspi] = await Promise.all([prepareComponent(bytes, { cacheDir, keyValueIo: 'sync' }), prepareComponent(bytes, { cacheDir, keyValueIo: 'jspi' })]);
-  assert.equal(sync.keyValueIo, 'sync');
-  assert.equal(jspi.keyValueIo, 'jspi');
-  assert.notEqual(jspiSetTag('sync'), jspiSetTag('jspi'));
-  assert.ok(sync.dir.endsWith(jspiSetTag('sync')) && jspi.dir.endsWith(jspiSetTag('jspi')), `${sync.dir} ${jspi.dir}`);
-  assert.equal((await prepareComponent(bytes, { cacheDir })).dir, jspi.dir, 'jspi is the default');
-  // jco marks each async (JSPI) host trampoline `manuallyAsync`; the C guest imports three
-  // key-value functions (store.open, bucket.get, bucket.set), async only under jspi.
-  const asyncTrampolines = (p: typeof sync) => readFileSync(p.jsPath, 'utf8').match(/\.manuallyAsync = true;/g)?.length ?? 0;
-  assert.equal(asyncTrampolines(jspi) - asyncTrampolines(sync), 3);
-  assert.ok(jspiImports('jspi').includes('wasi:keyvalue/store#[method]bucket.get') && !jspiImports('sync').includes('wasi:keyvalue/store#[method]bucket.get'));
-});
-
 test("the cache key names the transpiler's version; the glue imports no package (no WASI shim), only node: builtins", async () => {
   const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c')), { cacheDir });
   const pkg = join(fileURLToPath(import.meta.resolve('@bytecodealliance/jco-transpile')), '../../package.json');
   const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
-  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v4-${jspiSetTag('jspi')}`), prepared.dir);
+  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v4`), prepared.dir);
   const js = readFileSync(prepared.jsPath, 'utf8');
   // wasmlet passes every WASI import to instantiate(); a shim import would need preview2-shim at run time.
   assert.doesNotMatch(js, /^\s*import\b|@bytecodealliance\//m);

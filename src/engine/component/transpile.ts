@@ -1,9 +1,7 @@
 // Turns a WASI 0.2 component into something V8 runs: jco's transpiler (the
 // `@bytecodealliance/jco-transpile` package that jco's own `transpile` calls; instantiation mode,
 // JSPI) gives one ES module plus core Wasm modules. The output is cached on disk by the sha256 of
-// the component bytes, the transpiler's version and the set of imports run through JSPI (the
-// key-value ones only when a store is not embedded: src/host/spin/host-io.ts), so a component is
-// transpiled once per machine and set;
+// the component bytes and the transpiler's version, so a component is transpiled once per machine;
 // the core modules are compiled once per `prepareComponent` call and reused by every instance.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -13,17 +11,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmletError } from '../../util/errors.ts';
 import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
-import { spinJspiImports, type KeyValueHostIo } from '../../host/spin/index.ts';
+import { SPIN_JSPI_IMPORTS } from '../../host/spin/index.ts';
 
 /** Bumped when the transpile options or cache layout change. */
 const CACHE_FORMAT = 'v4';
 
 /**
- * WASI imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
+ * WASI and Spin imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
  * a Promise the guest suspends instead of blocking the thread. Selectors are unversioned (jco
- * matches `interface#function`). The Spin host's are added by {@link jspiImports}.
+ * matches `interface#function`).
  */
-const WASI_JSPI_IMPORTS: readonly string[] = [
+export const JSPI_IMPORTS: readonly string[] = [
   'wasi:io/poll#poll',
   'wasi:io/poll#[method]pollable.block',
   'wasi:io/streams#[method]input-stream.blocking-read',
@@ -32,23 +30,8 @@ const WASI_JSPI_IMPORTS: readonly string[] = [
   'wasi:io/streams#[method]output-stream.blocking-write-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-write-zeroes-and-flush',
   'wasi:io/streams#[method]output-stream.blocking-splice',
+  ...SPIN_JSPI_IMPORTS,
 ];
-
-/**
- * Every import run through JSPI (jco's `asyncImports`) when the key-value imports are `keyValueIo`:
- * WASI's blocking calls, SQLite's, and the key-value ones only under `'jspi'`.
- */
-export function jspiImports(keyValueIo: KeyValueHostIo): string[] {
-  return [...WASI_JSPI_IMPORTS, ...spinJspiImports(keyValueIo)];
-}
-/**
- * The part of a transpile cache entry's name that names its JSPI set (`jspi-` and 12 hex digits
- * of the sha256 of the selectors): the set changes the glue, so entries differ by it.
- */
-export function jspiSetTag(keyValueIo: KeyValueHostIo): string {
-  return `jspi-${createHash('sha256').update(jspiImports(keyValueIo).join('\n')).digest('hex').slice(0, 12)}`;
-}
-
 /** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
 export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];
 
@@ -81,8 +64,6 @@ export interface PreparedComponent {
   imports: string[];
   /** Exported names (`wasi:cli/run@0.2.12`, `run`, ...). */
   exports: string[];
-  /** How its key-value imports were transpiled; every instance's Spin host must answer the same way. */
-  keyValueIo: KeyValueHostIo;
   /** True when this call found the transpile output in the disk cache. */
   fromCache: boolean;
   /** Milliseconds spent transpiling (0 on a cache hit) and compiling core modules. */
@@ -99,12 +80,6 @@ export interface PrepareOptions {
    * a `FinalizationRegistry` (it could call into a retired instance).
    */
   recycleMemory?: boolean;
-  /**
-   * `'sync'`: transpile the key-value imports as plain imports, for a host whose stores are all
-   * embedded (`keyValueHostIo` of the component's grants decides). Default `'jspi'`, which serves
-   * every backend.
-   */
-  keyValueIo?: KeyValueHostIo;
 }
 
 interface CacheMeta {
@@ -128,15 +103,13 @@ function transpilerVersion(): string {
 export async function prepareComponent(bytes: Uint8Array, options: PrepareOptions = {}): Promise<PreparedComponent> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const keyValueIo = options.keyValueIo ?? 'jspi';
-  const asyncImports = jspiImports(keyValueIo);
-  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}-${jspiSetTag(keyValueIo)}`);
+  const dir = join(cacheDir, 'components', `${digest}-jco-transpile${transpilerVersion()}-${CACHE_FORMAT}`);
   const metaPath = join(dir, 'meta.json');
   let transpileMs = 0;
   const fromCache = existsSync(metaPath);
   if (!fromCache) {
     const t0 = performance.now();
-    await transpileInto(bytes, dir, asyncImports);
+    await transpileInto(bytes, dir);
     transpileMs = performance.now() - t0;
   }
   const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
@@ -152,12 +125,12 @@ export async function prepareComponent(bytes: Uint8Array, options: PrepareOption
   const mod = await import(pathToFileURL(jsPath).href) as { instantiate: InstantiateFn };
   return {
     digest, dir, jsPath, instantiate: mod.instantiate, coreModules, memoryPools: new Map(),
-    imports: meta.imports, exports: meta.exports, keyValueIo, fromCache,
+    imports: meta.imports, exports: meta.exports, fromCache,
     timings: { transpileMs, compileMs: performance.now() - t1 },
   };
 }
 
-async function transpileInto(bytes: Uint8Array, dir: string, asyncImports: readonly string[]): Promise<void> {
+async function transpileInto(bytes: Uint8Array, dir: string): Promise<void> {
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
@@ -168,7 +141,7 @@ async function transpileInto(bytes: Uint8Array, dir: string, asyncImports: reado
       name: 'component',
       instantiation: 'async',
       asyncMode: 'jspi',
-      asyncImports: [...asyncImports],
+      asyncImports: [...JSPI_IMPORTS],
       asyncExports: [...JSPI_EXPORTS],
       emitTypescriptDeclarations: false,
       noComponentErrorWrapping: false,

@@ -22,7 +22,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { isKeyValueError, kvOther } from './kv-error.ts';
 import { checkDelta, checkKey, checkStoredValue, checkValue, resolveLimits, S64_MAX, S64_MIN, type KeyValueLimits } from './limits.ts';
-import type { KeyPage, KeyValueBackendSync, KeyValueStore, KeyValueStoreSync } from './store.ts';
+import type { KeyPage, KeyValueBackend, KeyValueStore } from './store.ts';
 
 /** Options of {@link openSqliteKeyValueBackend}. */
 export interface SqliteKeyValueOptions {
@@ -65,10 +65,9 @@ interface Connection {
  * Opens the embedded backend on `options.path`: one connection for this thread (call it once per
  * worker thread; connections are not shareable). Creates Spin's table if missing, switches the file
  * to WAL. Synchronous: throws a `KeyValueError` (`other`) when the file cannot be opened (not a
- * database, no permission, directory cannot be created). Its stores answer both ways: `open`
- * (Promises, the {@link KeyValueStore} every backend offers) and `openSync` (values).
+ * database, no permission, directory cannot be created).
  */
-export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyValueBackendSync {
+export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyValueBackend {
   const limits = resolveLimits(options.limits);
   let db: DatabaseSync;
   try {
@@ -97,15 +96,11 @@ export function openSqliteKeyValueBackend(options: SqliteKeyValueOptions): KeyVa
   };
   for (const s of [st.keys, st.pageFirst, st.pageAfter]) s.setReturnArrays(true);
   const conn: Connection = { db, st, limits };
-  const openSync = (label: string): KeyValueStoreSync => {
-    if (!db.isOpen) throw kvOther('the key-value backend is closed');
-    return new SqliteStore(conn, label);
-  };
   return {
     summary: options.path === ':memory:' ? 'a temporary in-memory SQLite store' : `SQLite ${JSON.stringify(options.path)}`,
-    openSync,
     async open(label: string): Promise<KeyValueStore> {
-      return promised(openSync(label));
+      if (!db.isOpen) throw kvOther('the key-value backend is closed');
+      return new SqliteStore(conn, label);
     },
     async close(): Promise<void> {
       if (db.isOpen) db.close();
@@ -128,35 +123,7 @@ function encodeI64(n: bigint): Uint8Array {
   return out;
 }
 
-/** Calls `fn`; its throw becomes the Promise's rejection. */
-function settle<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-/** The Promise form of a synchronous store: the same calls, each settled before it returns. */
-function promised(s: KeyValueStoreSync): KeyValueStore {
-  return {
-    label: s.label,
-    get: (key) => settle(() => s.get(key)),
-    set: (key, value) => settle(() => s.set(key, value)),
-    delete: (key) => settle(() => s.delete(key)),
-    exists: (key) => settle(() => s.exists(key)),
-    getKeys: () => settle(() => s.getKeys()),
-    listKeys: (cursor, limit) => settle(() => s.listKeys(cursor, limit)),
-    increment: (key, delta) => settle(() => s.increment(key, delta)),
-    compareAndSwap: (key, expected, value) => settle(() => s.compareAndSwap(key, expected, value)),
-    getMany: (keys) => settle(() => s.getMany(keys)),
-    setMany: (entries) => settle(() => s.setMany(entries)),
-    deleteMany: (keys) => settle(() => s.deleteMany(keys)),
-    close: () => settle(() => s.close()),
-  };
-}
-
-class SqliteStore implements KeyValueStoreSync {
+class SqliteStore implements KeyValueStore {
   readonly label: string;
   #conn: Connection;
   #closed = false;
@@ -167,13 +134,13 @@ class SqliteStore implements KeyValueStoreSync {
   }
 
   /** Runs `fn` against the open connection; maps any non-KeyValueError to `other`. */
-  #run<T>(op: string, fn: (c: Connection) => T): T {
-    if (this.#closed || !this.#conn.db.isOpen) throw kvOther('the key-value store is closed');
+  #run<T>(op: string, fn: (c: Connection) => T): Promise<T> {
+    if (this.#closed || !this.#conn.db.isOpen) return Promise.reject(kvOther('the key-value store is closed'));
     try {
-      return fn(this.#conn);
+      return Promise.resolve(fn(this.#conn));
     } catch (err) {
-      if (isKeyValueError(err)) throw err;
-      throw kvOther(`sqlite ${op}: ${(err as Error).message}`, err);
+      if (isKeyValueError(err)) return Promise.reject(err);
+      return Promise.reject(kvOther(`sqlite ${op}: ${(err as Error).message}`, err));
     }
   }
 
@@ -190,7 +157,7 @@ class SqliteStore implements KeyValueStoreSync {
     }
   }
 
-  get(key: string): Uint8Array | undefined {
+  get(key: string): Promise<Uint8Array | undefined> {
     return this.#run('get', (c) => {
       checkKey(key, c.limits);
       const value = cellBytes(c.st.get.get(this.label, key)?.value);
@@ -199,7 +166,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  set(key: string, value: Uint8Array): void {
+  set(key: string, value: Uint8Array): Promise<void> {
     return this.#run('set', (c) => {
       checkKey(key, c.limits);
       checkValue(value, c.limits);
@@ -207,25 +174,25 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  delete(key: string): void {
+  delete(key: string): Promise<void> {
     return this.#run('delete', (c) => {
       checkKey(key, c.limits);
       c.st.del.run(this.label, key);
     });
   }
 
-  exists(key: string): boolean {
+  exists(key: string): Promise<boolean> {
     return this.#run('exists', (c) => {
       checkKey(key, c.limits);
       return c.st.get.get(this.label, key) !== undefined;
     });
   }
 
-  getKeys(): string[] {
+  getKeys(): Promise<string[]> {
     return this.#run('get-keys', (c) => (c.st.keys.all(this.label) as unknown as [string][]).map((r) => r[0]));
   }
 
-  listKeys(cursor?: string, limit = 1000): KeyPage {
+  listKeys(cursor?: string, limit = 1000): Promise<KeyPage> {
     return this.#run('list-keys', (c) => {
       const n = Math.max(1, Math.min(Math.trunc(limit) || 1000, 100_000));
       const rows = (cursor === undefined ? c.st.pageFirst.all(this.label, n) : c.st.pageAfter.all(this.label, cursor, n)) as unknown as [string][];
@@ -234,7 +201,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  increment(key: string, delta: bigint): bigint {
+  increment(key: string, delta: bigint): Promise<bigint> {
     return this.#run('increment', (c) => {
       checkKey(key, c.limits);
       checkDelta(delta);
@@ -254,7 +221,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  compareAndSwap(key: string, expected: Uint8Array | undefined, value: Uint8Array): boolean {
+  compareAndSwap(key: string, expected: Uint8Array | undefined, value: Uint8Array): Promise<boolean> {
     return this.#run('compare-and-swap', (c) => {
       checkKey(key, c.limits);
       checkValue(value, c.limits);
@@ -265,7 +232,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  getMany(keys: readonly string[]): Array<[string, Uint8Array | undefined]> {
+  getMany(keys: readonly string[]): Promise<Array<[string, Uint8Array | undefined]>> {
     return this.#run('get-many', (c) => {
       for (const k of keys) checkKey(k, c.limits);
       if (keys.length === 0) return [];
@@ -286,7 +253,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>): void {
+  setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
     return this.#run('set-many', (c) => {
       for (const [k, v] of entries) { checkKey(k, c.limits); checkValue(v, c.limits); }
       if (entries.length === 0) return;
@@ -294,7 +261,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  deleteMany(keys: readonly string[]): void {
+  deleteMany(keys: readonly string[]): Promise<void> {
     return this.#run('delete-many', (c) => {
       for (const k of keys) checkKey(k, c.limits);
       if (keys.length === 0) return;
@@ -302,7 +269,7 @@ class SqliteStore implements KeyValueStoreSync {
     });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#closed = true;
   }
 }

@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSpinHost } from './host.ts';
-import { KEY_VALUE_JSPI_IMPORTS, keyValueHostIo, spinJspiImports } from './host-io.ts';
 import type { SpinHostOptions } from './options.ts';
 import { SpinThreadBackends } from './thread-backends.ts';
 import { witErrorOf } from '../../../test/support/wit-error.ts';
@@ -14,8 +13,6 @@ import { witErrorOf } from '../../../test/support/wit-error.ts';
 const errorOf = witErrorOf;
 
 interface StoreLike { get(k: string): Promise<Uint8Array | undefined>; set(k: string, v: Uint8Array): Promise<void>; delete(k: string): Promise<void>; exists(k: string): Promise<boolean>; getKeys(): Promise<string[]>; [Symbol.dispose](): void }
-interface SyncStore { get(k: string): Uint8Array | undefined; set(k: string, v: Uint8Array): void; exists(k: string): boolean; getKeys(): string[] }
-interface SyncStoreClass { open(l: string): SyncStore }
 interface Iface { Store: { open(l: string): Promise<StoreLike> }; Connection: { open(l: string): Promise<{ execute(s: string, p: unknown[]): Promise<{ columns: string[]; rows: { values: { tag: string; val?: unknown }[] }[] }> }> }; get(n: string): string }
 
 function setup(t: { after(fn: () => void | Promise<void>): void }) {
@@ -85,36 +82,7 @@ test('key-value: instances on one thread share one backend connection; writes ar
   await a.set('n', new Uint8Array([7]));
   const b = await iface(createSpinHost(options, backends)).Store.open('default');
   assert.deepEqual(await b.get('n'), new Uint8Array([7]));
-  assert.equal(await backends.keyValue(spec), await backends.keyValue(spec));
-  assert.equal(backends.keyValueSync(spec), await backends.keyValue(spec));
-});
-
-test('host I/O: sync when every granted store is embedded (or none is granted), jspi when one is on Redis', () => {
-  const embedded = { type: 'spin' as const, path: '/x/kv.db' };
-  const redis = { type: 'redis' as const, url: 'redis://127.0.0.1:1' };
-  assert.equal(keyValueHostIo({ componentId: 'a' }), 'sync');
-  assert.equal(keyValueHostIo({ componentId: 'a', keyValueStores: ['default'], keyValueBackends: { default: embedded } }), 'sync');
-  // A Redis store the component is not granted does not matter.
-  assert.equal(keyValueHostIo({ componentId: 'a', keyValueStores: ['default'], keyValueBackends: { default: embedded, cache: redis } }), 'sync');
-  assert.equal(keyValueHostIo({ componentId: 'a', keyValueStores: ['default', 'cache'], keyValueBackends: { default: embedded, cache: redis } }), 'jspi');
-  // The transpile sets: the key-value imports are JSPI only under `jspi`; SQLite's always.
-  assert.ok(KEY_VALUE_JSPI_IMPORTS.every((i) => spinJspiImports('jspi').includes(i) && !spinJspiImports('sync').includes(i)));
-  assert.ok(spinJspiImports('sync').includes('fermyon:spin/sqlite#[method]connection.execute'));
-  assert.ok(KEY_VALUE_JSPI_IMPORTS.includes('fermyon:spin/key-value#[method]store.get') && KEY_VALUE_JSPI_IMPORTS.includes('wasi:keyvalue/store#[method]bucket.set'));
-});
-
-test('key-value under sync host I/O: values and errors before the call returns; refused for a Redis grant', (t) => {
-  const { backends, options } = setup(t);
-  const kv = (createSpinHost(options, backends, 'sync').imports['fermyon:spin/key-value'] as unknown as { Store: SyncStoreClass }).Store;
-  const store = kv.open('default');
-  assert.equal(store.set('k', new Uint8Array([1])), undefined);
-  assert.deepEqual(store.get('k'), new Uint8Array([1]));
-  assert.equal(store.exists('k'), true);
-  assert.deepEqual(store.getKeys(), ['k']);
-  assert.throws(() => kv.open('cache'), (err: { payload?: unknown }) => { assert.deepEqual(err.payload, { tag: 'access-denied' }); return true; });
-  assert.throws(() => store.set('\uD800', new Uint8Array(1)), (err: { payload?: { tag: string } }) => err.payload?.tag === 'other');
-  const onRedis = { ...options, keyValueBackends: { default: { type: 'redis' as const, url: 'redis://127.0.0.1:1' } } };
-  assert.throws(() => createSpinHost(onRedis, backends, 'sync'), { code: 'WASMLET_ERR_INVALID_OPTIONS' });
+  assert.equal(backends.keyValue(spec), backends.keyValue(spec));
 });
 
 test('sqlite: granted database executes; access-denied and no-such-database as for stores', async (t) => {

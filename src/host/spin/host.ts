@@ -4,8 +4,6 @@
 // the same grants: `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` (the component's
 // `key_value_stores`) and `wasi:config/store@0.2.0-draft-2024-09-27` (its variables). Built from
 // plain data ({@link SpinHostOptions}) plus the thread's backend connections; building does no I/O.
-// The key-value interfaces answer synchronously or through JSPI as the component was transpiled
-// (host-io.ts).
 import { createSpinKeyValue } from './key-value.ts';
 import type { SpinHostOptions } from './options.ts';
 import { createSpinSqlite } from './sqlite.ts';
@@ -13,9 +11,7 @@ import type { SpinThreadBackends } from './thread-backends.ts';
 import { createUnsupportedSpinInterfaces } from './unsupported.ts';
 import { createSpinVariables } from './variables.ts';
 import { createWasiConfig } from './wasi-config.ts';
-import { createWasiKeyValue } from './wasi-keyvalue.ts';
-import { keyValueHostIo, type KeyValueHostIo } from './host-io.ts';
-import { WasmletError } from '../../util/errors.ts';
+import { createWasiKeyValue, WASI_KEYVALUE_JSPI_IMPORTS } from './wasi-keyvalue.ts';
 
 /** Version of the `fermyon:spin` package these interfaces implement. */
 export const SPIN_PACKAGE_VERSION = '2.0.0';
@@ -28,21 +24,11 @@ export interface SpinHost {
   close(): void;
 }
 
-/**
- * Builds the Spin host of one instance. `keyValueIo` must match how the component was transpiled
- * (`spinJspiImports(keyValueIo)`); `'sync'` needs every granted store embedded (`keyValueHostIo`).
- * Default `'jspi'`, which serves every backend.
- * @throws WasmletError `WASMLET_ERR_INVALID_OPTIONS` for `'sync'` with a granted store on Redis.
- */
-export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends, keyValueIo: KeyValueHostIo = 'jspi'): SpinHost {
-  if (keyValueIo === 'sync' && keyValueHostIo(options) !== 'sync') {
-    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS',
-      `component '${options.componentId}' has a key-value store that is not embedded, so its host calls cannot be synchronous; prepare it with keyValueIo: keyValueHostIo(options)`,
-      { blame: 'host' });
-  }
-  const kv = createSpinKeyValue(options, backends, keyValueIo);
+/** Builds the Spin host of one instance. */
+export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends): SpinHost {
+  const kv = createSpinKeyValue(options, backends);
   const sqlite = createSpinSqlite(options, backends);
-  const wasiKv = createWasiKeyValue(options, backends, keyValueIo);
+  const wasiKv = createWasiKeyValue(options, backends);
   const variables = options.variables ?? {};
   return {
     imports: {
@@ -60,3 +46,19 @@ export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBac
     },
   };
 }
+
+/**
+ * The imports of this host that may wait on host I/O, as jco's `asyncImports` selectors
+ * (`interface#function`, unversioned): the guest suspends on them through JSPI.
+ */
+export const SPIN_JSPI_IMPORTS: readonly string[] = [
+  'fermyon:spin/key-value#[static]store.open',
+  'fermyon:spin/key-value#[method]store.get',
+  'fermyon:spin/key-value#[method]store.set',
+  'fermyon:spin/key-value#[method]store.delete',
+  'fermyon:spin/key-value#[method]store.exists',
+  'fermyon:spin/key-value#[method]store.get-keys',
+  'fermyon:spin/sqlite#[static]connection.open',
+  'fermyon:spin/sqlite#[method]connection.execute',
+  ...WASI_KEYVALUE_JSPI_IMPORTS,
+];

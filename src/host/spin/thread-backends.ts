@@ -3,19 +3,16 @@
 // request). Built once per thread by its owner, never at module level; specs are plain data, so
 // each thread opens its own from the same locked app (connections cannot cross threads). The
 // Redis client is imported only when a Redis store is first opened: an app on the embedded
-// default never loads it. An embedded store opens synchronously (`keyValueSync`), for the
-// synchronous host calls of host-io.ts.
-import { kvOther } from '../kv/kv-error.ts';
+// default never loads it.
 import type { KeyValueBackendSpec } from '../kv/open-backend.ts';
 import { openSqliteKeyValueBackend } from '../kv/sqlite-store.ts';
-import type { KeyValueBackend, KeyValueBackendSync } from '../kv/store.ts';
+import type { KeyValueBackend } from '../kv/store.ts';
 import type { SqliteConnectionOptions } from '../sqlite/connection.ts';
 import { createSqliteDatabases, type SqliteDatabases } from '../sqlite/databases.ts';
 
 /** One thread's backends, keyed by their spec (two labels on one file share nothing but the file). */
 export class SpinThreadBackends {
   #kv = new Map<string, Promise<KeyValueBackend>>();
-  #embeddedKv = new Map<string, KeyValueBackendSync>();
   #sqlite = new Map<string, SqliteDatabases>();
 
   /**
@@ -24,35 +21,14 @@ export class SpinThreadBackends {
    * open (and forgets the failure, so a later call retries).
    */
   keyValue(spec: KeyValueBackendSpec): Promise<KeyValueBackend> {
-    if (spec.type === 'spin') {
-      try {
-        return Promise.resolve(this.keyValueSync(spec));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     const key = JSON.stringify(spec);
     let backend = this.#kv.get(key);
     if (backend === undefined) {
-      backend = import('../kv/redis-store.ts').then((m) => m.openRedisKeyValueBackend(spec));
+      backend = spec.type === 'spin'
+        ? Promise.resolve().then(() => openSqliteKeyValueBackend(spec))
+        : import('../kv/redis-store.ts').then((m) => m.openRedisKeyValueBackend(spec));
       this.#kv.set(key, backend);
       backend.catch(() => { if (this.#kv.get(key) === backend) this.#kv.delete(key); });
-    }
-    return backend;
-  }
-
-  /**
-   * {@link keyValue} for an embedded (SQLite) store, opened before it returns. Throws a
-   * `KeyValueError` (`other`) when it cannot open (nothing is remembered: a later call retries),
-   * or for a spec that is not embedded (a Redis store has no synchronous form).
-   */
-  keyValueSync(spec: KeyValueBackendSpec): KeyValueBackendSync {
-    if (spec.type !== 'spin') throw kvOther(`a ${spec.type} key-value store cannot be opened synchronously`);
-    const key = JSON.stringify(spec);
-    let backend = this.#embeddedKv.get(key);
-    if (backend === undefined) {
-      backend = openSqliteKeyValueBackend(spec);
-      this.#embeddedKv.set(key, backend);
     }
     return backend;
   }
@@ -72,8 +48,6 @@ export class SpinThreadBackends {
   async close(): Promise<void> {
     const kv = [...this.#kv.values()];
     this.#kv.clear();
-    for (const backend of this.#embeddedKv.values()) await backend.close();
-    this.#embeddedKv.clear();
     for (const dbs of this.#sqlite.values()) dbs.close();
     this.#sqlite.clear();
     await Promise.all(kv.map((b) => b.then((backend) => backend.close(), () => {})));

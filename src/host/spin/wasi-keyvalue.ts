@@ -10,12 +10,11 @@
 //     requires ("a CAS handle that has been updated to the latest version");
 //   - a `cas` holds its own handle on the store, so it outlives the bucket it was made from (as
 //     Spin's `Arc<dyn Store>` does).
-// Every function here returns its value directly when the component's stores are all embedded,
-// else suspends the guest through JSPI while the backend works (host-io.ts).
+// Every function here may wait on the backend and suspends the guest through JSPI (transpile.ts).
 import { KeyValueError, type KeyValueErrorPayload } from '../kv/kv-error.ts';
+import type { KeyValueStore } from '../kv/store.ts';
 import { WitError } from '../wit-error.ts';
-import { createGrantedStores, kvGuestError, type GrantedStore } from './granted-stores.ts';
-import { guestResult, then, type KeyValueHostIo } from './host-io.ts';
+import { createGrantedStores, kvGuestError } from './granted-stores.ts';
 import type { SpinHostOptions } from './options.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
 
@@ -44,9 +43,13 @@ export function toWasiKeyValueError(err: unknown): KeyValueError {
   return kv.payload.tag === 'store-table-full' ? new KeyValueError({ tag: 'other', val: 'store table full' }, { cause: err }) : kv;
 }
 
-/** Runs a backend call; whatever it throws or rejects with reaches the guest as the interface's `error`. */
-function guarded<T>(call: () => T | Promise<T>): T | Promise<T> {
-  return guestResult(call, toWasiKeyValueError);
+/** Runs a backend call; whatever it rejects with reaches the guest as the interface's `error`. */
+async function guarded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toWasiKeyValueError(err);
+  }
 }
 
 /** One instance's `wasi:keyvalue` interface objects, keyed as jco keys imports (unversioned). */
@@ -60,43 +63,39 @@ export interface WasiKeyValueHost {
   close(): void;
 }
 
-/** A call's result: the value itself under `'sync'` host I/O, a Promise under `'jspi'`. */
-type Io<T> = T | Promise<T>;
-
 /**
  * Builds the `wasi:keyvalue` host of one instance: `store.{open, Bucket}`, `atomics.{Cas,
- * increment, swap}`, `batch.{getMany, setMany, deleteMany}`. Calls fail with a `KeyValueError`
- * (payload: `store.error`) or, from `swap`, a {@link CasError}: thrown before the call returns
- * under `'sync'` host I/O (host-io.ts), rejected under `'jspi'`. Does no I/O until the guest calls.
+ * increment, swap}`, `batch.{getMany, setMany, deleteMany}`. Calls reject with a `KeyValueError`
+ * (payload: `store.error`) or, from `swap`, a {@link CasError}. Does no I/O until the guest calls.
  */
-export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThreadBackends, io: KeyValueHostIo = 'jspi'): WasiKeyValueHost {
-  const stores = createGrantedStores(options, backends, io);
-  let storeOf!: (bucket: Bucket) => GrantedStore;
-  let casState!: (cas: Cas) => { store: GrantedStore; key: string; seen: Uint8Array | undefined };
+export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThreadBackends): WasiKeyValueHost {
+  const stores = createGrantedStores(options, backends);
+  let storeOf!: (bucket: Bucket) => KeyValueStore;
+  let casState!: (cas: Cas) => { store: KeyValueStore; key: string; seen: Uint8Array | undefined };
 
   /** `store.bucket`: a granted store, opened by its label. */
   class Bucket {
-    #store: GrantedStore;
+    #store: KeyValueStore;
     static {
       storeOf = (bucket) => bucket.#store;
     }
-    constructor(store: GrantedStore) {
+    constructor(store: KeyValueStore) {
       this.#store = store;
     }
-    get(key: string): Io<Uint8Array | undefined> {
+    get(key: string): Promise<Uint8Array | undefined> {
       return guarded(() => this.#store.get(key));
     }
-    set(key: string, value: Uint8Array): Io<void> {
+    set(key: string, value: Uint8Array): Promise<void> {
       return guarded(() => this.#store.set(key, value));
     }
-    delete(key: string): Io<void> {
+    delete(key: string): Promise<void> {
       return guarded(() => this.#store.delete(key));
     }
-    exists(key: string): Io<boolean> {
+    exists(key: string): Promise<boolean> {
       return guarded(() => this.#store.exists(key));
     }
     /** `key-response { keys, cursor }`: pass `cursor` back until it is none (undefined). */
-    listKeys(cursor: string | undefined): Io<{ keys: string[]; cursor: string | undefined }> {
+    listKeys(cursor: string | undefined): Promise<{ keys: string[]; cursor: string | undefined }> {
       return guarded(() => this.#store.listKeys(cursor));
     }
     /** The guest dropped the handle. */
@@ -107,23 +106,26 @@ export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThrea
 
   /** `atomics.cas`: one compare-and-swap on one key, bound to the value `current()` last read. */
   class Cas {
-    #store: GrantedStore;
+    #store: KeyValueStore;
     #key: string;
     #seen: Uint8Array | undefined;
     static {
       casState = (cas) => ({ store: cas.#store, key: cas.#key, seen: cas.#seen });
     }
-    constructor(store: GrantedStore, key: string) {
+    constructor(store: KeyValueStore, key: string) {
       this.#store = store;
       this.#key = key;
     }
-    static new(bucket: Bucket, key: string): Io<Cas> {
+    static async new(bucket: Bucket, key: string): Promise<Cas> {
       const label = storeOf(bucket).label;
-      return guarded(() => then(stores.open(label), (store: GrantedStore) => new Cas(store, key)));
+      return guarded(async () => new Cas(await stores.open(label), key));
     }
     /** The key's value now (undefined: absent); `swap` then succeeds only if it is still this. */
-    current(): Io<Uint8Array | undefined> {
-      return guarded(() => then(this.#store.get(this.#key), (seen) => (this.#seen = seen)));
+    current(): Promise<Uint8Array | undefined> {
+      return guarded(async () => {
+        this.#seen = await this.#store.get(this.#key);
+        return this.#seen;
+      });
     }
     /** The guest dropped the handle (or `swap` consumed it). */
     [Symbol.dispose](): void {
@@ -131,52 +133,58 @@ export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThrea
     }
   }
 
-  /**
-   * `atomics.swap`: takes ownership of `cas` (its handle ends here, whatever the outcome). A lost
-   * race is `cas-failed` with a fresh handle whose `current()` is already read.
-   */
-  function swap(cas: Cas, value: Uint8Array): Io<void> {
+  async function swap(cas: Cas, value: Uint8Array): Promise<void> {
     const { store, key, seen } = casState(cas);
+    let swapped: boolean;
     let fresh: Cas | undefined;
-    const storeError = (err: unknown): never => {
+    try {
+      swapped = await store.compareAndSwap(key, seen, value);
+      if (!swapped) {
+        fresh = new Cas(await stores.open(store.label), key);
+        await fresh.current();
+      }
+    } catch (err) {
       if (fresh !== undefined) fresh[Symbol.dispose]();
       throw new CasError({ tag: 'store-error', val: toWasiKeyValueError(err).payload as WasiKeyValueErrorPayload });
-    };
-    const outcome = (): void => {
-      if (fresh !== undefined) throw new CasError({ tag: 'cas-failed', val: fresh });
-    };
-    let steps: Io<unknown>;
-    try {
-      steps = then(store.compareAndSwap(key, seen, value), (swapped) => swapped ? undefined
-        : then(stores.open(store.label), (opened: GrantedStore) => (fresh = new Cas(opened, key)).current()));
-    } catch (err) {
-      cas[Symbol.dispose]();
-      return storeError(err);
+    } finally {
+      cas[Symbol.dispose](); // `swap` takes ownership of the handle: it ends here
     }
-    if (!(steps instanceof Promise)) {
-      cas[Symbol.dispose]();
-      return outcome();
-    }
-    return steps.then(outcome, storeError).finally(() => cas[Symbol.dispose]());
+    if (fresh !== undefined) throw new CasError({ tag: 'cas-failed', val: fresh });
   }
 
   return {
     imports: {
       'wasi:keyvalue/store': {
         Bucket,
-        open: (identifier: string): Io<Bucket> => guarded(() => then(stores.open(identifier), (store: GrantedStore) => new Bucket(store))),
+        open: (identifier: string): Promise<Bucket> => guarded(async () => new Bucket(await stores.open(identifier))),
       },
       'wasi:keyvalue/atomics': {
         Cas,
-        increment: (bucket: Bucket, key: string, delta: bigint): Io<bigint> => guarded(() => storeOf(bucket).increment(key, delta)),
+        increment: (bucket: Bucket, key: string, delta: bigint): Promise<bigint> => guarded(() => storeOf(bucket).increment(key, delta)),
         swap,
       },
       'wasi:keyvalue/batch': {
-        getMany: (bucket: Bucket, keys: string[]): Io<Array<[string, Uint8Array | undefined]>> => guarded(() => storeOf(bucket).getMany(keys)),
-        setMany: (bucket: Bucket, keyValues: Array<[string, Uint8Array]>): Io<void> => guarded(() => storeOf(bucket).setMany(keyValues)),
-        deleteMany: (bucket: Bucket, keys: string[]): Io<void> => guarded(() => storeOf(bucket).deleteMany(keys)),
+        getMany: (bucket: Bucket, keys: string[]): Promise<Array<[string, Uint8Array | undefined]>> => guarded(() => storeOf(bucket).getMany(keys)),
+        setMany: (bucket: Bucket, keyValues: Array<[string, Uint8Array]>): Promise<void> => guarded(() => storeOf(bucket).setMany(keyValues)),
+        deleteMany: (bucket: Bucket, keys: string[]): Promise<void> => guarded(() => storeOf(bucket).deleteMany(keys)),
       },
     },
     close: () => stores.close(),
   };
 }
+
+/**
+ * The `wasi:keyvalue` imports that may wait on host I/O, as jco's `asyncImports` selectors
+ * (`interface#function`, unversioned): the guest suspends on them through JSPI.
+ */
+export const WASI_KEYVALUE_JSPI_IMPORTS: readonly string[] = [
+  'wasi:keyvalue/store#open',
+  ...['get', 'set', 'delete', 'exists', 'list-keys'].map((m) => `wasi:keyvalue/store#[method]bucket.${m}`),
+  'wasi:keyvalue/atomics#[static]cas.new',
+  'wasi:keyvalue/atomics#[method]cas.current',
+  'wasi:keyvalue/atomics#increment',
+  'wasi:keyvalue/atomics#swap',
+  'wasi:keyvalue/batch#get-many',
+  'wasi:keyvalue/batch#set-many',
+  'wasi:keyvalue/batch#delete-many',
+];

@@ -13,7 +13,7 @@ import { detectWasmKind } from '../../engine/binary.ts';
 import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { stageFileMounts } from '../../engine/file-mounts.ts';
-import { keyValueHostIo, type KeyValueBackendSpec, type PreopenSpec, type SpinHostOptions } from '../../engine/grants.ts';
+import type { KeyValueBackendSpec, PreopenSpec, SpinHostOptions } from '../../engine/grants.ts';
 import { prepareModule } from '../../engine/prepare-module.ts';
 import type { MemoryLimitSubject } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
@@ -214,15 +214,12 @@ async function componentUnit(app: LockedApp, component: LockedComponent, bytes: 
   preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
   const cacheDir = app.cacheDir ?? defaultCacheDir(app.dir);
   const maxMemoryBytes = component.limits.memoryBytes;
-  const spin = spinHostOptions(app, component);
-  // Synchronous key-value host calls when every store it is granted is embedded (no JSPI per call).
-  const keyValueIo = keyValueHostIo(spin);
-  // Components sharing a binary (by digest when the loader resolved it), memory cap and key-value I/O are prepared once.
-  const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}\0${keyValueIo}`;
+  // Components sharing a binary (by digest when the loader resolved it) and memory cap are prepared once.
+  const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}`;
   let preparing = preparedOnce.get(key);
   if (preparing === undefined) {
     preparing = prepareComponentForRun(bytes, {
-      cacheDir, memoryLimitBy: memoryLimitOf(component), keyValueIo, ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+      cacheDir, memoryLimitBy: memoryLimitOf(component), ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
     });
     preparedOnce.set(key, preparing);
   }
@@ -246,7 +243,7 @@ async function componentUnit(app: LockedApp, component: LockedComponent, bytes: 
     env: { ...component.environment },
     preopens,
     allowedOutboundHosts: component.allowedOutboundHosts, // parsed at load: plain data, cloned to the workers
-    spin,
+    spin: spinHostOptions(app, component),
   };
 }
 
