@@ -1,7 +1,11 @@
 // `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
 import { loadApp } from '../app/loader.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
-import type { LogFormat } from '../triggers/http/access-log.ts';
+import type { AccessRecord, LogFormat } from '../triggers/http/access-log.ts';
+import { startAdminServer } from '../triggers/admin/admin-server.ts';
+import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
+import { DashboardStats } from '../triggers/admin/dashboard-stats.ts';
+import { ServeMetrics } from '../triggers/admin/metrics.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { WasmletError } from '../util/errors.ts';
@@ -26,6 +30,9 @@ Options:
   --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
+  --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
+                       /metrics, a live dashboard at /, its data at /api/status. Off by default;
+                       bind it to a private address.
   --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
   --max-queue N        Requests of one component allowed to wait for a worker (default: no
@@ -57,12 +64,15 @@ exit 0.
 
 const usageError = (message: string): WasmletError => usageErrorFor('serve', message);
 
-/** Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT`. */
-export function parseListen(text: string): { host: string; port: number } {
+/**
+ * Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT` (host default 127.0.0.1).
+ * @throws WasmletError `WASMLET_ERR_USAGE` naming `flag` when `text` is none of those.
+ */
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !(port >= 0 && port <= 65535) || (!text.includes(':') && !/^\d+$/.test(text))) {
-    throw usageError(`--listen '${text}': expected HOST:PORT (e.g. 127.0.0.1:3000), :PORT or PORT`);
+    throw usageError(`${flag} '${text}': expected HOST:PORT (e.g. 127.0.0.1:3000), :PORT or PORT`);
   }
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
@@ -80,6 +90,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     options: {
       listen: { type: 'string' },
       'log-format': { type: 'string' },
+      'admin-listen': { type: 'string' },
       workers: { type: 'string' },
       'max-body': { type: 'string' },
       'max-queue': { type: 'string' },
@@ -96,6 +107,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const format = values['log-format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw usageError(`--log-format '${format}': expected text or json`);
   const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
+  const adminAddress = values['admin-listen'] === undefined ? undefined : parseListen(values['admin-listen'], '--admin-listen');
   const workers = values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1);
   const maxQueue = values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0);
   const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
@@ -115,15 +127,36 @@ export async function serveCommand(argv: string[]): Promise<number> {
     defaultStateDir = '.wasmlet';
   }
   const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
-  const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
-  const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
+  // With --admin-listen: metrics and dashboard see every request and every log line.
+  const ops = adminAddress === undefined ? undefined : { metrics: new ServeMetrics(), dashboard: new DashboardStats(app) };
+  const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
+  const log = createServerLog(format as LogFormat, write, { flushMs: 10 });
+  const server = await startHttpServer({
+    app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log,
+    ...(ops === undefined ? {} : {
+      poolObserver: ops.metrics.poolObserver,
+      onRequest: (record: AccessRecord) => { ops.metrics.requestFinished(record); ops.dashboard.requestFinished(record); },
+    }),
+  });
+  let admin: RunningAdminServer | undefined;
+  if (ops !== undefined) {
+    ops.metrics.attach(server);
+    try {
+      admin = await startAdminServer({ ...adminAddress!, ...ops });
+    } catch (err) {
+      await server.close(0);
+      throw err;
+    }
+  }
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       log.event('info', `${signal}: shutting down`);
+      void admin?.close();
       void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then((inTime) => {
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();

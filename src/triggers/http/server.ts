@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { WasmletError, errorCodeInfo, isWasmletError } from '../../util/errors.ts';
 import type { ErrorHttpStatus } from '../../util/errors.ts';
-import type { ServerLog } from './access-log.ts';
+import type { AccessRecord, ServerLog } from './access-log.ts';
 import type { HttpInvocation, HttpResponseWriter, MatchedRoute, ServerInfo } from './executor.ts';
 import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS,
@@ -18,6 +18,8 @@ import {
 import { parseAbsoluteTarget } from './request-target.ts';
 import { Router } from './router.ts';
 import { prepareRoutes } from './routes-runtime.ts';
+import type { PoolKind } from './routes-runtime.ts';
+import type { PoolObserver, PoolStats, WorkerMemory } from '../../engine/pool-observer.ts';
 
 /**
  * What the server knows of one connection. Fields, not per-request objects or collections: see
@@ -58,6 +60,10 @@ export interface HttpServerOptions {
   defaultTimeoutMs?: number;
   /** Where access lines, guest stderr and server events go. */
   log: ServerLog;
+  /** Told of every finished request, with its access record (metrics, dashboard); default none. */
+  onRequest?: (record: AccessRecord) => void;
+  /** Told when invocations start and settle in the worker pools (metrics); default none. */
+  poolObserver?: PoolObserver;
 }
 
 /** A listening server. */
@@ -71,6 +77,10 @@ export interface RunningHttpServer {
    * route uses (`wagi` for core modules, `wasiHttp` for components).
    */
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
+  /** Each pool's workers and per-unit queue depth now (units: `<component>#...`). */
+  poolStats(): { pool: PoolKind; stats: PoolStats }[];
+  /** Each pool's per-worker heap figures (asks every worker thread). */
+  workerMemory(): Promise<{ pool: PoolKind; workers: WorkerMemory[] }[]>;
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (at most
    * `graceMs`, default 10 s; then their connections are closed), then stops the workers.
@@ -204,11 +214,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
   // Starts a worker pool per executor kind the routes use (see routes-runtime.ts).
-  const { routes: prepared, workerThreads, close: closeRoutes } = await prepareRoutes(app, {
+  const { routes: prepared, workerThreads, pools, close: closeRoutes } = await prepareRoutes(app, {
     workers: options.workers ?? defaultWorkerCount(),
     maxQueue: options.maxQueue,
     defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    poolObserver: options.poolObserver,
   });
+  const onRequest = options.onRequest;
 
   const idPrefix = randomBytes(3).toString('hex');
   let nextId = 0;
@@ -299,10 +311,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         connection.openRes = undefined;
         connection.openId = undefined;
       }
-      log.access({
+      const record: AccessRecord = {
         requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
         status, durationMs: performance.now() - start, error,
-      });
+      };
+      log.access(record);
+      onRequest?.(record);
       if (--inFlight === 0 && drained) drained();
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);
@@ -347,10 +361,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (answered) connection!.clientStatus = status;
       return;
     }
-    log.access({
+    const record: AccessRecord = {
       requestId, method: '-', path: '-', status, durationMs: 0,
       error: `malformed request (${err.code ?? err.message}) from ${socket.remoteAddress ?? 'unknown'}`,
-    });
+    };
+    log.access(record);
+    onRequest?.(record);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -385,7 +401,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     })();
     return closing;
   };
-  return { url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close };
+  return {
+    url: `http://${host}:${info.port}`, host: info.host, port: info.port, workerThreads, close,
+    poolStats: () => pools.map(({ kind, pool }) => ({ pool: kind, stats: pool.stats() })),
+    workerMemory: () => Promise.all(pools.map(async ({ kind, pool }) => ({ pool: kind, workers: await pool.workerMemory() }))),
+  };
 }
 
 /** `rawHeaders` (name, value, ...) with every Host line replaced by one `Host: host`, first. */
