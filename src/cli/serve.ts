@@ -6,6 +6,7 @@ import { startAdminServer } from '../triggers/admin/admin-server.ts';
 import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
 import { DashboardStats } from '../triggers/admin/dashboard-stats.ts';
 import { ServeMetrics } from '../triggers/admin/metrics.ts';
+import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { WasmletError } from '../util/errors.ts';
@@ -30,6 +31,12 @@ Options:
   --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
+  --log-dir DIR        Also write each component's guest output to DIR/<component>_stdout.txt
+                       and DIR/<component>_stderr.txt (Spin's names; WAGI's stdout is the
+                       response, so only its stderr), rotated by size (below). The lines still
+                       go to the console too.
+  --log-file-size SIZE With --log-dir: size at which a file is rotated to .1, .2, ... (default 10MiB).
+  --log-files N        With --log-dir: rotated files kept per stream (default 5).
   --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
                        /metrics, a live dashboard at /, its data at /api/status. Off by default;
                        bind it to a private address.
@@ -91,6 +98,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       listen: { type: 'string' },
       'log-format': { type: 'string' },
       'admin-listen': { type: 'string' },
+      'log-dir': { type: 'string' },
+      'log-file-size': { type: 'string' },
+      'log-files': { type: 'string' },
       workers: { type: 'string' },
       'max-body': { type: 'string' },
       'max-queue': { type: 'string' },
@@ -113,6 +123,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
   const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
 
+  const logDir = values['log-dir'];
+  if (logDir === '') throw usageError('--log-dir: expected a directory path');
+  if (logDir === undefined && (values['log-file-size'] !== undefined || values['log-files'] !== undefined)) {
+    throw usageError('--log-file-size and --log-files apply to --log-dir; add --log-dir DIR');
+  }
+  const logFileBytes = values['log-file-size'] === undefined ? undefined : parseSize(values['log-file-size']);
+  const logFiles = values['log-files'] === undefined ? undefined : positiveInt('--log-files', values['log-files'], 0);
+
   const runtimeConfigFile = values['runtime-config-file'];
   const stateDir = values['state-dir'];
   if (runtimeConfigFile === '') throw usageError('--runtime-config-file: expected a file path');
@@ -130,7 +148,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // With --admin-listen: metrics and dashboard see every request and every log line.
   const ops = adminAddress === undefined ? undefined : { metrics: new ServeMetrics(), dashboard: new DashboardStats(app) };
   const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
-  const log = createServerLog(format as LogFormat, write, { flushMs: 10 });
+  const consoleLog = createServerLog(format as LogFormat, write, { flushMs: 10 });
+  const guestLogs = logDir === undefined ? undefined : new GuestLogFiles({
+    dir: logDir, maxFileBytes: logFileBytes, maxFiles: logFiles, onError: (message) => consoleLog.event('error', message),
+  });
+  const log = guestLogs === undefined ? consoleLog : withGuestLogFiles(consoleLog, guestLogs);
   const server = await startHttpServer({
     app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log,
     ...(ops === undefined ? {} : {
@@ -149,6 +171,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
   }
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
 
   await new Promise<void>((resolve) => {
@@ -158,6 +181,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       log.event('info', `${signal}: shutting down`);
       void admin?.close();
       void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then((inTime) => {
+        guestLogs?.close();
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();
       });

@@ -18,6 +18,7 @@ import {
 import { parseAbsoluteTarget } from './request-target.ts';
 import { Router } from './router.ts';
 import { prepareRoutes } from './routes-runtime.ts';
+import type { GuestStream } from './guest-output.ts';
 import type { PoolKind } from './routes-runtime.ts';
 import type { PoolObserver, PoolStats, WorkerMemory } from '../../engine/pool-observer.ts';
 
@@ -185,7 +186,7 @@ class RequestInvocation implements HttpInvocation {
 
   readBody(): Promise<Uint8Array> { return readBody(this.request, this.maxBodyBytes); }
 
-  logGuestStderr(line: string): void { this.#log.guestStderr(this.requestId, this.matched.component.id, line); }
+  logGuestOutput(stream: GuestStream, line: string): void { this.#log.guestOutput(stream, this.requestId, this.matched.component.id, line); }
 
   /** Its connection closed: aborts it unless the response already went out. */
   connectionClosed(): void {

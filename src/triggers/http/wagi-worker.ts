@@ -21,6 +21,7 @@
 import type { Transferable } from 'node:worker_threads';
 import { bytesInput } from '../../engine/grants.ts';
 import type { OutputStream, PreopenSpec } from '../../engine/grants.ts';
+import { guestOutputSink } from './guest-output.ts';
 import { prepareP1Guest, requireExport, runP1Guest } from '../../engine/p1-guest.ts';
 import type { P1Call, P1Guest } from '../../engine/p1-guest.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
@@ -68,7 +69,7 @@ export const FLOW_WINDOW_BYTES = 1024 * 1024;
  */
 export type WagiEvent =
   | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead; flow?: SharedArrayBuffer }
-  | { type: 'stderr'; text: string };
+  | { type: 'stderr'; text: string }; // see guest-output.ts
 
 /** The parsed CGI head, as sent to the main thread. */
 export interface WagiHead { status: number; headers: [string, string][] }
@@ -89,8 +90,6 @@ const NO_BYTES = new Uint8Array(0);
 
 /** Body bytes gathered before one `body` event: fewer messages for chatty guests. */
 const BODY_CHUNK_BYTES = 32 * 1024;
-/** Guest stderr forwarded per request, at most (a log flood must not become a memory flood). */
-const STDERR_LIMIT_BYTES = 64 * 1024;
 
 interface Prepared {
   guest: P1Guest;
@@ -191,22 +190,6 @@ class CgiStdout implements OutputStream {
   }
 }
 
-/** Forwards guest stderr as text events, up to {@link STDERR_LIMIT_BYTES} per request. */
-function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
-  let total = 0;
-  let decoder: InstanceType<typeof TextDecoder> | undefined; // made on first write: most guests write no stderr
-  return {
-    write(bytes: Uint8Array): void {
-      if (total >= STDERR_LIMIT_BYTES) return;
-      const take = Math.min(bytes.length, STDERR_LIMIT_BYTES - total);
-      total += take;
-      let text = (decoder ??= new TextDecoder()).decode(bytes.subarray(0, take), { stream: true });
-      if (total >= STDERR_LIMIT_BYTES) text += `\n[stderr truncated at ${STDERR_LIMIT_BYTES} bytes]\n`;
-      if (text) emit({ type: 'stderr', text });
-    },
-  };
-}
-
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
   const { guest, config } = prepared;
@@ -219,7 +202,7 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
     preopens: config.preopens,
     stdin: bytesInput(input.stdin ?? NO_BYTES),
     stdout,
-    stderr: stderrSink(emit),
+    stderr: guestOutputSink('stderr', emit),
     only: guest.wasiImports,
   }, prepared.call);
   if (!stdout.head) {

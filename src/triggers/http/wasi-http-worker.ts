@@ -26,6 +26,7 @@ import { SpinThreadBackends, type SpinHostOptions } from '../../engine/component
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import type { AllowedHost, PreopenSpec } from '../../engine/grants.ts';
+import { guestOutputSink, type GuestOutputEvent } from './guest-output.ts';
 
 /** Response bytes sent to the main thread and not yet acknowledged, at most (then the guest waits). */
 export const RESPONSE_WINDOW_BYTES = 1 << 20;
@@ -72,6 +73,7 @@ export type WasiHttpResult =
 
 /** Events to the main thread (pool `emit`). */
 export type WasiHttpEvent =
+  | GuestOutputEvent
   | { type: 'port'; port: MessagePort }
   | { type: 'head'; status: number; headers: [string, string][] }
   | { type: 'chunk'; bytes: Uint8Array };
@@ -166,6 +168,7 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     }, {
       env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin,
       spin: { options: unit.spin, backends: threadBackends },
+      stdout: guestOutputSink('stdout', emit), stderr: guestOutputSink('stderr', emit),
     });
     // A trap while the body is being read ends the read (the guest will never close the body)
     // and must not be an unhandled rejection, which would end the worker and every request on it.

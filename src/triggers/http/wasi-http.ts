@@ -8,6 +8,7 @@ import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
 import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
+import { LineSplitter } from './guest-output.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
 
 /** Request bytes sent to the worker and not yet read by the guest, at most (then the socket pauses). */
@@ -135,8 +136,9 @@ export class WasiHttpExecutor implements HttpExecutor {
     }
 
     const onEvent = (raw: unknown) => {
-      if (finished) return;
       const event = raw as WasiHttpEvent;
+      if (event.type === 'stdout' || event.type === 'stderr') { output[event.type].push(event.text); return; }
+      if (finished) return;
       if (event.type === 'port') {
         port1 = event.port;
         if (invocation.aborted) post({ type: 'abort' });
@@ -148,6 +150,10 @@ export class WasiHttpExecutor implements HttpExecutor {
       }
       const n = event.bytes.byteLength;
       response.write(event.bytes, () => { if (!finished) post({ type: 'ack', bytes: n }); });
+    };
+    const output = {
+      stdout: new LineSplitter((line) => invocation.logGuestOutput('stdout', line)),
+      stderr: new LineSplitter((line) => invocation.logGuestOutput('stderr', line)),
     };
     const { pool } = this.#options;
     const job: PoolJob = {
@@ -172,6 +178,8 @@ export class WasiHttpExecutor implements HttpExecutor {
       }
     } finally {
       finished = true;
+      output.stdout.end();
+      output.stderr.end();
       stopBody();
       if (paused) request.resume();
       invocation.onAbort = undefined;
