@@ -7,6 +7,7 @@ import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
 import { DashboardStats } from '../triggers/admin/dashboard-stats.ts';
 import { ServeMetrics } from '../triggers/admin/metrics.ts';
 import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
+import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { WasmletError } from '../util/errors.ts';
@@ -60,6 +61,11 @@ Options:
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
   -h, --help           Print this help.
+
+Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, every
+request is traced with OpenTelemetry (a span per request, children for instantiate, guest run and
+each outbound HTTP, key-value and SQLite call) and exported over OTLP/HTTP; the other standard
+OTEL_* variables apply (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SDK_DISABLED, ...).
 
 Variables: an application variable's value comes from the runtime config's providers, then the
 environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app dir's .env (same
@@ -153,8 +159,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     dir: logDir, maxFileBytes: logFileBytes, maxFiles: logFiles, onError: (message) => consoleLog.event('error', message),
   });
   const log = guestLogs === undefined ? consoleLog : withGuestLogFiles(consoleLog, guestLogs);
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured (zero cost otherwise).
+  const tracer = tracingConfigured()
+    ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer()
+    : undefined;
   const server = await startHttpServer({
     app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log,
+    ...(tracer === undefined ? {} : { tracer }),
     ...(ops === undefined ? {} : {
       poolObserver: ops.metrics.poolObserver,
       onRequest: (record: AccessRecord) => { ops.metrics.requestFinished(record); ops.dashboard.requestFinished(record); },
@@ -172,6 +183,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
+  if (tracer) {
+    log.event('info', 'tracing to OTLP endpoint', {
+      endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
+    });
+  }
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
 
   await new Promise<void>((resolve) => {
@@ -180,8 +196,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       process.off('SIGTERM', onTerm);
       log.event('info', `${signal}: shutting down`);
       void admin?.close();
-      void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then((inTime) => {
+      void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then(async (inTime) => {
         guestLogs?.close();
+        await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();
       });

@@ -19,6 +19,7 @@ import { parseAbsoluteTarget } from './request-target.ts';
 import { Router } from './router.ts';
 import { prepareRoutes } from './routes-runtime.ts';
 import type { GuestStream } from './guest-output.ts';
+import type { RequestSpan, RequestTracer } from './request-tracer.ts';
 import type { PoolKind } from './routes-runtime.ts';
 import type { PoolObserver, PoolStats, WorkerMemory } from '../../engine/pool-observer.ts';
 
@@ -65,6 +66,8 @@ export interface HttpServerOptions {
   onRequest?: (record: AccessRecord) => void;
   /** Told when invocations start and settle in the worker pools (metrics); default none. */
   poolObserver?: PoolObserver;
+  /** Opens a span per request (tracing); default none (no tracing work at all). */
+  tracer?: RequestTracer;
 }
 
 /** A listening server. */
@@ -170,12 +173,14 @@ class RequestInvocation implements HttpInvocation {
   readonly maxBodyBytes: number;
   aborted = false;
   onAbort: (() => void) | undefined = undefined;
+  readonly trace: RequestSpan | undefined;
   readonly #res: ServerResponse;
   readonly #log: ServerLog;
 
   constructor(requestId: string, req: IncomingMessage, res: ServerResponse, matched: MatchedRoute, server: ServerInfo,
-    maxBodyBytes: number, log: ServerLog) {
+    maxBodyBytes: number, log: ServerLog, trace: RequestSpan | undefined) {
     this.requestId = requestId;
+    this.trace = trace;
     this.request = req;
     this.#res = res;
     this.matched = matched;
@@ -222,6 +227,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     poolObserver: options.poolObserver,
   });
   const onRequest = options.onRequest;
+  const tracer = options.tracer;
 
   const idPrefix = randomBytes(3).toString('hex');
   let nextId = 0;
@@ -238,6 +244,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const handle = async (req: IncomingMessage, res: ServerResponse, start: number): Promise<void> => {
     const requestId = `${idPrefix}-${(nextId++).toString(36)}`;
+    const span = tracer?.startRequest(req.method ?? '', req.url ?? '/', req.headers);
     const connection = running.get(req.socket);
     if (connection) {
       connection.openRes = res;
@@ -274,7 +281,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       } else {
         checkContentLength(req, maxBody);
         const invocation = new RequestInvocation(requestId, req, res,
-          { route: route.route, component: route.component, match }, info, maxBody, log);
+          { route: route.route, component: route.component, match }, info, maxBody, log, span);
         if (connection && connection.current === undefined) connection.current = invocation;
         else res.once('close', () => invocation.connectionClosed());
         const writer = new NodeResponseWriter(res, requestId);
@@ -318,6 +325,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       };
       log.access(record);
       onRequest?.(record);
+      span?.end(record);
       if (--inFlight === 0 && drained) drained();
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);

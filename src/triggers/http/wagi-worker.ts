@@ -26,6 +26,7 @@ import { prepareP1Guest, requireExport, runP1Guest } from '../../engine/p1-guest
 import type { P1Call, P1Guest } from '../../engine/p1-guest.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import { WasmletError } from '../../util/errors.ts';
+import { SpanRecorder, type SpanRecord, type TraceContext } from '../../util/trace-context.ts';
 import { CgiResponseParser } from './cgi-response.ts';
 import type { CgiHead } from './cgi-response.ts';
 
@@ -48,6 +49,8 @@ export interface WagiInput {
   env: Record<string, string>;
   /** The whole request body (already bounded by the body limit); absent when empty. */
   stdin?: Uint8Array;
+  /** The request span's context when traced: the worker records `instantiate` and `guest run`. */
+  trace?: TraceContext;
 }
 
 /** Index of the in-flight byte count in {@link WagiInput.flow}. */
@@ -69,7 +72,8 @@ export const FLOW_WINDOW_BYTES = 1024 * 1024;
  */
 export type WagiEvent =
   | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead; flow?: SharedArrayBuffer }
-  | { type: 'stderr'; text: string }; // see guest-output.ts
+  | { type: 'stderr'; text: string } // see guest-output.ts
+  | { type: 'spans'; spans: SpanRecord[] };
 
 /** The parsed CGI head, as sent to the main thread. */
 export interface WagiHead { status: number; headers: [string, string][] }
@@ -192,9 +196,31 @@ class CgiStdout implements OutputStream {
 
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
-  const { guest, config } = prepared;
   const stdout = new CgiStdout(prepared, emit);
-  const exitCode = runP1Guest(guest, {
+  if (input.trace !== undefined) {
+    const recorder = new SpanRecorder(input.trace);
+    const instantiating = recorder.start('instantiate');
+    let run: ReturnType<SpanRecorder['start']> | undefined;
+    try {
+      return finishWagi(stdout, runP1Guest(prepared.guest, wasiOptions(prepared, input, stdout, emit), prepared.call, () => {
+        instantiating.end();
+        run = recorder.start('guest run');
+      }));
+    } catch (err) {
+      (run ?? instantiating).end(err instanceof Error ? err.message : String(err));
+      throw err;
+    } finally {
+      run?.end();
+      emit({ type: 'spans', spans: recorder.records });
+    }
+  }
+  return finishWagi(stdout, runP1Guest(prepared.guest, wasiOptions(prepared, input, stdout, emit), prepared.call));
+}
+
+/** The WASI options of one WAGI run. */
+function wasiOptions(prepared: Prepared, input: WagiInput, stdout: CgiStdout, emit: (event: WagiEvent) => void): Parameters<typeof runP1Guest>[1] {
+  const { guest, config } = prepared;
+  return {
     args: input.args,
     // The input is this request's own copy (structured clone): no merge to make when the
     // component sets no environment.
@@ -204,7 +230,11 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
     stdout,
     stderr: guestOutputSink('stderr', emit),
     only: guest.wasiImports,
-  }, prepared.call);
+  };
+}
+
+/** The run's result from what the guest wrote and its exit code. */
+function finishWagi(stdout: CgiStdout, exitCode: number): WagiResult {
   if (!stdout.head) {
     if (exitCode !== 0) {
       throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',

@@ -50,6 +50,7 @@ export class WagiExecutor implements HttpExecutor {
       bodyLength: stdin.length,
     }, invocation.matched.match as RouteMatch, invocation.server);
     const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env };
+    if (invocation.trace) input.trace = invocation.trace.context;
     if (stdin.length > 0) input.stdin = stdin;
     let flow: Int32Array | undefined; // arrives with the first streamed body chunk, if any
     const release = (bytes: number) => {
@@ -65,6 +66,7 @@ export class WagiExecutor implements HttpExecutor {
     const onEvent = (raw: unknown) => {
       const event = raw as WagiEvent;
       if (event.type === 'stderr') { stderr.push(event.text); return; }
+      if (event.type === 'spans') { invocation.trace?.addRecords(event.spans); return; }
       if (event.flow) {
         // Only a streamed response has flow control to close when the client goes away.
         flow = new Int32Array(event.flow);

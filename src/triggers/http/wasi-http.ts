@@ -85,11 +85,11 @@ export class WasiHttpExecutor implements HttpExecutor {
     const { hasBody } = base;
     // A port only for a request body; a streamed response brings its own (a 'port' event).
     let port1: MessagePort | undefined;
-    let input: WasiHttpInput = base;
+    let input: WasiHttpInput = invocation.trace ? { ...base, trace: invocation.trace.context } : base;
     if (hasBody) {
       const channel = new MessageChannel();
       port1 = channel.port1;
-      input = { ...base, port: channel.port2 };
+      input = { ...input, port: channel.port2 };
     }
     const post = (m: ToWorker, transfer?: ArrayBuffer[]) => port1?.postMessage(m, transfer ?? []);
     let finished = false;
@@ -138,6 +138,7 @@ export class WasiHttpExecutor implements HttpExecutor {
     const onEvent = (raw: unknown) => {
       const event = raw as WasiHttpEvent;
       if (event.type === 'stdout' || event.type === 'stderr') { output[event.type].push(event.text); return; }
+      if (event.type === 'spans') { invocation.trace?.addRecords(event.spans); return; }
       if (finished) return;
       if (event.type === 'port') {
         port1 = event.port;
