@@ -181,13 +181,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       throw err;
     }
   }
-  log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
   if (tracer) {
     log.event('info', 'tracing to OTLP endpoint', {
       endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
     });
   }
+  // Last: tests and scripts wait for this line.
+  log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
 
   await new Promise<void>((resolve) => {
