@@ -2,8 +2,9 @@
 # Rebuilds every example's .wasm from its source. Needs clang + wasi-libc, wabt (wat2wasm) and
 # binaryen (wasm-opt) from Debian (scripts/install-deps.sh), and `npm ci` for AssemblyScript and
 # componentize-js.
-# Only examples/hello/hello.wasm is committed (so `npx wasmlet serve examples/hello` works on a
-# fresh clone); the others are built here.
+# Only examples/hello/hello.wasm and examples/spin-js-sdk/target/spin-js-sdk.wasm are committed
+# (so `npx wasmlet serve examples/hello` and `examples/spin-js-sdk` work on a fresh clone); the
+# others are built here. The Spin JS SDK app needs the npm registry (`npm pack @fermyon/spin-sdk`).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -27,4 +28,7 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
   import { buildExampleHttpComponent } from './test/support/components.ts';
   copyFileSync(await buildExampleHttpComponent(), 'examples/http-component/handler.wasm');
 ")
-echo "built: $(cd "$here" && ls */*.wasm | tr '\n' ' ')"
+# The app written with Spin's JS SDK (test/support/spin-sdk.ts: npm pack + componentize-js, ~45 s).
+(cd "$root" && node_modules/.bin/node test/support/spin-sdk.ts \
+  examples/spin-js-sdk/src/index.js examples/spin-js-sdk/target/spin-js-sdk.wasm)
+echo "built: $(cd "$here" && ls */*.wasm */target/*.wasm | tr '\n' ' ')"

@@ -17,7 +17,7 @@ import { buildC, buildDir, repoRoot } from './fixtures.ts';
 // componentize-js imports `@bytecodealliance/preview2-shim` without declaring it, so package.json
 // declares it at the top level (one copy, shared with jco and jco-transpile); the preopens set
 // below are then the ones componentize-js reads.
-const componentizeVersion = packageVersion('@bytecodealliance/componentize-js');
+export const componentizeVersion = packageVersion('@bytecodealliance/componentize-js');
 /** jco's package directory (`<dir>/dist/api.js` is its entry): its lib/ has the WIT and adapters. */
 const jcoDir = join(dirname(fileURLToPath(import.meta.resolve('@bytecodealliance/jco'))), '..');
 /** The WASI WIT packages (0.2.12) shipped inside jco; fixture worlds are pinned to them. */
@@ -40,7 +40,11 @@ function fixtureHash(kind: string, inputs: (string | Uint8Array)[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (tmp: string) => Promise<void>): Promise<string> {
+/**
+ * Returns `test/fixtures/.build/<kind>-<hash of inputs>.wasm`, running `build(tmp)` first when it
+ * does not exist yet (then renamed into place, so parallel test files never see half a file).
+ */
+export async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (tmp: string) => Promise<void>): Promise<string> {
   const out = join(buildDir, `${kind}-${fixtureHash(kind, inputs)}.wasm`);
   if (existsSync(out)) return out;
   mkdirSync(buildDir, { recursive: true });
@@ -53,7 +57,7 @@ async function memoAsync(kind: string, inputs: (string | Uint8Array)[], build: (
 }
 
 /** Every file under `dir` (sorted paths and contents), for a fixture's input hash. */
-function treeInputs(dir: string): (string | Uint8Array)[] {
+export function treeInputs(dir: string): (string | Uint8Array)[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
@@ -79,12 +83,23 @@ export async function buildJsComponent(name: string, entry: string, worldName: s
       cpSync(world, join(witDir, 'world.wit'));
       if (existsSync(ownDeps)) cpSync(ownDeps, join(witDir, 'deps'), { recursive: true });
       for (const dep of witDeps) cpSync(join(witDepsDir, dep), join(witDir, 'deps', dep), { recursive: true });
-      await promisify(execFile)(process.execPath, [import.meta.filename, 'componentize', source, witDir, worldName, tmp], {
-        maxBuffer: 16 << 20,
-      });
+      await componentizeInChild(source, witDir, worldName, tmp);
     } finally {
       rmSync(witDir, { recursive: true, force: true });
     }
+  });
+}
+
+/**
+ * Runs componentize-js 0.23 on `source` (an ES module; its relative imports are read from the
+ * files beside it) against the WIT package in `witDir`, world `worldName`, writing the component
+ * to `out`. Runs in a child process that grants the splicer `witDir` only (preview2-shim's
+ * filesystem state is process-global). Takes ~15 s.
+ * @throws the child's failure (its stderr in the error's message) when componentize-js fails.
+ */
+export async function componentizeInChild(source: string, witDir: string, worldName: string, out: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [import.meta.filename, 'componentize', source, witDir, worldName, out], {
+    maxBuffer: 16 << 20,
   });
 }
 

@@ -20,6 +20,8 @@ export interface RouteMatch {
   component: string;
   /** `:name` parameters, percent-decoded (a malformed escape is kept raw). */
   params: Record<string, string>;
+  /** `:name` parameters as they appear in the request path (still percent-encoded), as Spin's router captures them. */
+  rawParams: Record<string, string>;
   /** The route without its trailing `/...` (`/users/:id`; `` for `/...`; `/` for `/`). */
   matchedPrefix: string;
   /**
@@ -129,9 +131,13 @@ export class Router {
       trailing = rest === '' ? slash : `/${rest}${slash}`;
     }
     const params: Record<string, string> = {};
-    route.paramNames.forEach((name, i) => { params[name] = decode(values[i]!); });
+    const rawParams: Record<string, string> = {};
+    route.paramNames.forEach((name, i) => {
+      params[name] = decode(values[i]!);
+      rawParams[name] = values[i]!;
+    });
     const matchedPath = trailing === '' ? raw : raw.slice(0, raw.length - trailing.length);
-    return { route: route.entry.route, component: route.entry.component, params, matchedPrefix: route.matchedPrefix,
+    return { route: route.entry.route, component: route.entry.component, params, rawParams, matchedPrefix: route.matchedPrefix,
       trailing, matchedPath };
   }
 

@@ -9,6 +9,8 @@ import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
 import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
 import { LineSplitter } from './guest-output.ts';
+import type { RouteMatch } from './router.ts';
+import { spinRequestHeaders, withSpinHeaders } from './spin-headers.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
 
 /** Request bytes sent to the worker and not yet read by the guest, at most (then the socket pauses). */
@@ -36,7 +38,10 @@ export function selfOrigin(server: ServerInfo): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
 }
 
-/** Runs a wasi:http component per request. */
+/**
+ * Runs a wasi:http component per request. The guest sees the client's headers plus Spin's
+ * `spin-*` request headers (spin-headers.ts), as Spin's wasi-http executor passes them.
+ */
 export class WasiHttpExecutor implements HttpExecutor {
   readonly #options: WasiHttpExecutorOptions;
   #selfOrigin: string | undefined; // fixed once the server listens
@@ -53,16 +58,21 @@ export class WasiHttpExecutor implements HttpExecutor {
    */
   async execute(invocation: HttpInvocation, response: HttpResponseWriter): Promise<void> {
     const { request } = invocation;
-    const headers = headerPairs(request.rawHeaders);
+    const authority = request.headers.host ?? `${invocation.server.host}:${invocation.server.port}`;
+    const pathWithQuery = request.url ?? '/';
+    const headers = withSpinHeaders(headerPairs(request.rawHeaders), spinRequestHeaders({
+      url: pathWithQuery, authority,
+      remoteAddr: request.socket.remoteAddress ?? '', remotePort: request.socket.remotePort ?? 0,
+    }, invocation.matched.match as RouteMatch));
     const length = request.headers['content-length'];
     const hasBody = !request.readableEnded
       && ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
     const method = request.method ?? 'GET';
     const base = {
       method,
-      pathWithQuery: request.url ?? '/',
+      pathWithQuery,
       scheme: 'http' as const,
-      authority: request.headers.host ?? `${invocation.server.host}:${invocation.server.port}`,
+      authority,
       selfOrigin: this.#selfOrigin ??= selfOrigin(invocation.server),
       headers, hasBody,
     };
