@@ -2,10 +2,7 @@
 import { loadApp } from '../app/loader.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
 import type { AccessRecord, LogFormat } from '../triggers/http/access-log.ts';
-import { startAdminServer } from '../triggers/admin/admin-server.ts';
 import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
-import { DashboardStats } from '../triggers/admin/dashboard-stats.ts';
-import { ServeMetrics } from '../triggers/admin/metrics.ts';
 import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
 import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
@@ -152,7 +149,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
   // With --admin-listen: metrics and dashboard see every request and every log line.
-  const ops = adminAddress === undefined ? undefined : { metrics: new ServeMetrics(), dashboard: new DashboardStats(app) };
+  // Loaded only with --admin-listen (prom-client and the dashboard cost nothing otherwise).
+  const ops = adminAddress === undefined ? undefined : await (async () => {
+    const [{ ServeMetrics }, { DashboardStats }, { startAdminServer }] = await Promise.all([
+      import('../triggers/admin/metrics.ts'), import('../triggers/admin/dashboard-stats.ts'), import('../triggers/admin/admin-server.ts'),
+    ]);
+    return { metrics: new ServeMetrics(), dashboard: new DashboardStats(app), startAdminServer };
+  })();
   const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
   const consoleLog = createServerLog(format as LogFormat, write, { flushMs: 10 });
   const guestLogs = logDir === undefined ? undefined : new GuestLogFiles({
@@ -175,7 +178,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (ops !== undefined) {
     ops.metrics.attach(server);
     try {
-      admin = await startAdminServer({ ...adminAddress!, ...ops });
+      admin = await ops.startAdminServer({ ...adminAddress!, metrics: ops.metrics, dashboard: ops.dashboard });
     } catch (err) {
       await server.close(0);
       throw err;

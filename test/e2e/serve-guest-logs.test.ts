@@ -65,3 +65,17 @@ test('guest output goes to per-component files under --log-dir and to the consol
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rotation flags without --log-dir, or a bad --admin-listen, are usage errors (exit 2)', async () => {
+  for (const [args, message] of [
+    [['--log-files', '3'], /--log-file-size and --log-files apply to --log-dir/],
+    [['--admin-listen', 'nope'], /--admin-listen 'nope': expected HOST:PORT/],
+  ] as const) {
+    const proc = spawn(process.execPath, [ENTRY, 'serve', 'examples/hello', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise((resolve) => proc.on('exit', resolve));
+    assert.equal(code, 2, err);
+    assert.match(err, message);
+  }
+});
