@@ -148,8 +148,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     defaultStateDir = '.wasmlet';
   }
   const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
-  // With --admin-listen: metrics and dashboard see every request and every log line.
-  // Loaded only with --admin-listen (prom-client and the dashboard cost nothing otherwise).
+  // With --admin-listen, metrics and dashboard see every request and every log line; without
+  // it, prom-client and the dashboard are not even loaded.
   const ops = adminAddress === undefined ? undefined : await (async () => {
     const [{ ServeMetrics }, { DashboardStats }, { startAdminServer }] = await Promise.all([
       import('../triggers/admin/metrics.ts'), import('../triggers/admin/dashboard-stats.ts'), import('../triggers/admin/admin-server.ts'),
@@ -190,7 +190,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
     });
   }
-  // Last: tests and scripts wait for this line.
+  // After the other start-up lines (scripts and tests wait for this one); the admin address next.
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
 
