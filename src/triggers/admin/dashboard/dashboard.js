@@ -24,7 +24,7 @@ const ROUTE_FIELDS = ['route', 'component', 'executor', 'total', 'errors', 'rps'
 
 function renderRoutes(routes) {
   $('routes').tBodies[0].replaceChildren(...routes.map((r) => row(ROUTE_FIELDS.map((field, i) => {
-    const td = cell(i < 3 ? r[field] : i < 5 ? r[field] : fmt(r[field]), i < 3 ? undefined : 'num');
+    const td = cell(i < 5 ? r[field] : fmt(r[field]), i < 3 ? undefined : 'num');
     td.setAttribute('data-field', field);
     return td;
   }), { 'data-route': r.route })));
