@@ -22,11 +22,13 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
 (cd "$root" && node_modules/.bin/asc "$here/hello-as/hello.ts" \
   --config node_modules/@assemblyscript/wasi-shim/asconfig.json \
   --optimizeLevel 2 --outFile "$here/hello-as/hello-as.wasm")
-# The WASI 0.2 component (componentize-js, ~15 s; memoized under test/fixtures/.build/).
+# The WASI 0.2 components (componentize-js, ~15 s; memoized under test/fixtures/.build/).
 (cd "$root" && node_modules/.bin/node --input-type=module -e "
   import { copyFileSync } from 'node:fs';
-  import { buildExampleHttpComponent } from './test/support/components.ts';
+  import { buildExampleComponentPlugin, buildExampleEmbedNotesComponent, buildExampleHttpComponent } from './test/support/components.ts';
   copyFileSync(await buildExampleHttpComponent(), 'examples/http-component/handler.wasm');
+  copyFileSync(await buildExampleEmbedNotesComponent(), 'examples/embed-app/notes.wasm');
+  copyFileSync(await buildExampleComponentPlugin(), 'examples/component-plugin/plugin.wasm');
 ")
 # The app written with Spin's JS SDK (test/support/spin-sdk.ts: npm pack + componentize-js, ~45 s).
 (cd "$root" && node_modules/.bin/node test/support/spin-sdk.ts \

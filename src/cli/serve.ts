@@ -1,43 +1,25 @@
 // `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
 import { loadApp } from '../app/loader.ts';
+import type { LoadOptions } from '../app/host-services.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
-import type { AccessRecord, LogFormat } from '../triggers/http/access-log.ts';
+import type { AccessRecord, LogFormat, ServerLog } from '../triggers/http/access-log.ts';
 import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
 import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
 import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
+import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
 import { printOut } from './output.ts';
+import { onStopRequest } from './stop-signals.ts';
 import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
-const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
-       wasmlet serve [options] --from-registry REF
-
-\`wasmlet up\` is the same command (Spin's \`spin up\`).
-
-Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
-directory. A bare module.wasm is served as one component on /... . Every request runs in a
-fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
-exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
-$WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
-cannot be written).
-
-Options:
-  --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
+/** The help text of the options `serve` and `watch` share (one per line group, 2-space indent). */
+export const SERVER_OPTIONS_HELP = `  --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
-  --log-dir DIR        Also write each component's guest output to DIR/<component>_stdout.txt
-                       and DIR/<component>_stderr.txt (Spin's names; WAGI's stdout is the
-                       response, so only its stderr), rotated by size (below). The lines still
-                       go to the console too.
-  --log-file-size SIZE With --log-dir: size at which a file is rotated to .1, .2, ... (default 10MiB).
-  --log-files N        With --log-dir: rotated files kept per stream (default 5).
-  --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
-                       /metrics, a live dashboard at /, its data at /api/status. Off by default;
-                       bind it to a private address.
   --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
   --max-body SIZE      Request body limit, e.g. 10MiB (default); larger requests get 413.
   --max-queue N        Requests of one component allowed to wait for a worker (default: no
@@ -54,6 +36,30 @@ Options:
                        "default") and sqlite_db.db (SQLite "default"), created when first used
                        (default: state_dir of the runtime config, else .wasmlet/ in the app dir;
                        with --from-registry, .wasmlet/ in the current directory).
+`;
+
+const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
+       wasmlet serve [options] --from-registry REF
+
+\`wasmlet up\` is the same command (Spin's \`spin up\`).
+
+Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
+directory. A bare module.wasm is served as one component on /... . Every request runs in a
+fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
+exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
+$WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
+cannot be written).
+
+Options:
+${SERVER_OPTIONS_HELP}  --log-dir DIR        Also write each component's guest output to DIR/<component>_stdout.txt
+                       and DIR/<component>_stderr.txt (Spin's names; WAGI's stdout is the
+                       response, so only its stderr), rotated by size (below). The lines still
+                       go to the console too.
+  --log-file-size SIZE With --log-dir: size at which a file is rotated to .1, .2, ... (default 10MiB).
+  --log-files N        With --log-dir: rotated files kept per stream (default 5).
+  --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
+                       /metrics, a live dashboard at /, its data at /api/status. Off by default;
+                       bind it to a private address.
   --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
@@ -69,7 +75,9 @@ environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app d
 keys), then its default. A required variable with no value: exit 125, naming it.
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and
-exit 0.
+exit 0. Under npx/npm, wasmlet also stops when npm's \`sh -c\` exits (SIGTERM to the npx
+pid); in production run the bin itself (node_modules/.bin/wasmlet serve) so every signal
+reaches it.
 `;
 
 const usageError = (message: string): WasmletError => usageErrorFor('serve', message);
@@ -98,18 +106,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      listen: { type: 'string' },
-      'log-format': { type: 'string' },
-      'admin-listen': { type: 'string' },
+      ...SERVER_FLAGS,
       'log-dir': { type: 'string' },
       'log-file-size': { type: 'string' },
       'log-files': { type: 'string' },
-      workers: { type: 'string' },
-      'max-body': { type: 'string' },
-      'max-queue': { type: 'string' },
-      timeout: { type: 'string' },
-      'runtime-config-file': { type: 'string' },
-      'state-dir': { type: 'string' },
+      'admin-listen': { type: 'string' },
       'from-registry': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -117,15 +118,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   if (values.help) { printOut(HELP); return EXIT.OK; }
   if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
-  const format = values['log-format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw usageError(`--log-format '${format}': expected text or json`);
-  const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
+  const settings = serverSettings('serve', values);
   const adminAddress = values['admin-listen'] === undefined ? undefined : parseListen(values['admin-listen'], '--admin-listen');
-  const workers = values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1);
-  const maxQueue = values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0);
-  const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
-  const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
-
   const logDir = values['log-dir'];
   if (logDir === '') throw usageError('--log-dir: expected a directory path');
   if (logDir === undefined && (values['log-file-size'] !== undefined || values['log-files'] !== undefined)) {
@@ -133,11 +127,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const logFileBytes = values['log-file-size'] === undefined ? undefined : parseSize(values['log-file-size']);
   const logFiles = values['log-files'] === undefined ? undefined : positiveInt('--log-files', values['log-files'], 0);
-
-  const runtimeConfigFile = values['runtime-config-file'];
-  const stateDir = values['state-dir'];
-  if (runtimeConfigFile === '') throw usageError('--runtime-config-file: expected a file path');
-  if (stateDir === '') throw usageError('--state-dir: expected a directory path');
 
   let appPath = positionals[0] ?? '.';
   // A registry app lives in the cache, one dir per version: its state stays in the current dir.
@@ -147,7 +136,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     appPath = (await (await import('./registry.ts')).pullToCache(values['from-registry'], { insecure: values.insecure === true })).dir;
     defaultStateDir = '.wasmlet';
   }
-  const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
+  const app = await loadApp(appPath, { ...settings.load, defaultStateDir });
   // With --admin-listen, metrics and dashboard see every request and every log line; without
   // it, prom-client and the dashboard are not even loaded.
   const ops = adminAddress === undefined ? undefined : await (async () => {
@@ -157,7 +146,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return { metrics: new ServeMetrics(), dashboard: new DashboardStats(app), startAdminServer };
   })();
   const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
-  const consoleLog = createServerLog(format as LogFormat, write, { flushMs: 10 });
+  const consoleLog = createServerLog(settings.logFormat, write, { flushMs: 10 });
   const guestLogs = logDir === undefined ? undefined : new GuestLogFiles({
     dir: logDir, maxFileBytes: logFileBytes, maxFiles: logFiles, onError: (message) => consoleLog.event('error', message),
   });
@@ -167,7 +156,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer()
     : undefined;
   const server = await startHttpServer({
-    app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log,
+    app, ...settings.server, log,
     ...(tracer === undefined ? {} : { tracer }),
     ...(ops === undefined ? {} : {
       poolObserver: ops.metrics.poolObserver,
@@ -193,24 +182,76 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // After the other start-up lines (scripts and tests wait for this one); the admin address next.
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
+  await closeOnStopRequest(server, log, async () => { await admin?.close(); });
+  guestLogs?.close();
+  // Exports the spans still batched before the process exits.
+  await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
+  return EXIT.OK;
+}
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      log.event('info', `${signal}: shutting down`);
-      void admin?.close();
-      void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then(async (inTime) => {
-        guestLogs?.close();
-        await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
+/** The flags `serve` and `watch` share (see {@link SERVER_OPTIONS_HELP}), for `parseFlags`. */
+export const SERVER_FLAGS = {
+  listen: { type: 'string' },
+  'log-format': { type: 'string' },
+  workers: { type: 'string' },
+  'max-body': { type: 'string' },
+  'max-queue': { type: 'string' },
+  timeout: { type: 'string' },
+  'runtime-config-file': { type: 'string' },
+  'state-dir': { type: 'string' },
+} as const satisfies Record<string, { type: 'string' }>;
+
+/** What {@link SERVER_FLAGS} say: how to load the app, how to run the server, the log format. */
+export interface ServerSettings {
+  load: Pick<LoadOptions, 'runtimeConfigFile' | 'stateDir'>;
+  server: Omit<HttpServerOptions, 'app' | 'log'>;
+  logFormat: LogFormat;
+}
+
+/**
+ * Checks the values of {@link SERVER_FLAGS}.
+ * @param command `serve` or `watch`, for the usage error.
+ * @throws WasmletError `WASMLET_ERR_USAGE`, `WASMLET_ERR_INVALID_SIZE`, `WASMLET_ERR_INVALID_DURATION`.
+ */
+export function serverSettings(command: string, values: Partial<Record<keyof typeof SERVER_FLAGS, string>>): ServerSettings {
+  const usage = (message: string) => usageErrorFor(command, message);
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw usage(`--log-format '${format}': expected text or json`);
+  const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
+  const runtimeConfigFile = values['runtime-config-file'];
+  const stateDir = values['state-dir'];
+  if (runtimeConfigFile === '') throw usage('--runtime-config-file: expected a file path');
+  if (stateDir === '') throw usage('--state-dir: expected a directory path');
+  return {
+    load: { runtimeConfigFile, stateDir },
+    server: {
+      host, port,
+      workers: values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1),
+      maxQueue: values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0),
+      maxBodyBytes: values['max-body'] === undefined ? undefined : parseSize(values['max-body']),
+      defaultTimeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout),
+    },
+    logFormat: format,
+  };
+}
+
+/**
+ * Resolves once the process was asked to stop (SIGINT, SIGTERM, its npm parent gone: see
+ * stop-signals.ts) and `server` has shut down gracefully (in-flight requests get 10 s).
+ * @param beforeClose run first when the stop request arrives (e.g. stop a file watcher).
+ */
+export function closeOnStopRequest(server: RunningHttpServer | (() => RunningHttpServer | undefined), log: ServerLog,
+  beforeClose?: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    onStopRequest((reason) => {
+      log.event('info', `${reason}: shutting down`);
+      void (async () => {
+        await beforeClose?.();
+        const running = typeof server === 'function' ? server() : server;
+        const inTime = running === undefined ? true : await running.close(DEFAULT_SHUTDOWN_GRACE_MS);
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();
-      });
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+      })();
+    });
   });
-  return EXIT.OK;
 }
