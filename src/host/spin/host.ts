@@ -25,11 +25,11 @@ export interface SpinHost {
   close(): void;
 }
 
-/** Builds the Spin host of one instance; with `tracer`, each key-value and SQLite call is a span. */
+/** Builds the Spin host of one instance; with `tracer`, each key-value (Spin's and `wasi:keyvalue`) and SQLite call is a span. */
 export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): SpinHost {
   const kv = createSpinKeyValue(options, backends, tracer);
   const sqlite = createSpinSqlite(options, backends, tracer);
-  const wasiKv = createWasiKeyValue(options, backends);
+  const wasiKv = createWasiKeyValue(options, backends, tracer);
   const variables = options.variables ?? {};
   return {
     imports: {
