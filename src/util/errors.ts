@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   WASMLET_ERR_WORKER_START: { meaning: 'a worker thread failed to start or to load its unit', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_UNKNOWN_UNIT: { meaning: 'no unit is registered in the worker pool under that name (a wasmlet bug)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_LISTEN: { meaning: 'the server cannot listen on the address', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_LOG_DIR: { meaning: 'the guest log directory (`--log-dir`) or a log file in it cannot be created or opened', httpStatus: 500, exitStatus: 125 },
   // Apps.
   WASMLET_ERR_MANIFEST: { meaning: 'the app manifest is missing or invalid (one line per problem)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_ROUTE: { meaning: 'a route is malformed, or two routes match the same paths', httpStatus: 500, exitStatus: 125 },
