@@ -1,9 +1,10 @@
 // The `fermyon:spin/*@2.0.0` host of one component instance (Spin's factors' per-instance part):
-// key-value, sqlite and variables backed by wasmlet, the other interfaces of Spin's `platform`
+// key-value, sqlite, variables and redis (outbound) backed by wasmlet, the other interfaces of Spin's `platform`
 // world as stubs (unsupported.ts). Built from plain data ({@link SpinHostOptions}) plus the
 // thread's backend connections; building does no I/O.
 import { createSpinKeyValue } from './key-value.ts';
 import type { SpinHostOptions } from './options.ts';
+import { createSpinRedis } from './redis.ts';
 import { createSpinSqlite } from './sqlite.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
 import { createUnsupportedSpinInterfaces } from './unsupported.ts';
@@ -29,6 +30,7 @@ export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBac
       ...createUnsupportedSpinInterfaces(),
       'fermyon:spin/key-value': kv.imports,
       'fermyon:spin/sqlite': sqlite.imports,
+      'fermyon:spin/redis': createSpinRedis(options.allowedOutboundHosts ?? [], backends),
       'fermyon:spin/variables': createSpinVariables(options.componentId, options.variables ?? {}),
     },
     close() {
@@ -51,4 +53,6 @@ export const SPIN_JSPI_IMPORTS: readonly string[] = [
   'fermyon:spin/key-value#[method]store.get-keys',
   'fermyon:spin/sqlite#[static]connection.open',
   'fermyon:spin/sqlite#[method]connection.execute',
+  ...['[static]connection.open', ...['publish', 'get', 'set', 'incr', 'del', 'sadd', 'smembers', 'srem', 'execute']
+    .map((m) => `[method]connection.${m}`)].map((f) => `fermyon:spin/redis#${f}`),
 ];

@@ -7,6 +7,7 @@
 import type { KeyValueBackendSpec } from '../kv/open-backend.ts';
 import { openSqliteKeyValueBackend } from '../kv/sqlite-store.ts';
 import type { KeyValueBackend } from '../kv/store.ts';
+import type { RedisThreadClient } from './redis-client.ts';
 import type { SqliteConnectionOptions } from '../sqlite/connection.ts';
 import { createSqliteDatabases, type SqliteDatabases } from '../sqlite/databases.ts';
 
@@ -14,6 +15,7 @@ import { createSqliteDatabases, type SqliteDatabases } from '../sqlite/databases
 export class SpinThreadBackends {
   #kv = new Map<string, Promise<KeyValueBackend>>();
   #sqlite = new Map<string, SqliteDatabases>();
+  #redis = new Map<string, Promise<RedisThreadClient>>();
 
   /**
    * This thread's backend for `spec`, opened now if it is the first use (a SQLite file and its
@@ -44,12 +46,28 @@ export class SpinThreadBackends {
     return dbs;
   }
 
+  /**
+   * This thread's outbound Redis client for `address` (`fermyon:spin/redis`), connected on first
+   * use; the client module is imported then. Rejects when Redis cannot be reached (the failure is
+   * forgotten, so a later call retries).
+   */
+  redis(address: string): Promise<RedisThreadClient> {
+    let client = this.#redis.get(address);
+    if (client === undefined) {
+      client = import('./redis-client.ts').then((m) => m.connectRedis(address));
+      this.#redis.set(address, client);
+      client.catch(() => { if (this.#redis.get(address) === client) this.#redis.delete(address); });
+    }
+    return client;
+  }
   /** Closes every connection (tests; a worker thread's end closes them anyway). */
   async close(): Promise<void> {
     const kv = [...this.#kv.values()];
     this.#kv.clear();
+    const redis = [...this.#redis.values()];
+    this.#redis.clear();
     for (const dbs of this.#sqlite.values()) dbs.close();
     this.#sqlite.clear();
-    await Promise.all(kv.map((b) => b.then((backend) => backend.close(), () => {})));
+    await Promise.all([...kv, ...redis].map((b) => b.then((backend) => backend.close(), () => {})));
   }
 }
