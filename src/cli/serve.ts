@@ -3,7 +3,8 @@ import { loadApp } from '../app/loader.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
 import type { LogFormat } from '../triggers/http/access-log.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
+import { DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
+import { startEventTriggers } from '../triggers/event-triggers.ts';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
@@ -15,7 +16,8 @@ const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
 
 \`wasmlet up\` is the same command (Spin's \`spin up\`).
 
-Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
+Serves an app's triggers: HTTP routes, Redis channels and cron schedules, in one process (an
+app without [[trigger.http]] opens no HTTP listener, as with \`spin up\`). DIR holds a wasmlet.toml (or spin.toml); default: the current
 directory. A bare module.wasm is served as one component on /... . Every request runs in a
 fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
 exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
@@ -116,15 +118,25 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
   const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
-  const server = await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
-  log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  const server = app.triggers.http.length === 0 ? undefined
+    : await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
+  let events;
+  try {
+    events = await startEventTriggers(app, { workers: workers ?? defaultWorkerCount(), defaultTimeoutMs: defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log });
+  } catch (err) {
+    await server?.close(0);
+    throw err;
+  }
+  if (server) log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       log.event('info', `${signal}: shutting down`);
-      void server.close(DEFAULT_SHUTDOWN_GRACE_MS).then((inTime) => {
+      // Event triggers stop reading first and finish the handlers they started.
+      void Promise.all([server?.close(DEFAULT_SHUTDOWN_GRACE_MS) ?? true, events?.close().then(() => true)]).then(([inTime]) => {
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();
       });
