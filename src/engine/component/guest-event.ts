@@ -71,8 +71,9 @@ export async function handleGuestEvent(prepared: PreparedComponent, event: Guest
     try {
       await handler(event.kind === 'redis' ? event.payload : { timestamp: BigInt(event.timestamp) });
     } catch (err) {
-      const payload = (err as { payload?: unknown } | null)?.payload;
-      if (err instanceof Error && err.name === 'ComponentError' && payload !== undefined) {
+      // jco's glue class has no `name` of its own: recognise it by constructor and `payload`.
+      if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
+        const payload = (err as { payload?: unknown }).payload;
         throw new WasmletError('WASMLET_ERR_GUEST_HANDLER_ERROR', `the handler returned an error: ${describeGuestError(payload)}`, { blame: 'guest' });
       }
       throw err;

@@ -25,17 +25,19 @@ export interface SpinHost {
 export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends): SpinHost {
   const kv = createSpinKeyValue(options, backends);
   const sqlite = createSpinSqlite(options, backends);
+  const redis = createSpinRedis(options.allowedOutboundHosts ?? [], backends);
   return {
     imports: {
       ...createUnsupportedSpinInterfaces(),
       'fermyon:spin/key-value': kv.imports,
       'fermyon:spin/sqlite': sqlite.imports,
-      'fermyon:spin/redis': createSpinRedis(options.allowedOutboundHosts ?? [], backends),
+      'fermyon:spin/redis': redis.imports,
       'fermyon:spin/variables': createSpinVariables(options.componentId, options.variables ?? {}),
     },
     close() {
       kv.close();
       sqlite.close();
+      redis.close();
     },
   };
 }

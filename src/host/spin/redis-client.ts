@@ -1,5 +1,7 @@
-// The thread's client for outbound Redis (`fermyon:spin/redis`): one node-redis client per
-// address, shared by every instance on the thread. Failure behaviour as the Redis key-value
+// The thread's connections for outbound Redis (`fermyon:spin/redis`), per address: each guest
+// `open` leases a connection of its own (as Spin opens one per `open`, so a guest's blocking
+// command, BLPOP or a long EVAL, holds only its own), and a released one is kept idle for the next
+// `open` on the thread instead of a new TCP connection per message. Failure behaviour as the Redis key-value
 // backend's (src/host/kv/redis-store.ts): calls fail at once while disconnected
 // (`disableOfflineQueue`) and the client keeps reconnecting in the background; replies keep bulk
 // strings binary (Buffer) and integers as numbers, as `execute` hands them to the guest.
@@ -11,6 +13,8 @@ export const REDIS_CONNECT_TIMEOUT_MS = 2000;
 
 /** An open client: its commands and the way to close it. */
 export interface RedisThreadClient extends RedisCommands {
+  /** False while the connection is down (an idle one is then not handed out again). */
+  isReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,50 @@ export async function connectRedis(address: string): Promise<RedisThreadClient> 
   }
   return {
     send: (args) => client.sendCommand(args),
+    isReady: () => client.isReady,
     close: async () => { client.destroy(); },
   };
+}
+
+/** Idle connections kept per address per thread, at most (more are closed on release). */
+export const MAX_IDLE_REDIS_CONNECTIONS = 8;
+
+/** A leased connection: its commands, and `release` to hand it back (idempotent). */
+export interface RedisLease extends RedisCommands {
+  release(): void;
+}
+
+/** One address's connections on one thread. */
+export class RedisConnectionPool {
+  readonly #address: string;
+  readonly #idle: RedisThreadClient[] = [];
+  #closed = false;
+  constructor(address: string) { this.#address = address; }
+
+  /**
+   * An idle connection, or a new one.
+   * @throws as {@link connectRedis}.
+   */
+  async acquire(): Promise<RedisLease> {
+    let client = this.#idle.pop();
+    // An idle connection that went down (Redis restarted) is replaced, not handed to a guest.
+    while (client !== undefined && !client.isReady()) { void client.close(); client = this.#idle.pop(); }
+    client ??= await connectRedis(this.#address);
+    let released = false;
+    return {
+      send: (args) => client.send(args),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#closed || this.#idle.length >= MAX_IDLE_REDIS_CONNECTIONS) void client.close();
+        else this.#idle.push(client);
+      },
+    };
+  }
+
+  /** Closes the idle connections; leased ones close when released. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#idle.splice(0).map((c) => c.close()));
+  }
 }

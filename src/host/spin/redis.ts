@@ -3,13 +3,14 @@
 // does it: `open(address)` is refused with `invalid-address` unless `allowed_outbound_hosts` allows
 // the address (`redis://host:port`; no port: 6379), and the commands map one to one (`publish`,
 // `get`, `set`, `incr`, `del`, `sadd`, `smembers`, `srem`, and `execute` with binary arguments and
-// Spin's reply mapping: nil, status, int64, binary). Where wasmlet differs: connections are the
-// thread's (SpinThreadBackends.redis: one client per address shared by every instance on the
-// thread, as node-redis multiplexes), not one TCP connection per `open`; a guest's handles only
-// point at it. Every call suspends the guest through JSPI (transpile.ts).
+// Spin's reply mapping: nil, status, int64, binary). Each `open` gets a connection of its own, as in
+// Spin, leased from the thread's idle connections (SpinThreadBackends.redis) and handed back when
+// the guest drops the handle or the instance ends. Every call suspends the guest through JSPI
+// (transpile.ts).
 import type { AllowedHost } from '../http-outbound/allowed-hosts.ts';
 import { isOutboundAllowed } from '../http-outbound/allowed-hosts.ts';
 import { WitError } from '../wit-error.ts';
+import type { RedisLease } from './redis-client.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
 
 /** The WIT `error` variant of `fermyon:spin/redis@2.0.0`, in jco's shape. */
@@ -90,16 +91,22 @@ export interface SpinRedisConnectionClass {
 }
 
 /**
- * Builds the interface object of one instance: `{ Connection }`. `allowed` is the component's
- * `allowed_outbound_hosts`. Calls reject with a {@link RedisError} (the WIT `error`), never trap.
+ * Builds the interface object of one instance: `{ Connection }`, and `close` to release the
+ * connections the guest left open (call it when the instance retires). `allowed` is the
+ * component's `allowed_outbound_hosts`. Calls reject with a {@link RedisError} (the WIT `error`),
+ * never trap.
  */
-export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinThreadBackends): { Connection: SpinRedisConnectionClass } {
+export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinThreadBackends): { imports: { Connection: SpinRedisConnectionClass }; close(): void } {
+  const leased = new Set<RedisLease>();
   class Connection {
-    readonly #client: RedisCommands;
-    private constructor(client: RedisCommands) { this.#client = client; }
+    readonly #client: RedisLease;
+    private constructor(client: RedisLease) { this.#client = client; }
     static async open(address: string): Promise<Connection> {
       const checked = checkAddress(address, allowed);
-      try { return new Connection(await backends.redis(checked)); } catch (err) { throw other(err); }
+      let lease: RedisLease;
+      try { lease = await backends.redis(checked); } catch (err) { throw other(err); }
+      leased.add(lease);
+      return new Connection(lease);
     }
     async #send(args: Array<string | Buffer>): Promise<unknown> {
       try { return await this.#client.send(args); } catch (err) { throw other(err); }
@@ -139,8 +146,17 @@ export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinT
       const wire = args.map((a) => (a.tag === 'int64' ? String(a.val) : Buffer.from(a.val)));
       return toRedisResults(await this.#send([command, ...wire]));
     }
-    /** The guest dropped the handle: the thread's client stays open for other instances. */
-    [Symbol.dispose](): void {}
+    /** The guest dropped the handle: the connection goes back to the thread's idle ones. */
+    [Symbol.dispose](): void {
+      leased.delete(this.#client);
+      this.#client.release();
+    }
   }
-  return { Connection };
+  return {
+    imports: { Connection },
+    close() {
+      for (const lease of leased) lease.release();
+      leased.clear();
+    },
+  };
 }
