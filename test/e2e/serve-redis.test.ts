@@ -4,12 +4,11 @@
 // channel that does not hold up another, and a Redis restart that the trigger survives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadApp } from '../../src/app/loader.ts';
 import { startEventTriggers } from '../../src/triggers/event-triggers.ts';
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
 import { buildSpinSdkComponent } from '../support/spin-sdk.ts';
 import { repoRoot } from '../support/fixtures.ts';
-import { appDir, redisClient, waitFor } from '../support/redis-apps.ts';
+import { loadTestApp, redisClient, waitFor } from '../support/redis-apps.ts';
 
 const WORKER = `${repoRoot}/test/fixtures/components/redis-sdk-worker/worker.js`;
 
@@ -42,7 +41,7 @@ redis_address = "{{ redis_url }}"
 async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   const [source, server] = await Promise.all([buildSpinSdkComponent(WORKER, 'spin-redis'), startRedisServer()]);
   t.after(() => server.dispose());
-  const app = await loadApp(appDir(t, manifest(source, server)));
+  const app = await loadTestApp(t, manifest(source, server));
   const lines: string[] = [];
   const log = { event: (level: string, message: string) => { lines.push(`${level} ${message}`); } };
   const events = await startEventTriggers(app, { workers: 2, defaultTimeoutMs: 30_000, log });

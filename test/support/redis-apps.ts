@@ -5,6 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
+import { loadApp } from '../../src/app/loader.ts';
+import type { LockedApp } from '../../src/app/locked-app.ts';
+import { buildDir } from './fixtures.ts';
+
+/** Where these tests' components are transpiled: kept across runs (the app dirs are temporary). */
+export const TEST_CACHE_DIR = join(buildDir, 'wasmlet-cache');
+
+/** Loads the app of `manifest` (see {@link appDir}) with its cache in {@link TEST_CACHE_DIR}. */
+export async function loadTestApp(t: { after(fn: () => void): void }, manifest: string): Promise<LockedApp> {
+  const app = await loadApp(appDir(t, manifest));
+  app.cacheDir = TEST_CACHE_DIR;
+  return app;
+}
 
 /** Writes `spin.toml` (the given text) into a fresh temp dir; removed after the test. */
 export function appDir(t: { after(fn: () => void): void }, manifest: string): string {

@@ -26,13 +26,13 @@ export const GUEST_EVENT_EXPORTS: Readonly<Record<GuestEvent['kind'], string>> =
 export function hasGuestEventExport(exports: readonly string[], kind: GuestEvent['kind']): boolean {
   return exports.some((e) => (kind === 'redis'
     ? /^fermyon:spin\/inbound-redis(@2\.0\.\d+)?$/.test(e)
-    : e === 'handle-cron-event' || /^fermyon:spin-cron\/inbound-cron(@2\.0\.\d+)?$/.test(e)));
+    : e === 'handle-cron-event' || e === 'handleCronEvent' || /^fermyon:spin-cron\/inbound-cron(@2\.0\.\d+)?$/.test(e)));
 }
 
 function findHandler(exports: Record<string, unknown>, kind: GuestEvent['kind']): ((arg: unknown) => Promise<void>) | undefined {
   if (kind === 'cron' && typeof exports.handleCronEvent === 'function') return exports.handleCronEvent as (arg: unknown) => Promise<void>;
   for (const [name, value] of Object.entries(exports)) {
-    if (!hasGuestEventExport([name], kind) || name === 'handle-cron-event') continue;
+    if (!hasGuestEventExport([name], kind) || name === 'handle-cron-event' || name === 'handleCronEvent') continue;
     const fn = (value as Record<string, unknown>)[kind === 'redis' ? 'handleMessage' : 'handleCronEvent'];
     if (typeof fn === 'function') return fn as (arg: unknown) => Promise<void>;
   }
