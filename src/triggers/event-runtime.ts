@@ -14,6 +14,7 @@ import type { PreparedComponent } from '../engine/component/transpile.ts';
 import { WasmletError } from '../util/errors.ts';
 import { workerEntry } from '../util/worker-entry.ts';
 import { componentUnit } from './component-unit.ts';
+import type { GuestEventInput } from './guest-event-worker.ts';
 
 /** Events one worker runs at once (handlers that wait on Redis or a store suspend through JSPI). */
 export const EVENT_CONCURRENCY = 4;
@@ -86,6 +87,8 @@ export async function prepareEventRuntime(app: LockedApp, options: EventRuntimeO
       timeouts.set(id, component.limits.timeoutMs ?? options.defaultTimeoutMs);
     }
     await started;
+    // Each unit loaded on a worker before the first event (see GuestEventInput `warm`).
+    await Promise.all([...uses.keys()].map((unit) => pool.run({ unit, input: { kind: 'warm' } satisfies GuestEventInput })));
   } catch (err) {
     for (const c of cleanups.splice(0)) c();
     await pool.close();

@@ -10,8 +10,12 @@ import type { PreparedComponent } from '../engine/component/transpile.ts';
 import type { PoolHandler } from '../engine/pool.ts';
 import type { ComponentUnitConfig } from './component-unit.ts';
 
-/** One event as the main thread sends it. */
-export type GuestEventInput = GuestEvent;
+/**
+ * One event as the main thread sends it, or `warm`: only wait until the unit's component is loaded
+ * on the worker (its jco module imported), so that the first event's deadline, and a stream
+ * entry's time pending, do not include the load.
+ */
+export type GuestEventInput = GuestEvent | { kind: 'warm' };
 
 /**
  * This thread's connections to the app's stores, databases and outbound Redis, shared by every
@@ -32,7 +36,9 @@ export const poolHandler: PoolHandler = {
   },
   async run(unit, input) {
     const { prepared, config } = unit as Unit;
-    await handleGuestEvent(await prepared, input as GuestEventInput, {
+    const event = input as GuestEventInput;
+    if (event.kind === 'warm') { await prepared; return null; }
+    await handleGuestEvent(await prepared, event, {
       env: config.env, preopens: config.preopens, allowedOutboundHosts: config.allowedOutboundHosts,
       spin: { options: config.spin, backends: threadBackends },
     });

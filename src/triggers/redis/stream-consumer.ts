@@ -5,15 +5,16 @@
 //
 //   producer:  XADD <channel> * payload <bytes>        (the field must be named `payload`)
 //   replica:   XGROUP CREATE <channel> <group> 0 MKSTREAM   once (BUSYGROUP: another made it)
-//              loop: XAUTOCLAIM <channel> <group> <me> <claim_timeout> 0-0 COUNT 16
+//              loop: XAUTOCLAIM <channel> <group> <me> <claim_timeout> 0-0 COUNT 1
 //                    (take over entries another consumer read but never acknowledged: it died)
-//                    XREADGROUP GROUP <group> <me> COUNT 16 BLOCK 1000 STREAMS <channel> >
+//                    XREADGROUP GROUP <group> <me> COUNT 1 BLOCK 1000 STREAMS <channel> >
 //                    each entry in order: run the handler, then XACK
 //
 // The group starts at `0`, so entries added before any replica started are handled too. A
 // consumer is named `<hostname>-<pid>-<random>`: a restarted replica is a new consumer, and what
 // its previous life left unacknowledged is claimed after `claim_timeout` like any dead replica's.
-// Delivery is at least once: a replica killed after its handler ran but before XACK has that entry
+// `claim_timeout` must be longer than a handler's longest run (its deadline, `limits.timeout`), or
+// a live replica's slow entry is claimed and run a second time. Delivery is at least once: a replica killed after its handler ran but before XACK has that entry
 // handled again by another replica. A handler's error, trap or timeout is logged and the entry
 // acknowledged (it would fail again); an entry whose handler could not run (the pool shutting
 // down) stays pending for another replica.
@@ -26,8 +27,12 @@ import type { EventRuntime } from '../event-runtime.ts';
 import { describeFailure, redactAddress, type TriggerLog } from '../event-log.ts';
 import { reconnectDelayMs, type RedisSubscription } from './pubsub-subscriber.ts';
 
-/** Entries read (or claimed) per round trip. */
-const BATCH = 16;
+/**
+ * Entries read (or claimed) per round trip: one, so an entry is pending under this consumer only
+ * while its handler runs, and `claim_timeout` needs to exceed one handler's run, not a batch's
+ * (with a batch, entries waiting behind a slow one were claimed by another replica and ran twice).
+ */
+const BATCH = 1;
 /** How long one XREADGROUP waits for new entries, in ms (also how soon `stop` is noticed). */
 const BLOCK_MS = 1000;
 /** The stream entry field that holds the message bytes. */
