@@ -189,3 +189,8 @@ export function buildCMemoryComponent(): Promise<string> {
 export function buildCronTickComponent(): Promise<string> {
   return buildJsComponent('cron-tick', 'tick.js', 'cron-tick');
 }
+
+/** examples/redis-jobs/tick (componentize-js, the cron plugin's world), as examples/build.sh builds it. */
+export function buildExampleTickComponent(): Promise<string> {
+  return buildJsComponent('example-redis-jobs-tick', 'tick.js', 'tick', join(repoRoot, 'examples/redis-jobs/tick'));
+}
