@@ -2,8 +2,9 @@
 # Rebuilds every example's .wasm from its source. Needs clang + wasi-libc, wabt (wat2wasm) and
 # binaryen (wasm-opt) from Debian (scripts/install-deps.sh), and `npm ci` for AssemblyScript and
 # componentize-js.
-# Only examples/hello/hello.wasm is committed (so `npx wasmlet serve examples/hello` works on a
-# fresh clone); the others are built here.
+# Only examples/hello/hello.wasm and examples/spin-js-sdk/target/spin-js-sdk.wasm are committed
+# (so `npx wasmlet serve examples/hello` and `examples/spin-js-sdk` work on a fresh clone); the
+# others are built here. The Spin JS SDK app needs the npm registry (`npm pack @fermyon/spin-sdk`).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -21,12 +22,17 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
 (cd "$root" && node_modules/.bin/asc "$here/hello-as/hello.ts" \
   --config node_modules/@assemblyscript/wasi-shim/asconfig.json \
   --optimizeLevel 2 --outFile "$here/hello-as/hello-as.wasm")
-# The WASI 0.2 component (componentize-js, ~15 s; memoized under test/fixtures/.build/).
+# The WASI 0.2 components (componentize-js, ~15 s; memoized under test/fixtures/.build/).
 (cd "$root" && node_modules/.bin/node --input-type=module -e "
   import { copyFileSync } from 'node:fs';
-  import { buildExampleHttpComponent } from './test/support/components.ts';
+  import { buildExampleComponentPlugin, buildExampleEmbedNotesComponent, buildExampleHttpComponent } from './test/support/components.ts';
   copyFileSync(await buildExampleHttpComponent(), 'examples/http-component/handler.wasm');
+  copyFileSync(await buildExampleEmbedNotesComponent(), 'examples/embed-app/notes.wasm');
+  copyFileSync(await buildExampleComponentPlugin(), 'examples/component-plugin/plugin.wasm');
 ")
+# The app written with Spin's JS SDK (test/support/spin-sdk.ts: npm pack + componentize-js, ~45 s).
+(cd "$root" && node_modules/.bin/node test/support/spin-sdk.ts \
+  examples/spin-js-sdk/src/index.js examples/spin-js-sdk/target/spin-js-sdk.wasm)
 # examples/redis-jobs: two components with Spin's JS SDK (npm pack, see test/support/spin-sdk.ts)
 # and one cron component (componentize-js against the cron plugin's WIT).
 (cd "$root" && node_modules/.bin/node --input-type=module -e "
@@ -38,4 +44,4 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
   copyFileSync(await buildSpinSdkComponent(d + '/worker/worker.js', 'spin-redis'), d + '/worker/worker.wasm');
   copyFileSync(await buildExampleTickComponent(), d + '/tick/tick.wasm');
 ")
-echo "built: $(cd "$here" && ls */*.wasm | tr '\n' ' ')"
+echo "built: $(cd "$here" && ls */*.wasm */target/*.wasm | tr '\n' ' ')"

@@ -15,3 +15,10 @@ export type { WasmKind, ModuleInfo, ImportEntry, ExportEntry, MemoryLimits, Func
 export type { InputStream, OutputStream } from './sandbox/stdio.ts';
 export type { PreopenSpec } from './sandbox/preopen.ts';
 export { parseSize, parseDuration } from './util/units.ts';
+export { createComponentPlugin } from './plugin/component-plugin.ts';
+export type {
+  ComponentPlugin, ComponentPluginOptions, ComponentPluginGrants, ComponentPluginLimits, HostFunction, HostInterface, PluginFunction,
+} from './plugin/component-plugin.ts';
+export { ComponentError } from './plugin/component-error.ts';
+export { loadApp, createHandler, WasmletApp } from './embed/app.ts';
+export type { LoadAppOptions, NodeHandler, EmbeddedAppLog, AccessRecord, FetchClient } from './embed/app.ts';

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { WasmletError } from '../util/errors.ts';
 import { defaultCacheDir } from '../util/cache-dir.ts';
+import { MANIFEST_NAMES } from './build-plan.ts';
 import { DEFAULT_WAGI_ARGV } from './locked-app.ts';
 import type { LockedApp, LockedComponent } from './locked-app.ts';
 import { parseManifestDocument, type ParsedManifest } from './manifest/parse-manifest.ts';
@@ -12,8 +13,7 @@ import { resolveHostServices, type LoadOptions } from './host-services.ts';
 import { locateKey } from './manifest/locate-key.ts';
 import { ManifestError, type ManifestDiagnostic } from './manifest/manifest-error.ts';
 
-/** Manifest file names looked for in a directory, in order. */
-export const MANIFEST_NAMES = ['wasmlet.toml', 'spin.toml'] as const;
+export { MANIFEST_NAMES } from './build-plan.ts';
 
 /** What a Wasm binary's 8-byte preamble says it is. */
 export type WasmBinaryKind = 'module' | 'component' | 'not-wasm';

@@ -41,11 +41,11 @@ export interface LockedLimits {
 
 /** Spin's `[component.x.build]`, kept for `wasmlet build`; the runtime ignores it. */
 export interface LockedBuild {
-  /** One or more shell commands, run in order. */
+  /** One or more shell commands (`sh -c`), run in order; the first failure stops the build. */
   command: string[];
-  /** Directory the commands run in, relative to the manifest directory. */
+  /** Directory the commands run in, relative to the manifest directory (never absolute). */
   workdir?: string;
-  /** Globs watched by `watch` tooling. */
+  /** Globs (`src/**\/*.c`) whose changes make `wasmlet watch` rebuild, relative to the workdir. */
   watch: string[];
 }
 

@@ -15,6 +15,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   run: { summary: 'Run a WASI preview1 module (a command, or one export with --invoke) or a WASI 0.2 command component', load: async () => (await import('./run.ts')).runCommand },
   registry: { summary: 'Push apps to and pull them from OCI registries (Spin\'s layout; login)', load: async () => (await import('./registry.ts')).registryCommand },
   serve: { summary: 'Serve an app\'s HTTP routes (WAGI modules, wasi:http components) from a worker pool', load: async () => (await import('./serve.ts')).serveCommand },
+  new: { summary: 'Create an app from a template (http-js, http-c, http-as, kv-js; --list)', load: async () => (await import('./new.ts')).newCommand },
+  build: { summary: 'Run the build commands of an app\'s components ([component.<id>.build])', load: async () => (await import('./build.ts')).buildCommand },
+  watch: { summary: 'Build and serve an app, rebuilding and reloading it in place when its files change', load: async () => (await import('./watch.ts')).watchCommand },
   // Spin users type `spin up`; the same command under that name.
   up: { summary: 'Alias of serve (Spin\'s `spin up`)', load: async () => (await import('./serve.ts')).serveCommand },
 };

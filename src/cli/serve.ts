@@ -1,31 +1,21 @@
-// `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
+// `wasmlet serve`: serve an app's triggers (HTTP, Redis, cron) (modelled on `spin up` / `wasmtime serve`).
 import { loadApp } from '../app/loader.ts';
+import type { LoadOptions } from '../app/host-services.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
-import type { LogFormat } from '../triggers/http/access-log.ts';
+import type { LogFormat, ServerLog } from '../triggers/http/access-log.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
+import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
 import { startEventTriggers } from '../triggers/event-triggers.ts';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
 import { printOut } from './output.ts';
+import { onStopRequest } from './stop-signals.ts';
 import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
-const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
-       wasmlet serve [options] --from-registry REF
-
-\`wasmlet up\` is the same command (Spin's \`spin up\`).
-
-Serves an app's triggers: HTTP routes, Redis channels and cron schedules, in one process (an
-app without [[trigger.http]] opens no HTTP listener, as with \`spin up\`). DIR holds a wasmlet.toml (or spin.toml); default: the current
-directory. A bare module.wasm is served as one component on /... . Every request runs in a
-fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
-exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
-$WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
-cannot be written).
-
-Options:
-  --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
+/** The help text of the options `serve` and `watch` share (one per line group, 2-space indent). */
+export const SERVER_OPTIONS_HELP = `  --listen ADDR        Address to listen on: HOST:PORT, :PORT or PORT (default 127.0.0.1:3000;
                        port 0 picks a free port). The bound address is logged on start.
   --log-format FORMAT  text (default) or json: one access line per request on stdout.
   --workers N          Worker threads running guests (default: one per core, at least 2; ${defaultWorkerCount()} here).
@@ -44,7 +34,23 @@ Options:
                        "default") and sqlite_db.db (SQLite "default"), created when first used
                        (default: state_dir of the runtime config, else .wasmlet/ in the app dir;
                        with --from-registry, .wasmlet/ in the current directory).
-  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
+`;
+
+const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
+       wasmlet serve [options] --from-registry REF
+
+\`wasmlet up\` is the same command (Spin's \`spin up\`).
+
+Serves an app's triggers in one process: HTTP routes, Redis channels and cron schedules (an
+app without [[trigger.http]] opens no HTTP listener, as with \`spin up\`). DIR holds a
+wasmlet.toml (or spin.toml); default: the current directory. A bare module.wasm is served as one component on /... . Every request runs in a
+fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
+exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
+$WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
+cannot be written).
+
+Options:
+${SERVER_OPTIONS_HELP}  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
   -h, --help           Print this help.
@@ -54,7 +60,9 @@ environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app d
 keys), then its default. A required variable with no value: exit 125, naming it.
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (at most 10 s), and
-exit 0.
+exit 0. Under npx/npm, wasmlet also stops when npm's \`sh -c\` exits (SIGTERM to the npx
+pid); in production run the bin itself (node_modules/.bin/wasmlet serve) so every signal
+reaches it.
 `;
 
 const usageError = (message: string): WasmletError => usageErrorFor('serve', message);
@@ -80,14 +88,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      listen: { type: 'string' },
-      'log-format': { type: 'string' },
-      workers: { type: 'string' },
-      'max-body': { type: 'string' },
-      'max-queue': { type: 'string' },
-      timeout: { type: 'string' },
-      'runtime-config-file': { type: 'string' },
-      'state-dir': { type: 'string' },
+      ...SERVER_FLAGS,
       'from-registry': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -95,18 +96,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   if (values.help) { printOut(HELP); return EXIT.OK; }
   if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
-  const format = values['log-format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw usageError(`--log-format '${format}': expected text or json`);
-  const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
-  const workers = values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1);
-  const maxQueue = values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0);
-  const maxBodyBytes = values['max-body'] === undefined ? undefined : parseSize(values['max-body']);
-  const defaultTimeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
-
-  const runtimeConfigFile = values['runtime-config-file'];
-  const stateDir = values['state-dir'];
-  if (runtimeConfigFile === '') throw usageError('--runtime-config-file: expected a file path');
-  if (stateDir === '') throw usageError('--state-dir: expected a directory path');
+  const settings = serverSettings('serve', values);
 
   let appPath = positionals[0] ?? '.';
   // A registry app lives in the cache, one dir per version: its state stays in the current dir.
@@ -116,35 +106,89 @@ export async function serveCommand(argv: string[]): Promise<number> {
     appPath = (await (await import('./registry.ts')).pullToCache(values['from-registry'], { insecure: values.insecure === true })).dir;
     defaultStateDir = '.wasmlet';
   }
-  const app = await loadApp(appPath, { runtimeConfigFile, stateDir, defaultStateDir });
-  const log = createServerLog(format as LogFormat, printOut, { flushMs: 10 });
-  const server = app.triggers.http.length === 0 ? undefined
-    : await startHttpServer({ app, host, port, workers, maxQueue, maxBodyBytes, defaultTimeoutMs, log });
+  const app = await loadApp(appPath, { ...settings.load, defaultStateDir });
+  const log = createServerLog(settings.logFormat, printOut, { flushMs: 10 });
+  const server = app.triggers.http.length === 0 ? undefined : await startHttpServer({ app, ...settings.server, log });
   let events;
   try {
-    events = await startEventTriggers(app, { workers: workers ?? defaultWorkerCount(), defaultTimeoutMs: defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log });
+    events = await startEventTriggers(app, {
+      workers: settings.server.workers ?? defaultWorkerCount(),
+      defaultTimeoutMs: settings.server.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log,
+    });
   } catch (err) {
     await server?.close(0);
     throw err;
   }
   if (server) log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
+  // Event triggers stop reading first and finish the handlers they started.
+  await closeOnStopRequest(() => server, log, async () => { await events?.close(); });
+  return EXIT.OK;
+}
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      log.event('info', `${signal}: shutting down`);
-      // Event triggers stop reading first and finish the handlers they started.
-      void Promise.all([server?.close(DEFAULT_SHUTDOWN_GRACE_MS) ?? true, events?.close().then(() => true)]).then(([inTime]) => {
+/** The flags `serve` and `watch` share (see {@link SERVER_OPTIONS_HELP}), for `parseFlags`. */
+export const SERVER_FLAGS = {
+  listen: { type: 'string' },
+  'log-format': { type: 'string' },
+  workers: { type: 'string' },
+  'max-body': { type: 'string' },
+  'max-queue': { type: 'string' },
+  timeout: { type: 'string' },
+  'runtime-config-file': { type: 'string' },
+  'state-dir': { type: 'string' },
+} as const satisfies Record<string, { type: 'string' }>;
+
+/** What {@link SERVER_FLAGS} say: how to load the app, how to run the server, the log format. */
+export interface ServerSettings {
+  load: Pick<LoadOptions, 'runtimeConfigFile' | 'stateDir'>;
+  server: Omit<HttpServerOptions, 'app' | 'log'>;
+  logFormat: LogFormat;
+}
+
+/**
+ * Checks the values of {@link SERVER_FLAGS}.
+ * @param command `serve` or `watch`, for the usage error.
+ * @throws WasmletError `WASMLET_ERR_USAGE`, `WASMLET_ERR_INVALID_SIZE`, `WASMLET_ERR_INVALID_DURATION`.
+ */
+export function serverSettings(command: string, values: Partial<Record<keyof typeof SERVER_FLAGS, string>>): ServerSettings {
+  const usage = (message: string) => usageErrorFor(command, message);
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw usage(`--log-format '${format}': expected text or json`);
+  const { host, port } = parseListen(values.listen ?? '127.0.0.1:3000');
+  const runtimeConfigFile = values['runtime-config-file'];
+  const stateDir = values['state-dir'];
+  if (runtimeConfigFile === '') throw usage('--runtime-config-file: expected a file path');
+  if (stateDir === '') throw usage('--state-dir: expected a directory path');
+  return {
+    load: { runtimeConfigFile, stateDir },
+    server: {
+      host, port,
+      workers: values.workers === undefined ? undefined : positiveInt('--workers', values.workers, 1),
+      maxQueue: values['max-queue'] === undefined ? undefined : positiveInt('--max-queue', values['max-queue'], 0),
+      maxBodyBytes: values['max-body'] === undefined ? undefined : parseSize(values['max-body']),
+      defaultTimeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout),
+    },
+    logFormat: format,
+  };
+}
+
+/**
+ * Resolves once the process was asked to stop (SIGINT, SIGTERM, its npm parent gone: see
+ * stop-signals.ts) and `server` has shut down gracefully (in-flight requests get 10 s).
+ * @param beforeClose run first when the stop request arrives (e.g. stop a file watcher).
+ */
+export function closeOnStopRequest(server: RunningHttpServer | (() => RunningHttpServer | undefined), log: ServerLog,
+  beforeClose?: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    onStopRequest((reason) => {
+      log.event('info', `${reason}: shutting down`);
+      void (async () => {
+        await beforeClose?.();
+        const running = typeof server === 'function' ? server() : server;
+        const inTime = running === undefined ? true : await running.close(DEFAULT_SHUTDOWN_GRACE_MS);
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');
         resolve();
-      });
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+      })();
+    });
   });
-  return EXIT.OK;
 }

@@ -6,5 +6,6 @@ export type { PreopenSpec } from '../sandbox/preopen.ts';
 export type { InputStream, OutputStream } from '../sandbox/stdio.ts';
 export { bytesInput } from '../sandbox/stdio.ts';
 export type { AllowedHost } from '../host/http-outbound/allowed-hosts.ts';
+export { parseAllowedHosts } from '../host/http-outbound/allowed-hosts.ts';
 export type { SpinHostOptions } from '../host/spin/options.ts';
 export type { KeyValueBackendSpec } from '../host/kv/open-backend.ts';

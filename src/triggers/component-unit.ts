@@ -56,7 +56,8 @@ export async function componentUnit(app: LockedApp, component: LockedComponent, 
   if (missing.length > 0) {
     throw new WasmletError('WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED',
       `component '${component.id}' imports ${missing.join(', ')}, which wasmlet does not provide; build it for the wasi:http/proxy `
-      + 'world (WASI 0.2: wasi:cli, io, clocks, random, filesystem, sockets, http) or Spin 2 host interfaces (fermyon:spin/*@2.0.0), '
+      + 'world (WASI 0.2: wasi:cli, io, clocks, random, filesystem, sockets, http) or Spin 2 host interfaces (fermyon:spin/*@2.0.0, '
+      + 'wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2, wasi:config/store@0.2.0-draft-2024-09-27), '
       + 'or remove the dependency on those imports',
       { blame: 'user' });
   }

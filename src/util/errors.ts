@@ -88,6 +88,8 @@ export const ERROR_CODES = {
   WASMLET_ERR_REGISTRY_AUTH: { meaning: 'an OCI registry refused the credentials (or none were given): log in with `wasmlet registry login`', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_DIGEST_MISMATCH: { meaning: 'content pulled from a registry does not match its sha256 digest', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_ARTIFACT: { meaning: 'an OCI artifact is not a layout wasmlet can run (Spin app, or one Wasm layer as `wkg` pushes)', httpStatus: 500, exitStatus: 125 },
+  // The developer loop (`wasmlet new`).
+  WASMLET_ERR_TEMPLATE: { meaning: 'an app template is unknown or cannot be written (the target directory is not empty, a bad app name)', httpStatus: 500, exitStatus: 125 },
   // wasmlet itself.
   WASMLET_ERR_INTERNAL: { meaning: 'an internal error (a wasmlet bug, or the worker thread running the guest died)', httpStatus: 500, exitStatus: 125 },
 } as const satisfies Record<`WASMLET_ERR_${string}`, ErrorCodeInfo>;

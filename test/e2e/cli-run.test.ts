@@ -3,31 +3,18 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildC, buildWat, repoRoot } from '../support/fixtures.ts';
+import { ensureDist } from '../support/dist.ts';
 
 const node = join(repoRoot, 'node_modules/.bin/node');
 const bin = join(repoRoot, 'bin/wasmlet.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 // `npm test` builds dist/ first; rebuild here only when src/ is newer, so a single-file run works too.
 before(() => {
-  const main = join(repoRoot, 'dist/cli/main.js');
-  let built = 0;
-  try { built = statSync(main).mtimeMs; } catch { /* not built yet */ }
-  if (built < newestMtime(join(repoRoot, 'src'))) {
-    spawnSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
-  }
-  assert.ok(statSync(main).isFile(), 'dist/cli/main.js was not built');
+  ensureDist();
 });
 
 interface Run { status: number | null; stdout: string; stderr: string; ms: number }

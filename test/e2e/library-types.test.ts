@@ -32,6 +32,14 @@ const status: number = ERROR_CODES[timeout].httpStatus + ERROR_CODES.WASMLET_ERR
 // A misspelt code must be rejected.
 // @ts-expect-error not a registered code
 const typo = new WasmletError('WASMLET_ERROR_TIMEOUT', 'misspelt');
+// The embedding API: an app in an existing server, component plugins.
+import { loadApp, createHandler, createComponentPlugin, ComponentError, type WasmletApp, type NodeHandler } from '${entry}';
+const app: Promise<WasmletApp> = loadApp('.', { workers: 2, maxBodyBytes: 1024, log: { access: (r) => r.status } });
+app.then((a) => { const h: NodeHandler = createHandler(a); const r: Promise<Response> = a.fetch(new Request('http://x/')); return [h, r, a.close(100)]; });
+const plugin = createComponentPlugin(new Uint8Array(8), { imports: { 'a:b/c': { f: (x: string) => x } }, limits: { timeoutMs: 5, memoryBytes: 1 << 20 } });
+plugin.then((p) => p.mode === 'worker' && p.exports, (e: unknown) => e instanceof ComponentError && e.payload);
+// @ts-expect-error timeoutMs is a number of milliseconds
+createComponentPlugin(new Uint8Array(8), { limits: { timeoutMs: '1s' } });
 export { status, typo };
 `);
     const out = execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', dir], { encoding: 'utf8' });

@@ -4,12 +4,13 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWasi } from '../../src/engine/run-module.ts';
 import { buildCComponent, buildCliCommandComponent } from '../support/components.ts';
 import { repoRoot } from '../support/fixtures.ts';
+import { ensureDist } from '../support/dist.ts';
 
 const node = join(repoRoot, 'node_modules/.bin/node');
 const bin = join(repoRoot, 'bin/wasmlet.js');
@@ -20,22 +21,9 @@ let cHello = '';
 let cLoop = '';
 let cGrow = '';
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 before(async () => {
   // `npm test` builds dist/ first; rebuild here only when src/ is newer, so a single-file run works too.
-  const main = join(repoRoot, 'dist/cli/main.js');
-  let built = 0;
-  try { built = statSync(main).mtimeMs; } catch { /* not built yet */ }
-  if (built < newestMtime(join(repoRoot, 'src'))) {
-    spawnSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore' });
-  }
+  ensureDist();
   [jsCommand, cHello, cLoop, cGrow] = await Promise.all([
     buildCliCommandComponent(),
     buildCComponent('test/fixtures/components/c-hello/hello.c'),

@@ -11,6 +11,8 @@ import { repoRoot } from '../support/fixtures.ts';
 /**
  * The layers each layer may import (besides itself). Anything not listed is refused.
  * - `cli/` and `index.ts` (the public API) sit on top and may use every layer.
+ * - `embed/` (an app mounted in an embedder's server) sits beside `cli/`: it drives the same
+ *   request handler as `serve` (triggers/http), so it may use triggers/, never host/ or sandbox/.
  * - `triggers/` and `plugin/` read the locked app and invoke the engine: never host/ or sandbox/
  *   (the plain grant types they pass on come re-exported from engine/grants.ts).
  * - `oci/` pushes and pulls apps: it reads the locked app and the loader (app/), nothing below.
@@ -22,8 +24,9 @@ import { repoRoot } from '../support/fixtures.ts';
  * - `sandbox/` and `util/` import nothing of ours (`types/` is ambient declarations).
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  'index.ts': ['cli', 'triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
-  cli: ['triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
+  'index.ts': ['cli', 'embed', 'triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
+  cli: ['embed', 'triggers', 'plugin', 'oci', 'app', 'engine', 'host', 'sandbox', 'util', 'types'],
+  embed: ['triggers', 'app', 'engine', 'util', 'types'],
   triggers: ['app', 'engine', 'util', 'types'],
   plugin: ['app', 'engine', 'util', 'types'],
   oci: ['app', 'util', 'types'],
@@ -51,7 +54,7 @@ function layerOf(file: string): string {
 }
 
 test('the arrow table refuses what ARCHITECTURE.md refuses', () => {
-  for (const [from, to] of [['triggers', 'host'], ['triggers', 'sandbox'], ['plugin', 'host'], ['engine', 'app'], ['app', 'engine'],
+  for (const [from, to] of [['triggers', 'host'], ['triggers', 'sandbox'], ['plugin', 'host'], ['embed', 'host'], ['embed', 'sandbox'], ['triggers', 'embed'], ['engine', 'app'], ['app', 'engine'],
     ['sandbox', 'util'], ['sandbox', 'host'], ['host', 'engine'], ['app', 'triggers'], ['util', 'sandbox']] as const) {
     assert.equal(allowed(from, to), false, `${from} -> ${to} must be refused`);
   }

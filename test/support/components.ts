@@ -130,25 +130,65 @@ export function buildHttpSpinComponent(): Promise<string> {
   return buildJsComponent('http-spin', 'handler.js', 'http-spin');
 }
 
+/**
+ * The componentize-js handler importing `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` and
+ * `wasi:config/store@0.2.0-draft-2024-09-27` (WIT in its `deps/`): every function and error,
+ * and a get+set loop for bench/kv-guest.ts (see its source).
+ */
+export function buildHttpWasiKeyValueComponent(): Promise<string> {
+  return buildJsComponent('http-wasi-keyvalue', 'handler.js', 'http-wasi-keyvalue');
+}
+
 /** examples/http-component (componentize-js), as examples/build.sh builds it. */
 export function buildExampleHttpComponent(): Promise<string> {
   return buildJsComponent('example-http-component', 'handler.js', 'http-component', join(repoRoot, 'examples/http-component'));
 }
 
+/** examples/embed-app's notes handler (componentize-js, wasi:http + Spin key-value), as examples/build.sh builds it. */
+export function buildExampleEmbedNotesComponent(): Promise<string> {
+  return buildJsComponent('example-embed-notes', 'notes.js', 'notes', join(repoRoot, 'examples/embed-app'));
+}
+
+/** examples/component-plugin's plugin (componentize-js, typed exports + a host interface), as examples/build.sh builds it. */
+export function buildExampleComponentPlugin(): Promise<string> {
+  return buildJsComponent('example-component-plugin', 'plugin.js', 'plugin', join(repoRoot, 'examples/component-plugin'));
+}
+
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
 export const preview1CommandAdapter = join(jcoDir, 'lib/wasi_snapshot_preview1.command.wasm');
 
+/** A WIT world to embed in a C module before it becomes a component (its imports beyond WASI). */
+export interface CWorld {
+  /** One WIT document: the world's package, then each dependency as a nested `package ... { }`. */
+  source: string;
+  world: string;
+}
+
 /**
  * Compiles C sources with clang + wasi-libc and wraps the module into a `wasi:cli` command
- * component with jco's preview1 command adapter; returns the component's path.
+ * component with jco's preview1 command adapter (after embedding `wit`'s world, for imports the
+ * adapter does not provide); returns the component's path.
  */
-export async function buildCComponent(sources: string | string[], flags: string[] = []): Promise<string> {
+export async function buildCComponent(sources: string | string[], flags: string[] = [], wit?: CWorld): Promise<string> {
   const core = readFileSync(buildC(sources, flags));
   const adapter = readFileSync(preview1CommandAdapter);
-  return memoAsync('component-c', [core, adapter], async (tmp) => {
-    const { componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
-    writeFileSync(tmp, await componentNew(core, [['wasi_snapshot_preview1', adapter]]));
+  return memoAsync(wit ? `component-c-${wit.world}` : 'component-c', wit ? [core, adapter, wit.source] : [core, adapter], async (tmp) => {
+    const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+    const bytes = wit ? await componentEmbed({ binary: core, witSource: wit.source, world: wit.world }) : core;
+    writeFileSync(tmp, await componentNew(bytes, [['wasi_snapshot_preview1', adapter]]));
   });
+}
+
+/**
+ * The C command importing `wasi:keyvalue/store@0.2.0-draft2` through hand-written canonical ABI
+ * imports (test/fixtures/components/c-keyvalue; the keyvalue WIT is http-wasi-keyvalue's).
+ * Args: `<bucket> <rounds>`.
+ */
+export function buildCKeyValueComponent(): Promise<string> {
+  const fixtures = join(repoRoot, 'test/fixtures/components');
+  const keyvalue = readFileSync(join(fixtures, 'http-wasi-keyvalue/deps/keyvalue/keyvalue.wit'), 'utf8');
+  const source = `${readFileSync(join(fixtures, 'c-keyvalue/world.wit'), 'utf8')}\n${keyvalue.replace(/^package ([^;]+);/m, 'package $1 {')}\n}\n`;
+  return buildCComponent(join(fixtures, 'c-keyvalue/keyvalue.c'), [], { source, world: 'c-keyvalue' });
 }
 
 async function componentizeMain(source: string, witDir: string, worldName: string, out: string): Promise<void> {

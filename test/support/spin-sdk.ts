@@ -15,6 +15,7 @@
 // Use: `buildSpinSdkComponent('path/to/guest.js')` in a test, or from a shell (an example's
 // `[component.x.build]`): `node test/support/spin-sdk.ts <guest.js> <out.wasm> [world]`.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
@@ -93,7 +94,9 @@ export function editSpinSdkWit(wit: string): string {
  * @throws when `npm pack` fails (no registry access) or the package lacks `lib/` or `bin/wit/`.
  */
 export function prepareSpinSdk(): PreparedSpinSdk {
-  const out = join(buildDir, `spin-sdk-${SPIN_SDK_VERSION}-prepared`);
+  // Keyed by this file too: a change to the mapping or the WIT edits prepares the SDK afresh.
+  const self = createHash('sha256').update(readFileSync(import.meta.filename)).digest('hex').slice(0, 12);
+  const out = join(buildDir, `spin-sdk-${SPIN_SDK_VERSION}-prepared-${self}`);
   const prepared = { lib: join(out, 'lib'), wit: join(out, 'wit') };
   if (existsSync(out)) return prepared;
   const sdk = npmPackage('@fermyon/spin-sdk', SPIN_SDK_VERSION);

@@ -11,10 +11,11 @@ import { parseRoute, routeShape } from '../route-syntax.ts';
 import { checkVariableName, parseTemplate, templateNames, type TemplatePart } from '../template.ts';
 import { DEFAULT_WAGI_ARGV } from '../locked-app.ts';
 import type {
-  LockedApp, LockedBuild, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
+  LockedApp, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
   LockedVariable,
 } from '../locked-app.ts';
 import { type TomlPath } from './locate-key.ts';
+import { checkBuildSection } from './build-section.ts';
 import { Diagnostics, isTable, parseTomlFile, showPath, throwIfAny, type Table } from './diagnostics.ts';
 import { checkEventTriggers, type RedisTriggerTemplates } from './event-triggers.ts';
 
@@ -59,7 +60,6 @@ const TRIGGER_TYPES = ['http', 'redis', 'cron'];
 /** Spin trigger types (Spin's own and its plugins') wasmlet does not serve: not supported, never typos. */
 const SPIN_TRIGGER_TYPES = ['sqs', 'mqtt', 'command'];
 const TRIGGER_KEYS = ['route', 'component', 'executor', 'id'];
-const BUILD_KEYS = ['command', 'workdir', 'watch'];
 const LIMIT_KEYS = ['memory', 'timeout'];
 const FILE_KEYS = ['source', 'destination'];
 const VARIABLE_KEYS = ['default', 'required', 'secret', 'description'];
@@ -246,19 +246,8 @@ function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, di
   checkComponentVariables(d, id, c, path, appVars, templates);
 
   // build
-  const build = d.table(c, 'build', path);
-  if (build) {
-    const bpath = [...path, 'build'];
-    d.unknownKeys(build, bpath, BUILD_KEYS);
-    const command = build.command;
-    const commands = typeof command === 'string' ? [command]
-      : Array.isArray(command) && command.every((x) => typeof x === 'string') ? command as string[] : undefined;
-    if (!commands) d.add(command === undefined ? bpath : [...bpath, 'command'], '`build.command` must be a string or an array of strings — e.g. command = "make"');
-    const lb: LockedBuild = { command: commands ?? [], watch: d.stringArray(build, 'watch', bpath) };
-    const workdir = d.string(build, 'workdir', bpath, false);
-    if (workdir !== undefined) lb.workdir = workdir;
-    out.build = lb;
-  }
+  const build = checkBuildSection(d, c, path);
+  if (build) out.build = build;
 
   // limits (wasmlet's own)
   const limits = d.table(c, 'limits', path);

@@ -17,21 +17,28 @@ export interface SpinServices {
 export interface ComponentHostOptions extends WasiP2HostOptions {
   /** Spin host services; without them only the stubs of `fermyon:spin` are linked (everything denied). */
   spin?: SpinServices;
+  /**
+   * Interfaces the embedder implements (component plugins: `{ 'example:plugin/host': { log } }`),
+   * keyed by interface name as the component imports it (unversioned, or with its version).
+   * They are linked as given, after WASI and Spin (a key here wins).
+   */
+  embedderImports?: Readonly<Record<string, object>>;
 }
 
 /**
- * Builds one instance's host: WASI 0.2 plus `fermyon:spin/*`. `close` closes the guest's files and
+ * Builds one instance's host: WASI 0.2 plus the Spin services (`fermyon:spin/*`,
+ * `wasi:keyvalue/*@0.2.0-draft2`, `wasi:config/store`). `close` closes the guest's files and
  * its store/connection handles (the thread's connections stay open). Does no I/O.
  */
 export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {
-  const { spin, ...wasi } = options;
+  const { spin, embedderImports, ...wasi } = options;
   const host = createWasiP2Host(wasi);
   // Outbound Redis checks the same `allowed_outbound_hosts` as outbound HTTP.
   const spinOptions = spin?.options ?? { componentId: '' };
   const spinHost = createSpinHost(wasi.allowedOutboundHosts === undefined ? spinOptions
     : { ...spinOptions, allowedOutboundHosts: wasi.allowedOutboundHosts }, spin?.backends ?? new SpinThreadBackends());
   return {
-    imports: { ...host.imports, ...spinHost.imports },
+    imports: { ...host.imports, ...spinHost.imports, ...embedderImports },
     http: host.http,
     close() {
       host.close();

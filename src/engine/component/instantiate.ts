@@ -16,7 +16,8 @@ function parseSpecifier(spec: string): { base: string; ns: string; version: stri
  * Builds the import object jco's `instantiate` expects from the component's import list: every
  * `wasi:*` import of version 0.2.x (or unversioned, as jco keys them) is served by the host's 0.2
  * implementation of that interface; a `fermyon:spin/*` import (unversioned, or 2.0.x) by the
- * host's `fermyon:spin@2.0.0` one.
+ * host's `fermyon:spin@2.0.0` one; any import whose exact specifier is a key of `host` by that
+ * entry (an embedder's own interface).
  * @throws WasmletError `WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED` (blame `guest`) naming the first
  *   import the host does not provide.
  */
@@ -26,7 +27,8 @@ export function linkImports(imports: readonly string[], host: Readonly<Record<st
     const parsed = parseSpecifier(spec);
     const compatible = parsed !== undefined && (parsed.version === undefined
       || (parsed.ns === 'fermyon' ? /^2\.0\.\d+/ : /^0\.2\.\d+/).test(parsed.version));
-    const impl = compatible ? host[parsed.base] : undefined;
+    // An exact key first: an embedder's own interface at any version (`example:plugin/host@1.0.0`).
+    const impl = host[spec] ?? (compatible ? host[parsed.base] : undefined);
     if (impl === undefined) {
       throw new WasmletError('WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED',
         `the component imports ${spec}, which wasmlet does not provide; wasmlet serves wasi:cli, io, clocks, random, filesystem, sockets (always denied) and http at 0.2.x, and fermyon:spin@2.0.0`,

@@ -16,8 +16,10 @@ const WASI_0_2 = /^0\.2\.\d+$/;
 /**
  * The imports a component served by wasmlet may have: the WASI 0.2 interfaces of
  * `createWasiP2Host` (wasi:cli, clocks, random, io, sockets (always denied), filesystem, and
- * wasi:http's `types` and `outgoing-handler`) and Spin's `fermyon:spin/*@2.0.0` host interfaces
- * (spinframework/spin `wit/deps/spin@2.0.0`). A fresh array: callers may extend their copy.
+ * wasi:http's `types` and `outgoing-handler`), Spin's `fermyon:spin/*@2.0.0` host interfaces
+ * (spinframework/spin `wit/deps/spin@2.0.0`) and the WASI proposals Spin serves beside them,
+ * `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` and `wasi:config/store@0.2.0-draft-2024-09-27`
+ * (src/host/spin/wasi-keyvalue.ts, wasi-config.ts). A fresh array: callers may extend their copy.
  */
 export function providedComponentImports(): ProvidedImport[] {
   const wasi = (pkg: string, ifaces: string[]): ProvidedImport[] => ifaces.map((i) => ({ name: `wasi:${pkg}/${i}`, versions: WASI_0_2 }));
@@ -31,6 +33,8 @@ export function providedComponentImports(): ProvidedImport[] {
     ...wasi('filesystem', ['types', 'preopens']),
     ...wasi('http', ['types', 'outgoing-handler']),
     { name: 'fermyon:spin/', versions: /^2\.0\.0$/ },
+    ...['store', 'atomics', 'batch'].map((i) => ({ name: `wasi:keyvalue/${i}`, versions: /^0\.2\.0-draft2$/ })),
+    { name: 'wasi:config/store', versions: /^0\.2\.0-draft-2024-09-27$/ },
   ];
 }
 

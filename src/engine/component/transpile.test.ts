@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCComponent } from '../../../test/support/components.ts';
+import { buildCComponent, buildCKeyValueComponent } from '../../../test/support/components.ts';
 import { createWasiP2Host } from '../../host/wasi/p2/host.ts';
 import { linkImports } from './instantiate.ts';
 import { listCachedComponents, prepareComponent } from './transpile.ts';
@@ -63,11 +63,18 @@ test("the cached glue has jco's per-call debug logger (a process.env read each c
   assert.ok(!js.includes('process?.env?.JCO_DEBUG'), 'no process.env read left in the glue');
 });
 
+test('the glue of a component with async host imports skips the subtask drop that always threw', async () => {
+  const prepared = await prepareComponent(readFileSync(await buildCKeyValueComponent()), { cacheDir });
+  const js = readFileSync(prepared.jsPath, 'utf8');
+  assert.ok(js.includes('if (!this.#waitable?.hasPendingEvent()) this.drop();'), 'the drop is guarded');
+  assert.doesNotMatch(js, /\n\s*this\.drop\(\);\s*\}\s*catch \(err\) \{\s*_debugLog\('\[AsyncSubtask#onResolve/, 'no unguarded drop left');
+});
+
 test("the cache key names the transpiler's version; the glue imports no package (no WASI shim), only node: builtins", async () => {
   const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c')), { cacheDir });
   const pkg = join(fileURLToPath(import.meta.resolve('@bytecodealliance/jco-transpile')), '../../package.json');
   const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
-  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v3`), prepared.dir);
+  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v4`), prepared.dir);
   const js = readFileSync(prepared.jsPath, 'utf8');
   // wasmlet passes every WASI import to instantiate(); a shim import would need preview2-shim at run time.
   assert.doesNotMatch(js, /^\s*import\b|@bytecodealliance\//m);

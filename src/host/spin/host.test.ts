@@ -8,18 +8,9 @@ import { join } from 'node:path';
 import { createSpinHost } from './host.ts';
 import type { SpinHostOptions } from './options.ts';
 import { SpinThreadBackends } from './thread-backends.ts';
+import { witErrorOf } from '../../../test/support/wit-error.ts';
 
-type Payload = { tag: string; val?: string };
-/** The WIT error value jco hands the guest for a thrown error (its `getErrorPayload`). */
-async function errorOf(call: () => unknown): Promise<Payload> {
-  try {
-    await call();
-  } catch (err) {
-    assert.ok(err !== null && typeof err === 'object' && Object.hasOwn(err, 'payload'), `not a WIT error: ${err}`);
-    return (err as { payload: Payload }).payload;
-  }
-  assert.fail('expected an error');
-}
+const errorOf = witErrorOf;
 
 interface StoreLike { get(k: string): Promise<Uint8Array | undefined>; set(k: string, v: Uint8Array): Promise<void>; delete(k: string): Promise<void>; exists(k: string): Promise<boolean>; getKeys(): Promise<string[]>; [Symbol.dispose](): void }
 interface Iface { Store: { open(l: string): Promise<StoreLike> }; Connection: { open(l: string): Promise<{ execute(s: string, p: unknown[]): Promise<{ columns: string[]; rows: { values: { tag: string; val?: unknown }[] }[] }> }> }; get(n: string): string }

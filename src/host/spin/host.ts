@@ -1,7 +1,9 @@
-// The `fermyon:spin/*@2.0.0` host of one component instance (Spin's factors' per-instance part):
-// key-value, sqlite, variables and redis (outbound) backed by wasmlet, the other interfaces of Spin's `platform`
-// world as stubs (unsupported.ts). Built from plain data ({@link SpinHostOptions}) plus the
-// thread's backend connections; building does no I/O.
+// The Spin host of one component instance (Spin's factors' per-instance part): the
+// `fermyon:spin/*@2.0.0` key-value, sqlite, variables and redis (outbound) backed by wasmlet, the other interfaces
+// of Spin's `platform` world as stubs (unsupported.ts), and the WASI proposals Spin serves from
+// the same grants: `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` (the component's
+// `key_value_stores`) and `wasi:config/store@0.2.0-draft-2024-09-27` (its variables). Built from
+// plain data ({@link SpinHostOptions}) plus the thread's backend connections; building does no I/O.
 import { createSpinKeyValue } from './key-value.ts';
 import type { SpinHostOptions } from './options.ts';
 import { createSpinRedis } from './redis.ts';
@@ -9,6 +11,8 @@ import { createSpinSqlite } from './sqlite.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
 import { createUnsupportedSpinInterfaces } from './unsupported.ts';
 import { createSpinVariables } from './variables.ts';
+import { createWasiConfig } from './wasi-config.ts';
+import { createWasiKeyValue, WASI_KEYVALUE_JSPI_IMPORTS } from './wasi-keyvalue.ts';
 
 /** Version of the `fermyon:spin` package these interfaces implement. */
 export const SPIN_PACKAGE_VERSION = '2.0.0';
@@ -26,24 +30,29 @@ export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBac
   const kv = createSpinKeyValue(options, backends);
   const sqlite = createSpinSqlite(options, backends);
   const redis = createSpinRedis(options.allowedOutboundHosts ?? [], backends);
+  const wasiKv = createWasiKeyValue(options, backends);
+  const variables = options.variables ?? {};
   return {
     imports: {
       ...createUnsupportedSpinInterfaces(),
       'fermyon:spin/key-value': kv.imports,
       'fermyon:spin/sqlite': sqlite.imports,
       'fermyon:spin/redis': redis.imports,
-      'fermyon:spin/variables': createSpinVariables(options.componentId, options.variables ?? {}),
+      'fermyon:spin/variables': createSpinVariables(options.componentId, variables),
+      ...wasiKv.imports,
+      'wasi:config/store': createWasiConfig(variables),
     },
     close() {
       kv.close();
       sqlite.close();
       redis.close();
+      wasiKv.close();
     },
   };
 }
 
 /**
- * The Spin imports that may wait on host I/O, as jco's `asyncImports` selectors
+ * The imports of this host that may wait on host I/O, as jco's `asyncImports` selectors
  * (`interface#function`, unversioned): the guest suspends on them through JSPI.
  */
 export const SPIN_JSPI_IMPORTS: readonly string[] = [
@@ -57,4 +66,5 @@ export const SPIN_JSPI_IMPORTS: readonly string[] = [
   'fermyon:spin/sqlite#[method]connection.execute',
   ...['[static]connection.open', ...['publish', 'get', 'set', 'incr', 'del', 'sadd', 'smembers', 'srem', 'execute']
     .map((m) => `[method]connection.${m}`)].map((f) => `fermyon:spin/redis#${f}`),
+  ...WASI_KEYVALUE_JSPI_IMPORTS,
 ];

@@ -19,6 +19,7 @@ import { prepareP1Guest } from '../../engine/p1-guest.ts';
 import { isWasmletError, WasmletError } from '../../util/errors.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
 import type { HttpExecutor } from './executor.ts';
+import { Router } from './router.ts';
 import { WagiExecutor } from './wagi.ts';
 import type { WagiUnitConfig } from './wagi-worker.ts';
 import { WasiHttpExecutor } from './wasi-http.ts';
@@ -202,4 +203,122 @@ function checkHttpExport(component: LockedComponent, prepared: PreparedComponent
       `component '${component.id}' does not export wasi:http/incoming-handler@0.2.x, so it cannot serve HTTP; build it for the wasi:http/proxy world`,
       { blame: 'user' });
   }
+}
+
+/**
+ * One generation of an app's HTTP routes: its router, prepared routes and worker pools, and a
+ * count of the requests using it. A retired generation stops its pools once its last request
+ * has finished, so a request never loses its worker to a reload.
+ */
+export class RoutesGeneration {
+  readonly app: LockedApp;
+  readonly router: Router;
+  /** Keyed by route text, as {@link router} reports it. */
+  readonly routes: Map<string, PreparedRoute>;
+  readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
+  readonly #close: () => Promise<void>;
+  #inFlight = 0;
+  #retired: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+  #idle: (() => void) | undefined;
+
+  constructor(app: LockedApp, router: Router, prepared: PreparedRoutes) {
+    this.app = app;
+    this.router = router;
+    this.routes = prepared.routes;
+    this.workerThreads = prepared.workerThreads;
+    this.#close = prepared.close;
+  }
+
+  /** A request starts using this generation (it must {@link release} it when it has finished). */
+  acquire(): void { this.#inFlight++; }
+
+  /** A request that {@link acquire}d this generation has finished. */
+  release(): void {
+    if (--this.#inFlight === 0 && this.#idle) this.#idle();
+  }
+
+  /**
+   * No new request will use this generation: resolves once the requests already using it have
+   * finished and its pools are stopped. Idempotent.
+   */
+  retire(): Promise<void> {
+    this.#retired ??= (this.#inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { this.#idle = resolve; }))
+      .then(() => this.close());
+    return this.#retired;
+  }
+
+  /** Stops its pools now: requests still running on them fail (`WASMLET_ERR_POOL_CLOSED`). Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+}
+
+/**
+ * The routes a server answers from, swappable while it serves (`wasmlet watch`): requests take
+ * the {@link current} generation when they arrive and keep it until they finish; {@link swap}
+ * prepares a whole new generation first and only then makes it current.
+ */
+export class RoutingRuntime {
+  readonly #options: PrepareRoutesOptions;
+  #current: RoutesGeneration;
+  /** The swap in progress, if any: swaps run one at a time, in call order. */
+  #swapping: Promise<unknown> = Promise.resolve();
+  /** Retired generations whose requests have not all finished yet. */
+  readonly #retiring = new Set<RoutesGeneration>();
+  #closing = false;
+
+  private constructor(options: PrepareRoutesOptions, first: RoutesGeneration) {
+    this.#options = options;
+    this.#current = first;
+  }
+
+  /**
+   * Prepares `app`'s routes (see {@link prepareRoutes}) as the first generation.
+   * @throws WasmletError `WASMLET_ERR_ROUTE` for routes that overlap, and what
+   *   {@link prepareRoutes} throws.
+   */
+  static async start(app: LockedApp, options: PrepareRoutesOptions): Promise<RoutingRuntime> {
+    return new RoutingRuntime(options, await prepareGeneration(app, options));
+  }
+
+  /** The generation new requests use. */
+  get current(): RoutesGeneration { return this.#current; }
+
+  /**
+   * Replaces the app: `app` is prepared and validated completely first (routes, binaries,
+   * imports, worker pools started); if that throws, nothing changed and the current app keeps
+   * serving. Then new requests go to the new generation at once (one assignment), while requests
+   * already running finish on the old one, whose pools stop after its last request.
+   * Resolves once the new generation is current (not when the old one has drained).
+   * @throws what {@link start} throws; `WASMLET_ERR_POOL_CLOSED` once {@link close} was called.
+   */
+  swap(app: LockedApp): Promise<void> {
+    const next = this.#swapping.then(async () => {
+      if (this.#closing) throw new WasmletError('WASMLET_ERR_POOL_CLOSED', 'the server is shutting down: the app was not reloaded');
+      const generation = await prepareGeneration(app, this.#options);
+      const old = this.#current;
+      this.#current = generation;
+      this.#retiring.add(old);
+      void old.retire().finally(() => this.#retiring.delete(old));
+    });
+    this.#swapping = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Stops every generation's pools now, the current one and the retired ones still draining
+   * (the server calls it after its own grace period for in-flight requests).
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#swapping;
+    await Promise.all([this.#current, ...this.#retiring].map((g) => g.close()));
+  }
+}
+
+async function prepareGeneration(app: LockedApp, options: PrepareRoutesOptions): Promise<RoutesGeneration> {
+  const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
+  return new RoutesGeneration(app, router, await prepareRoutes(app, options));
 }

@@ -92,3 +92,35 @@ test('`self` does not grant the absolute host `self` or loopback', async () => {
   assert.deepEqual(await send({ allowedOutboundHosts, selfOrigin: origin }, { scheme: 'http', authority: 'self' }), { denied: 'HTTP-request-denied' });
   assert.deepEqual(await send({ allowedOutboundHosts, selfOrigin: origin }, { scheme: 'http', authority: '127.0.0.1:3999' }), { denied: 'HTTP-request-denied' });
 });
+
+test('a response set without its body ever taken has an empty body (StarlingMonkey\'s `new Response(null)`)', async () => {
+  const http = createHttp();
+  const types = http.types as {
+    Fields: new () => object;
+    OutgoingResponse: new (f: object) => { setStatusCode(c: number): void; body(): object };
+    ResponseOutparam: { set(p: object, r: { tag: 'ok'; val: object }): void };
+    OutgoingBody: { finish(b: object, t: undefined): void };
+  };
+  const collect = async (body: AsyncIterable<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    return Buffer.concat(chunks).toString();
+  };
+  const { outparam, response } = http.createResponseOutparam();
+  const res = new types.OutgoingResponse(new types.Fields());
+  res.setStatusCode(204);
+  types.ResponseOutparam.set(outparam, { tag: 'ok', val: res });
+  const out = await response;
+  assert.equal(out.status, 204);
+  assert.equal(await collect(out.body), '', 'ends at once, not when the instance goes away');
+
+  // A body taken before `set` still streams until the guest finishes it.
+  const second = http.createResponseOutparam();
+  const streamed = new types.OutgoingResponse(new types.Fields());
+  const body = streamed.body() as { write(): { write(b: Uint8Array): void } };
+  types.ResponseOutparam.set(second.outparam, { tag: 'ok', val: streamed });
+  const got = (await second.response).body;
+  body.write().write(new TextEncoder().encode('late'));
+  types.OutgoingBody.finish(body, undefined);
+  assert.equal(await collect(got), 'late');
+});

@@ -498,6 +498,10 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
           return;
         }
         const res = r.val;
+        // The response now belongs to the host, so the guest can no longer take its body: one it
+        // never took is empty (StarlingMonkey sends a `new Response(null)` this way), as in
+        // wasmtime-wasi-http, where an untaken outgoing body becomes an empty hyper body.
+        if (!res.bodyTaken()) res.pipe.end();
         resolve({ status: res.statusCode(), headers: res.headers().entries(), body: res.pipe });
       });
       return { outparam, response };
