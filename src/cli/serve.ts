@@ -43,8 +43,9 @@ const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
 
 Serves an app's triggers in one process: HTTP routes, Redis channels and cron schedules (an
 app without [[trigger.http]] opens no HTTP listener, as with \`spin up\`). DIR holds a
-wasmlet.toml (or spin.toml); default: the current directory. A bare module.wasm is served as one component on /... . Every request runs in a
-fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
+wasmlet.toml (or spin.toml); default: the current directory. A bare module.wasm is served as
+one component on /... . Every request, message and tick runs in a fresh instance on a pool of
+worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
 exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
 $WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
 cannot be written).
