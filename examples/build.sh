@@ -34,4 +34,15 @@ wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
 # The app written with Spin's JS SDK (test/support/spin-sdk.ts: npm pack + componentize-js, ~45 s).
 (cd "$root" && node_modules/.bin/node test/support/spin-sdk.ts \
   examples/spin-js-sdk/src/index.js examples/spin-js-sdk/target/spin-js-sdk.wasm)
+# examples/redis-jobs: two components with Spin's JS SDK (npm pack, see test/support/spin-sdk.ts)
+# and one cron component (componentize-js against the cron plugin's WIT).
+(cd "$root" && node_modules/.bin/node --input-type=module -e "
+  import { copyFileSync } from 'node:fs';
+  import { buildSpinSdkComponent } from './test/support/spin-sdk.ts';
+  import { buildExampleTickComponent } from './test/support/components.ts';
+  const d = 'examples/redis-jobs';
+  copyFileSync(await buildSpinSdkComponent(d + '/api/api.js', 'spin-http'), d + '/api/api.wasm');
+  copyFileSync(await buildSpinSdkComponent(d + '/worker/worker.js', 'spin-redis'), d + '/worker/worker.wasm');
+  copyFileSync(await buildExampleTickComponent(), d + '/tick/tick.wasm');
+")
 echo "built: $(cd "$here" && ls */*.wasm */target/*.wasm | tr '\n' ' ')"

@@ -11,7 +11,8 @@ import type { ParsedManifest } from './manifest/parse-manifest.ts';
 import {
   DEFAULT_KEY_VALUE_FILE, DEFAULT_SQLITE_FILE, emptyRuntimeConfig, parseRuntimeConfig, type RuntimeConfig,
 } from './runtime-config.ts';
-import { buildProviders, resolveComponentVariables, variableDiagnostics } from './variables.ts';
+import { buildProviders, resolveAppVariables, resolveComponentVariables, variableDiagnostics } from './variables.ts';
+import { resolveTemplate } from './template.ts';
 import { WasmletError } from '../util/errors.ts';
 
 /** Options of `loadApp` for host services. */
@@ -92,6 +93,15 @@ export async function resolveHostServices(app: LockedApp, parsed: ParsedManifest
     const providers = buildProviders({ configured: config.variablesProviders, env: options.env ?? process.env, appDir: app.dir });
     const missing = resolveComponentVariables(app.components, parsed.templates, parsed.variables, providers);
     problems.push(...variableDiagnostics(missing, (name) => locateKey(manifestText, ['variables', name])));
+    // Redis trigger `address` / `channel` templates (Spin's trigger-redis resolves them the same way).
+    if (missing.length === 0 && parsed.triggerTemplates.length > 0) {
+      const { values } = resolveAppVariables(parsed.variables, providers);
+      for (const t of parsed.triggerTemplates) {
+        const trigger = app.triggers.redis![t.index]!;
+        trigger.address = resolveTemplate(t.address, (v) => values.get(v)!);
+        trigger.channel = resolveTemplate(t.channel, (v) => values.get(v)!);
+      }
+    }
   }
   if (problems.length > 0) {
     const byLine = [...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));

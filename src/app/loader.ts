@@ -7,7 +7,7 @@ import { WasmletError } from '../util/errors.ts';
 import { defaultCacheDir } from '../util/cache-dir.ts';
 import { MANIFEST_NAMES } from './build-plan.ts';
 import { DEFAULT_WAGI_ARGV } from './locked-app.ts';
-import type { LockedApp } from './locked-app.ts';
+import type { LockedApp, LockedComponent } from './locked-app.ts';
 import { parseManifestDocument, type ParsedManifest } from './manifest/parse-manifest.ts';
 import { resolveHostServices, type LoadOptions } from './host-services.ts';
 import { locateKey } from './manifest/locate-key.ts';
@@ -109,26 +109,39 @@ export async function loadApp(pathOrDir: string, options: LoadOptions = {}): Pro
     problems.push(line === undefined ? { message } : { line, message });
   };
   const kinds = new Map<string, WasmBinaryKind>();
+  /** The component's binary kind, inspected once (sets `binary`; reports a source that is not Wasm). */
+  const kindOf = async (component: LockedComponent): Promise<WasmBinaryKind> => {
+    let kind = kinds.get(component.id);
+    if (kind !== undefined) return kind;
+    try {
+      const binary = await inspectBinary(component.source);
+      kind = binary.kind;
+      if (kind !== 'not-wasm') component.binary = { kind, sha256: binary.sha256 };
+    } catch { kind = 'not-wasm'; }
+    kinds.set(component.id, kind);
+    if (kind === 'not-wasm') {
+      problem(['component', component.id, 'source'], `source ${component.source} of component \`${component.id}\` is not a WebAssembly module or component — rebuild it`);
+    }
+    return kind;
+  };
   for (const [i, route] of app.triggers.http.entries()) {
     const component = app.components[route.component]!;
-    let kind = kinds.get(component.id);
-    if (kind === undefined) {
-      try {
-        const binary = await inspectBinary(component.source);
-        kind = binary.kind;
-        if (kind !== 'not-wasm') component.binary = { kind, sha256: binary.sha256 };
-      } catch { kind = 'not-wasm'; }
-      kinds.set(component.id, kind);
-      if (kind === 'not-wasm') {
-        problem(['component', component.id, 'source'], `source ${component.source} of component \`${component.id}\` is not a WebAssembly module or component — rebuild it`);
-      }
-    }
+    const kind = await kindOf(component);
     if (route.executor.type === 'auto' && kind !== 'not-wasm') {
       route.executor = kind === 'module' ? { type: 'wagi', argv: DEFAULT_WAGI_ARGV, entrypoint: '_start' } : { type: 'wasi-http' };
     } else if (route.executor.type === 'wagi' && kind === 'component') {
       problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wagi" needs a core module, but component \`${component.id}\` is a component — remove the executor or set type = "wasi-http"`);
     } else if (route.executor.type === 'wasi-http' && kind === 'module') {
       problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wasi-http" needs a component, but \`${component.id}\` is a core module — use executor = { type = "wagi" }`);
+    }
+  }
+  // Redis and cron triggers call a component's exported handler: a core module cannot serve them.
+  for (const type of ['redis', 'cron'] as const) {
+    for (const [i, trigger] of (app.triggers[type] ?? []).entries()) {
+      const component = app.components[trigger.component]!;
+      if (await kindOf(component) === 'module') {
+        problem(['trigger', type, i, 'component'], `trigger.${type}[${i}]: component \`${component.id}\` is a core module, but ${type} triggers call a WebAssembly component's exported handler — build it as a component (e.g. Spin's SDK ${type === 'redis' ? '`spin-redis`' : 'cron'} world)`);
+      }
     }
   }
   if (problems.length > 0) throw new ManifestError(app.manifestPath ?? target, problems);

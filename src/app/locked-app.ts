@@ -102,6 +102,47 @@ export interface LockedHttpRoute {
   executor: LockedExecutor;
 }
 
+/**
+ * One `[[trigger.redis]]` entry (Spin's `RedisTriggerConfig`, spinframework/spin
+ * `crates/trigger-redis/src/lib.rs`), `{{ variables }}` resolved at load.
+ */
+export interface LockedRedisTrigger {
+  /** The trigger's `id`, or `redis-trigger<n>`. */
+  id: string;
+  /** Id of a key of {@link LockedApp.components}. */
+  component: string;
+  /** Pub/sub channel (or, with {@link group}, the stream key) the trigger reads. */
+  channel: string;
+  /**
+   * `redis://[user:pass@]host[:port][/db]`: the trigger's own `address`, else
+   * `[application.trigger.redis] address`. May hold a password: never log it whole.
+   */
+  address: string;
+  /**
+   * wasmlet's extension: read the Redis Stream `channel` as consumer group `group` (each message
+   * handled by one replica) instead of subscribing to the pub/sub channel. Absent: pub/sub.
+   */
+  group?: string;
+  /**
+   * With `group`: how long a message read by a replica may stay unacknowledged before another
+   * replica claims it (XAUTOCLAIM), in ms. Default {@link DEFAULT_CLAIM_TIMEOUT_MS}.
+   */
+  claimTimeoutMs?: number;
+}
+
+/** Default `claim_timeout` of a `group` Redis trigger: 60 s. */
+export const DEFAULT_CLAIM_TIMEOUT_MS = 60_000;
+
+/** One `[[trigger.cron]]` entry (fermyon/spin-trigger-cron `CronTriggerConfig`). */
+export interface LockedCronTrigger {
+  /** The trigger's `id`, or `cron-trigger<n>`. */
+  id: string;
+  /** Id of a key of {@link LockedApp.components}. */
+  component: string;
+  /** `sec min hour day-of-month month day-of-week [year]`, checked at load; times in UTC. */
+  cronExpression: string;
+}
+
 /** A whole app, ready to serve. */
 export interface LockedApp {
   name: string;
@@ -118,7 +159,8 @@ export interface LockedApp {
    */
   cacheDir?: string;
   components: Record<string, LockedComponent>;
-  triggers: { http: LockedHttpRoute[] };
+  /** Triggers by type; `redis` and `cron` may be absent in an app built by hand (none). */
+  triggers: { http: LockedHttpRoute[]; redis?: LockedRedisTrigger[]; cron?: LockedCronTrigger[] };
   /** Application `[variables]` as declared (no values: those are resolved per component). */
   variables: Record<string, LockedVariable>;
   /** Backends of every label the app may open: from the runtime config, else the defaults. */

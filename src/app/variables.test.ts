@@ -98,6 +98,8 @@ test('component templates resolve to strings; secrets are marked and redacted', 
   assert.deepEqual(redactSecrets(backends).keyValueStores, {
     default: { type: 'redis', url: `redis://user:${encodeURIComponent(REDACTED)}@cache:6379/1` }, plain: { type: 'redis', url: 'redis://cache' },
   });
+  const triggers = { redis: [{ id: 't', component: 'c', channel: 'jobs', address: 'redis://:pa55word@queue:6379' }] };
+  assert.equal(redactSecrets(triggers).redis[0]!.address, `redis://:${encodeURIComponent(REDACTED)}@queue:6379`);
 });
 
 test('a malformed dotenv file is a ManifestError naming the file and line', (t) => {

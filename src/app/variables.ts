@@ -219,7 +219,7 @@ export function resolveComponentVariables(components: Record<string, LockedCompo
 
 /**
  * A copy of a value (a locked app, a component, anything plain) where each component's secret
- * variable values, and the password of every Redis backend `url`, are replaced by
+ * variable values, and the password of every Redis backend `url` and Redis trigger `address`, are replaced by
  * {@link REDACTED}: what may be logged or serialized for humans.
  */
 export function redactSecrets<T>(value: T): T {
@@ -231,7 +231,8 @@ export function redactSecrets<T>(value: T): T {
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'variables' && secrets.length > 0 && typeof v === 'object' && v !== null) {
       out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, secrets.includes(n) ? REDACTED : x]));
-    } else if (k === 'url' && obj.type === 'redis' && typeof v === 'string') {
+    } else if ((k === 'url' && obj.type === 'redis' && typeof v === 'string') || (k === 'address' && typeof v === 'string' && /^rediss?:/i.test(v))) {
+      // A Redis backend's `url`, a Redis trigger's `address`: the password never shows.
       out[k] = redactUrlPassword(v);
     } else {
       out[k] = redactSecrets(v);

@@ -1,4 +1,4 @@
-// `wasmlet serve`: serve an app's HTTP routes (modelled on `spin up` / `wasmtime serve`).
+// `wasmlet serve`: serve an app's triggers (HTTP, Redis, cron) (modelled on `spin up` / `wasmtime serve`).
 import { loadApp } from '../app/loader.ts';
 import type { LoadOptions } from '../app/host-services.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
@@ -8,7 +8,8 @@ import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-fil
 import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
+import { DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
+import { startEventTriggers } from '../triggers/event-triggers.ts';
 import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
@@ -43,9 +44,11 @@ const HELP = `Usage: wasmlet serve [options] [DIR | MANIFEST | module.wasm]
 
 \`wasmlet up\` is the same command (Spin's \`spin up\`).
 
-Serves an app's HTTP routes. DIR holds a wasmlet.toml (or spin.toml); default: the current
-directory. A bare module.wasm is served as one component on /... . Every request runs in a
-fresh instance on a pool of worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
+Serves an app's triggers in one process: HTTP routes, Redis channels and cron schedules (an
+app without [[trigger.http]] opens no HTTP listener, as with \`spin up\`). DIR holds a
+wasmlet.toml (or spin.toml); default: the current directory. A bare module.wasm is served as
+one component on /... . Every request, message and tick runs in a fresh instance on a pool of
+worker threads. Core modules run as WAGI (CGI); WASI 0.2 components
 exporting wasi:http/incoming-handler run as wasi:http, transpiled once (jco) into
 $WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-cache when that
 cannot be written).
@@ -155,7 +158,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const tracer = tracingConfigured()
     ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer()
     : undefined;
-  const server = await startHttpServer({
+  const server = app.triggers.http.length === 0 ? undefined : await startHttpServer({
     app, ...settings.server, log,
     ...(tracer === undefined ? {} : { tracer }),
     ...(ops === undefined ? {} : {
@@ -164,14 +167,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }),
   });
   let admin: RunningAdminServer | undefined;
-  if (ops !== undefined) {
-    ops.metrics.attach(server);
-    try {
+  let events;
+  try {
+    if (ops !== undefined) {
+      if (server) ops.metrics.attach(server);
       admin = await ops.startAdminServer({ ...adminAddress!, metrics: ops.metrics, dashboard: ops.dashboard });
-    } catch (err) {
-      await server.close(0);
-      throw err;
     }
+    events = await startEventTriggers(app, {
+      workers: settings.server.workers ?? defaultWorkerCount(),
+      defaultTimeoutMs: settings.server.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log,
+    });
+  } catch (err) {
+    await admin?.close();
+    await server?.close(0);
+    throw err;
   }
   if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
   if (tracer) {
@@ -180,9 +189,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     });
   }
   // After the other start-up lines (scripts and tests wait for this one); the admin address next.
-  log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  if (server) log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
+  if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
-  await closeOnStopRequest(server, log, async () => { await admin?.close(); });
+  // Event triggers stop reading first and finish the handlers they started.
+  await closeOnStopRequest(() => server, log, async () => { await events?.close(); await admin?.close(); });
   guestLogs?.close();
   // Exports the spans still batched before the process exits.
   await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));

@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   // HTTP guests.
   WASMLET_ERR_HTTP_NO_RESPONSE: { meaning: 'the guest returned, exited or trapped before giving a complete HTTP response', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_HTTP_GUEST_ERROR: { meaning: 'a wasi:http guest answered with an `error-code` instead of a response', httpStatus: 500, exitStatus: 125 },
+  // Event guests (Redis, cron triggers).
+  WASMLET_ERR_COMPONENT_NO_HANDLER: { meaning: 'the component does not export the handler its trigger calls (`fermyon:spin/inbound-redis`, `handle-cron-event`)', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_GUEST_HANDLER_ERROR: { meaning: 'an event handler (Redis message, cron tick) returned its `error` value', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_REDIS_TRIGGER: { meaning: 'a Redis trigger could not subscribe or read its stream (bad address, group setup failed)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_CGI_RESPONSE: { meaning: 'a WAGI guest wrote a malformed CGI response', httpStatus: 502, exitStatus: 125 },
   // Serving requests.
   WASMLET_ERR_BODY_TOO_LARGE: { meaning: 'the request body is larger than the server\'s limit (`--max-body`)', httpStatus: 413, exitStatus: 125 },

@@ -220,3 +220,17 @@ export function componentFixtureNames(): string[] {
 export function buildCMemoryComponent(): Promise<string> {
   return buildCComponent(join(repoRoot, 'test/fixtures/components/c-memory/memory.c'), ['-Wl,--initial-memory=1048576']);
 }
+
+/**
+ * The componentize-js cron handler (fermyon/spin-trigger-cron's world-level `handle-cron-event`,
+ * plus fermyon:spin/redis and variables): records each tick's timestamp in a Redis list, then
+ * stays busy for `busy_ms` (see its source).
+ */
+export function buildCronTickComponent(): Promise<string> {
+  return buildJsComponent('cron-tick', 'tick.js', 'cron-tick');
+}
+
+/** examples/redis-jobs/tick (componentize-js, the cron plugin's world), as examples/build.sh builds it. */
+export function buildExampleTickComponent(): Promise<string> {
+  return buildJsComponent('example-redis-jobs-tick', 'tick.js', 'tick', join(repoRoot, 'examples/redis-jobs/tick'));
+}

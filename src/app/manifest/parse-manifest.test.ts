@@ -226,22 +226,22 @@ test('missing pieces: version, application, triggers, source', (t) => {
   const lines = errorsOf(dir);
   assert.ok(lines.some((l) => /missing manifest version/.test(l)));
   assert.ok(lines.some((l) => /missing \[application\]/.test(l)));
-  assert.ok(lines.some((l) => /no \[\[trigger\.http\]\]/.test(l)));
+  assert.ok(lines.some((l) => /the app has no triggers/.test(l)));
   assert.ok(lines.some((l) => /:1: component `c` has no `source`/.test(l)), lines.join('\n'));
 });
 
-test('other trigger types and unsupported Spin keys are "not supported yet", never typos', (t) => {
+test('Spin trigger types wasmlet does not serve and unsupported Spin keys are "not supported", never typos', (t) => {
   const dir = appDir(t, {
     'wasmlet.toml': [
       'spin_manifest_version = 2', // 1
       '[application]', // 2
       'name = "a"', // 3
-      '[application.trigger.redis]', // 4
-      'address = "redis://localhost:6379"', // 5
-      '[[trigger.redis]]', // 6
-      'channel = "x"', // 7
+      '[application.trigger.mqtt]', // 4
+      'address = "mqtt://localhost:1883"', // 5
+      '[[trigger.sqs]]', // 6
+      'queue_url = "x"', // 7
       'component = "c"', // 8
-      '[[trigger.cron]]', // 9
+      '[[trigger.command]]', // 9
       'cron_expression = "1/2 * * * * *"', // 10
       'component = "c"', // 11
       '[[trigger.http]]', // 12
@@ -259,9 +259,9 @@ test('other trigger types and unsupported Spin keys are "not supported yet", nev
   const path = join(dir, 'wasmlet.toml');
   const lines = errorsOf(dir);
   const at = (n: number, re: RegExp) => assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `${n} ${re}\n${lines.join('\n')}`);
-  at(4, /\[application\.trigger\.redis\]\) is not supported by wasmlet yet/);
-  at(6, /trigger type `redis` is not supported by wasmlet yet/);
-  at(9, /trigger type `cron` is not supported by wasmlet yet/);
+  at(4, /\[application\.trigger\.mqtt\] is not supported/);
+  at(6, /trigger type `sqs` is not supported by wasmlet/);
+  at(9, /trigger type `command` is not supported by wasmlet/);
   at(13, /private routes/);
   at(16, /remote sources/);
   at(17, /`ai_models` is not supported by wasmlet yet/);

@@ -17,6 +17,7 @@ import type {
 import { type TomlPath } from './locate-key.ts';
 import { checkBuildSection } from './build-section.ts';
 import { Diagnostics, isTable, parseTomlFile, showPath, throwIfAny, type Table } from './diagnostics.ts';
+import { checkEventTriggers, type RedisTriggerTemplates } from './event-triggers.ts';
 
 
 /**
@@ -38,12 +39,10 @@ export function checkSpinId(id: string, delim: '-' | '_'): string | undefined {
 }
 
 const TOP_KEYS = ['spin_manifest_version', 'manifest_version', 'application', 'trigger', 'component', 'variables'];
-const APP_KEYS = ['name', 'version', 'description', 'authors', 'tool'];
+const APP_KEYS = ['name', 'version', 'description', 'authors', 'tool', 'trigger'];
 // Spin keys wasmlet does not implement (accepted when empty, a clear error otherwise; never
 // called a typo): spinframework/spin crates/manifest/src/schema/v2.rs `AppDetails`, `Component`.
 const UNSUPPORTED_APP_KEYS: Record<string, string> = {
-  trigger: '(global trigger settings such as [application.trigger.redis]) is not supported by wasmlet yet — '
-    + 'wasmlet serves [[trigger.http]] only; remove the table',
   targets: '(deployment targets) is not supported by wasmlet yet — remove it',
 };
 const COMPONENT_KEYS = ['source', 'description', 'environment', 'files', 'allowed_outbound_hosts',
@@ -56,8 +55,10 @@ const UNSUPPORTED_COMPONENT_KEYS: Record<string, string> = {
   dependencies: 'is not supported by wasmlet yet — compose the component before serving it',
   dependencies_inherit_configuration: 'is not supported by wasmlet yet — remove it',
 };
-/** Spin trigger types other than `http` (Spin's own and its plugins'): not supported yet, never typos. */
-const SPIN_TRIGGER_TYPES = ['redis', 'cron', 'sqs', 'mqtt', 'command'];
+/** Trigger types wasmlet serves. */
+const TRIGGER_TYPES = ['http', 'redis', 'cron'];
+/** Spin trigger types (Spin's own and its plugins') wasmlet does not serve: not supported, never typos. */
+const SPIN_TRIGGER_TYPES = ['sqs', 'mqtt', 'command'];
 const TRIGGER_KEYS = ['route', 'component', 'executor', 'id'];
 const LIMIT_KEYS = ['memory', 'timeout'];
 const FILE_KEYS = ['source', 'destination'];
@@ -80,6 +81,8 @@ export interface ParsedManifest {
   variables: ManifestVariables;
   /** component id -> component variable name -> template parts. */
   templates: Record<string, Record<string, TemplatePart[]>>;
+  /** `{{ variable }}` templates of the Redis triggers' `address` / `channel`, resolved by the loader. */
+  triggerTemplates: RedisTriggerTemplates[];
 }
 
 /** Why a variable name is invalid (Spin `LowerSnakeId` and `Key::validate`), or undefined. */
@@ -417,7 +420,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
   // [application]
   const app = d.table(root, 'application', []);
   const locked: LockedApp = {
-    name: '', dir, manifestPath: absPath, components: {}, triggers: { http: [] },
+    name: '', dir, manifestPath: absPath, components: {}, triggers: { http: [], redis: [], cron: [] },
     variables: appVars.declared, backends: { keyValueStores: {}, sqliteDatabases: {} }, stateDir: join(dir, '.wasmlet'),
   };
   if (!app) {
@@ -449,68 +452,69 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
     }
   }
 
-  // [[trigger.http]]
+  // [[trigger.<type>]]
   const triggers = d.table(root, 'trigger', []);
-  let http: unknown[] = [];
+  const byType: Record<string, Table[]> = { http: [], redis: [], cron: [] };
   if (!triggers) {
-    if (root.trigger === undefined) d.add([], 'the app has no [[trigger.http]] — add one with route = "/..." and component = "<id>"');
+    if (root.trigger === undefined) d.add([], 'the app has no triggers — add [[trigger.http]] with route = "/..." and component = "<id>" (or [[trigger.redis]], [[trigger.cron]])');
   } else {
-    for (const type of Object.keys(triggers)) {
-      if (type === 'http') continue;
-      if (SPIN_TRIGGER_TYPES.includes(type)) {
-        d.add(['trigger', type], `trigger type \`${type}\` is not supported by wasmlet yet — wasmlet serves [[trigger.http]] only; run this trigger with Spin or remove it`);
-      } else if (closestMatch(type, ['http']) !== undefined) {
-        d.add(['trigger', type], `unknown trigger type \`${type}\` — did you mean \`http\`? ([[trigger.http]])`);
+    for (const [type, list] of Object.entries(triggers)) {
+      if (TRIGGER_TYPES.includes(type)) {
+        if (!Array.isArray(list) || !list.every(isTable)) d.add(['trigger', type], `\`trigger.${type}\` must be an array of tables — write [[trigger.${type}]]`);
+        else byType[type] = list;
+      } else if (SPIN_TRIGGER_TYPES.includes(type)) {
+        d.add(['trigger', type], `trigger type \`${type}\` is not supported by wasmlet — wasmlet serves [[trigger.http]], [[trigger.redis]] and [[trigger.cron]]; run this trigger with Spin or remove it`);
       } else {
-        d.add(['trigger', type], `unknown trigger type \`${type}\` — wasmlet serves [[trigger.http]] only`);
+        const near = closestMatch(type, TRIGGER_TYPES);
+        d.add(['trigger', type], `unknown trigger type \`${type}\` — ${near === undefined ? 'wasmlet serves [[trigger.http]], [[trigger.redis]] and [[trigger.cron]]' : `did you mean \`${near}\`? ([[trigger.${near}]])`}`);
       }
     }
-    if (triggers.http === undefined) {
-      if (!Object.keys(triggers).some((t) => t !== 'http')) d.add(['trigger'], 'the app has no [[trigger.http]] — add one');
-    } else if (!Array.isArray(triggers.http) || !triggers.http.every(isTable)) {
-      d.add(['trigger', 'http'], '`trigger.http` must be an array of tables — write [[trigger.http]]');
-    } else {
-      http = triggers.http;
-    }
+    if (TRIGGER_TYPES.every((type) => byType[type]!.length === 0) && Object.keys(triggers).length === 0) d.add(['trigger'], 'the app has no triggers — add one');
   }
-  const usedTriggerIds = new Set(http.map((t) => (t as Table).id).filter((x): x is string => typeof x === 'string'));
-  let triggerCounter = 1;
+  const http = byType.http!;
+  const usedTriggerIds = new Set(TRIGGER_TYPES.flatMap((type) => byType[type]!).map((t) => t.id).filter((x): x is string => typeof x === 'string'));
+  const triggerCounters: Record<string, number> = {};
   let inlineCounter = 1;
-  const seenRoutes = new Map<string, { index: number; route: string; component: string }>();
-  http.forEach((raw, i) => {
-    const t = raw as Table;
-    const path = ['trigger', 'http', i] as const;
-    d.unknownKeys(t, path, TRIGGER_KEYS);
-    let triggerId = d.string(t, 'id', path, false);
-    if (triggerId === undefined) {
-      while (usedTriggerIds.has(`http-trigger${triggerCounter}`)) triggerCounter++;
-      triggerId = `http-trigger${triggerCounter}`;
-      usedTriggerIds.add(triggerId);
+  /** The trigger's `id`, or Spin's generated `<type>-trigger<n>`. */
+  const triggerIdOf = (type: string, t: Table, path: TomlPath): string => {
+    let id = d.string(t, 'id', path, false);
+    if (id === undefined) {
+      let n = triggerCounters[type] ?? 1;
+      while (usedTriggerIds.has(`${type}-trigger${n}`)) n++;
+      triggerCounters[type] = n;
+      id = `${type}-trigger${n}`;
+      usedTriggerIds.add(id);
     }
-
-    // component: a reference or an inline table (Spin), moved into components like Spin's normalize.
-    let componentId: string | undefined;
+    return id;
+  };
+  /** `component`: a reference or an inline table (Spin), moved into components like Spin's normalize. */
+  const componentOf = (type: string, i: number, t: Table, path: TomlPath, triggerId: string): string | undefined => {
     const comp = t.component;
     if (comp === undefined) {
-      d.add(path, `trigger.http[${i}] has no \`component\` — add component = "<id>" naming a [component.<id>]`);
+      d.add(path, `trigger.${type}[${i}] has no \`component\` — add component = "<id>" naming a [component.<id>]`);
     } else if (typeof comp === 'string') {
-      componentId = comp;
-      if (!locked.components[comp] && !(components && comp in components)) {
-        const defined = Object.keys(components ?? {});
-        d.add([...path, 'component'], `trigger.http[${i}] refers to component \`${comp}\`, which is not defined — add [component.${comp}] or fix the name`
-          + (defined.length ? ` (defined: ${defined.join(', ')})` : ''));
-        componentId = undefined;
-      }
+      if (locked.components[comp] || (components && comp in components)) return comp;
+      const defined = Object.keys(components ?? {});
+      d.add([...path, 'component'], `trigger.${type}[${i}] refers to component \`${comp}\`, which is not defined — add [component.${comp}] or fix the name`
+        + (defined.length ? ` (defined: ${defined.join(', ')})` : ''));
     } else if (isTable(comp)) {
       let inlineId = `${triggerId}-component`;
       if (checkSpinId(inlineId, '-') || locked.components[inlineId] || (components && inlineId in components)) {
         do { inlineId = `inline-component${inlineCounter++}`; } while (locked.components[inlineId] || (components && inlineId in components));
       }
       locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir, appVars, templates);
-      componentId = inlineId;
+      return inlineId;
     } else {
       d.add([...path, 'component'], '`component` must be a component id string or an inline table { source = "..." }');
     }
+    return undefined;
+  };
+  const seenRoutes = new Map<string, { index: number; route: string; component: string }>();
+  http.forEach((t, i) => {
+    const path = ['trigger', 'http', i] as const;
+    d.unknownKeys(t, path, TRIGGER_KEYS);
+    const componentId = componentOf('http', i, t, path, triggerIdOf('http', t, path));
+    const comp = t.component;
 
     // route
     const componentLabel = componentId ?? (typeof comp === 'string' ? comp : '?');
@@ -545,7 +549,10 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
       locked.triggers.http.push(r);
     }
   });
+  const eventTriggers = checkEventTriggers(d, app, byType.redis!, byType.cron!, appVars, triggerIdOf, componentOf);
+  locked.triggers.redis = eventTriggers.redis;
+  locked.triggers.cron = eventTriggers.cron;
 
   throwIfAny(d, absPath);
-  return { app: locked, variables: appVars, templates };
+  return { app: locked, variables: appVars, templates, triggerTemplates: eventTriggers.templates };
 }

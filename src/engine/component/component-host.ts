@@ -33,7 +33,10 @@ export interface ComponentHostOptions extends WasiP2HostOptions {
 export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {
   const { spin, embedderImports, ...wasi } = options;
   const host = createWasiP2Host(wasi);
-  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends(), wasi.tracer);
+  // Outbound Redis checks the same `allowed_outbound_hosts` as outbound HTTP.
+  const spinOptions = spin?.options ?? { componentId: '' };
+  const spinHost = createSpinHost(wasi.allowedOutboundHosts === undefined ? spinOptions
+    : { ...spinOptions, allowedOutboundHosts: wasi.allowedOutboundHosts }, spin?.backends ?? new SpinThreadBackends(), wasi.tracer);
   return {
     imports: { ...host.imports, ...spinHost.imports, ...embedderImports },
     http: host.http,

@@ -74,7 +74,7 @@ test("the cache key names the transpiler's version; the glue imports no package 
   const prepared = await prepareComponent(readFileSync(await buildCComponent('test/fixtures/components/c-hello/hello.c')), { cacheDir });
   const pkg = join(fileURLToPath(import.meta.resolve('@bytecodealliance/jco-transpile')), '../../package.json');
   const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
-  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v4`), prepared.dir);
+  assert.ok(prepared.dir.endsWith(`${prepared.digest}-jco-transpile${version}-v5`), prepared.dir);
   const js = readFileSync(prepared.jsPath, 'utf8');
   // wasmlet passes every WASI import to instantiate(); a shim import would need preview2-shim at run time.
   assert.doesNotMatch(js, /^\s*import\b|@bytecodealliance\//m);

@@ -14,7 +14,7 @@ import { rewriteMemoryAsImport, type MemoryPool } from './recycled-memory.ts';
 import { SPIN_JSPI_IMPORTS } from '../../host/spin/index.ts';
 
 /** Bumped when the transpile options or cache layout change. */
-const CACHE_FORMAT = 'v4';
+const CACHE_FORMAT = 'v5';
 
 /**
  * WASI and Spin imports that may block, run through JSPI (`WebAssembly.Suspending`): when the host returns
@@ -33,7 +33,12 @@ export const JSPI_IMPORTS: readonly string[] = [
   ...SPIN_JSPI_IMPORTS,
 ];
 /** Guest exports wrapped with `WebAssembly.promising` (they return Promises to the host). */
-export const JSPI_EXPORTS: readonly string[] = ['wasi:cli/run#run', 'wasi:http/incoming-handler#handle'];
+export const JSPI_EXPORTS: readonly string[] = [
+  'wasi:cli/run#run', 'wasi:http/incoming-handler#handle',
+  // Event triggers (src/triggers/redis, src/triggers/cron): Spin's Redis handler, and the cron
+  // plugin's world-level `handle-cron-event` (fermyon/spin-trigger-cron `cron.wit`).
+  'fermyon:spin/inbound-redis#handle-message', 'handle-cron-event', 'fermyon:spin-cron/inbound-cron#handle-cron-event',
+];
 
 /** jco's generated `instantiate` (instantiation mode `async`). */
 export type InstantiateFn = (

@@ -104,7 +104,7 @@ test('interfaces wasmlet does not back link, and answer their own error variant 
   const llm = imports['fermyon:spin/llm'] as { infer(): unknown; generateEmbeddings(): unknown };
   assert.deepEqual(await errorOf(() => llm.infer()), { tag: 'runtime-error', val: 'wasmlet does not provide fermyon:spin/llm@2.0.0' });
   assert.equal((await errorOf(() => llm.generateEmbeddings())).tag, 'runtime-error');
-  for (const name of ['redis', 'mqtt', 'postgres', 'mysql']) {
+  for (const name of ['mqtt', 'postgres', 'mysql']) {
     const { Connection } = imports[`fermyon:spin/${name}`] as { Connection: { open(): unknown } };
     assert.deepEqual(await errorOf(() => Connection.open()), { tag: 'other', val: `wasmlet does not provide fermyon:spin/${name}@2.0.0` });
   }

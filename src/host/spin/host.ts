@@ -1,11 +1,12 @@
 // The Spin host of one component instance (Spin's factors' per-instance part): the
-// `fermyon:spin/*@2.0.0` key-value, sqlite and variables backed by wasmlet, the other interfaces
+// `fermyon:spin/*@2.0.0` key-value, sqlite, variables and redis (outbound) backed by wasmlet, the other interfaces
 // of Spin's `platform` world as stubs (unsupported.ts), and the WASI proposals Spin serves from
 // the same grants: `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` (the component's
 // `key_value_stores`) and `wasi:config/store@0.2.0-draft-2024-09-27` (its variables). Built from
 // plain data ({@link SpinHostOptions}) plus the thread's backend connections; building does no I/O.
 import { createSpinKeyValue } from './key-value.ts';
 import type { SpinHostOptions } from './options.ts';
+import { createSpinRedis } from './redis.ts';
 import { createSpinSqlite } from './sqlite.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
 import type { HostCallTracer } from '../../util/trace-context.ts';
@@ -29,6 +30,7 @@ export interface SpinHost {
 export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): SpinHost {
   const kv = createSpinKeyValue(options, backends, tracer);
   const sqlite = createSpinSqlite(options, backends, tracer);
+  const redis = createSpinRedis(options.allowedOutboundHosts ?? [], backends);
   const wasiKv = createWasiKeyValue(options, backends, tracer);
   const variables = options.variables ?? {};
   return {
@@ -36,6 +38,7 @@ export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBac
       ...createUnsupportedSpinInterfaces(),
       'fermyon:spin/key-value': kv.imports,
       'fermyon:spin/sqlite': sqlite.imports,
+      'fermyon:spin/redis': redis.imports,
       'fermyon:spin/variables': createSpinVariables(options.componentId, variables),
       ...wasiKv.imports,
       'wasi:config/store': createWasiConfig(variables),
@@ -43,6 +46,7 @@ export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBac
     close() {
       kv.close();
       sqlite.close();
+      redis.close();
       wasiKv.close();
     },
   };
@@ -61,5 +65,7 @@ export const SPIN_JSPI_IMPORTS: readonly string[] = [
   'fermyon:spin/key-value#[method]store.get-keys',
   'fermyon:spin/sqlite#[static]connection.open',
   'fermyon:spin/sqlite#[method]connection.execute',
+  ...['[static]connection.open', ...['publish', 'get', 'set', 'incr', 'del', 'sadd', 'smembers', 'srem', 'execute']
+    .map((m) => `[method]connection.${m}`)].map((f) => `fermyon:spin/redis#${f}`),
   ...WASI_KEYVALUE_JSPI_IMPORTS,
 ];

@@ -2,6 +2,7 @@
 // it crosses to the worker threads). Filled by the trigger from the locked app.
 import type { KeyValueBackendSpec } from '../kv/open-backend.ts';
 import type { SqliteConnectionOptions } from '../sqlite/connection.ts';
+import type { AllowedHost } from '../http-outbound/allowed-hosts.ts';
 
 /** What one component may reach through `fermyon:spin/{key-value,sqlite,variables}@2.0.0`. */
 export interface SpinHostOptions {
@@ -22,4 +23,9 @@ export interface SpinHostOptions {
   /** Where each label lives (only granted labels need an entry). */
   keyValueBackends?: Readonly<Record<string, KeyValueBackendSpec>>;
   sqliteBackends?: Readonly<Record<string, SqliteConnectionOptions>>;
+  /**
+   * `allowed_outbound_hosts`, for `fermyon:spin/redis` (`redis://host:port` entries). Default:
+   * none (every `open` is `invalid-address`). The component host passes the WASI host's list.
+   */
+  allowedOutboundHosts?: readonly AllowedHost[];
 }

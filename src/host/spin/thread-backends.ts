@@ -7,6 +7,7 @@
 import type { KeyValueBackendSpec } from '../kv/open-backend.ts';
 import { openSqliteKeyValueBackend } from '../kv/sqlite-store.ts';
 import type { KeyValueBackend } from '../kv/store.ts';
+import { RedisConnectionPool, type RedisLease } from './redis-client.ts';
 import type { SqliteConnectionOptions } from '../sqlite/connection.ts';
 import { createSqliteDatabases, type SqliteDatabases } from '../sqlite/databases.ts';
 
@@ -14,6 +15,7 @@ import { createSqliteDatabases, type SqliteDatabases } from '../sqlite/databases
 export class SpinThreadBackends {
   #kv = new Map<string, Promise<KeyValueBackend>>();
   #sqlite = new Map<string, SqliteDatabases>();
+  #redis = new Map<string, RedisConnectionPool>();
 
   /**
    * This thread's backend for `spec`, opened now if it is the first use (a SQLite file and its
@@ -44,10 +46,26 @@ export class SpinThreadBackends {
     return dbs;
   }
 
+  /**
+   * A connection of this thread to `address` for one guest `open` (`fermyon:spin/redis`): an idle
+   * one, or a new one. Release it when the guest drops the handle or the instance ends.
+   * @throws Error when Redis cannot be reached (within `REDIS_CONNECT_TIMEOUT_MS`).
+   */
+  redis(address: string): Promise<RedisLease> {
+    let pool = this.#redis.get(address);
+    if (pool === undefined) {
+      pool = new RedisConnectionPool(address);
+      this.#redis.set(address, pool);
+    }
+    return pool.acquire();
+  }
   /** Closes every connection (tests; a worker thread's end closes them anyway). */
   async close(): Promise<void> {
     const kv = [...this.#kv.values()];
     this.#kv.clear();
+    const redis = [...this.#redis.values()];
+    this.#redis.clear();
+    await Promise.all(redis.map((p) => p.close()));
     for (const dbs of this.#sqlite.values()) dbs.close();
     this.#sqlite.clear();
     await Promise.all(kv.map((b) => b.then((backend) => backend.close(), () => {})));

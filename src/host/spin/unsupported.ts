@@ -1,9 +1,9 @@
-// The `fermyon:spin/*@2.0.0` interfaces wasmlet does not back: llm, redis, mqtt, postgres, mysql
+// The `fermyon:spin/*@2.0.0` interfaces wasmlet does not back: llm, mqtt, postgres, mysql
 // (and rdbms-types, which only declares types). Spin's SDK world (`platform` in spinframework/spin
 // `wit/deps/spin@2.0.0/world.wit`) imports all of them, used or not, so a component built with
 // it must still link: each function answers with its interface's own error variant, whose
 // message says wasmlet does not provide the interface. Error cases from the same WIT files:
-// `llm.error.runtime-error(string)`, `redis.error.other(string)`, `mqtt.error.other(string)`,
+// `llm.error.runtime-error(string)`, `mqtt.error.other(string)`,
 // `rdbms-types.error.other(string)` (postgres, mysql).
 
 /** A WIT error value thrown to the guest (jco hands `payload` over as the `err`). */
@@ -40,9 +40,6 @@ export function createUnsupportedSpinInterfaces(): Record<string, object> {
   const rdbms = ['query', 'execute'];
   return {
     'fermyon:spin/llm': { infer: llm, generateEmbeddings: llm },
-    'fermyon:spin/redis': {
-      Connection: connectionClass('redis', 'other', ['publish', 'get', 'set', 'incr', 'del', 'sadd', 'smembers', 'srem', 'execute']),
-    },
     'fermyon:spin/mqtt': { Connection: connectionClass('mqtt', 'other', ['publish']) },
     'fermyon:spin/postgres': { Connection: connectionClass('postgres', 'other', rdbms) },
     'fermyon:spin/mysql': { Connection: connectionClass('mysql', 'other', rdbms) },

@@ -10,18 +10,12 @@
 import { readFileSync } from 'node:fs';
 import type { LockedApp, LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
 import { detectWasmKind } from '../../engine/binary.ts';
-import { defaultCacheDir } from '../../util/cache-dir.ts';
 import { CompileCache } from '../../engine/compile-cache.ts';
 import { stageFileMounts } from '../../engine/file-mounts.ts';
-import type { KeyValueBackendSpec, PreopenSpec, SpinHostOptions } from '../../engine/grants.ts';
 import { prepareModule } from '../../engine/prepare-module.ts';
-import type { MemoryLimitSubject } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
 import type { PoolObserver } from '../../engine/pool-observer.ts';
-import { componentToWire } from '../../engine/component-wire.ts';
-import { prepareComponentForRun } from '../../engine/run-component.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
-import { unprovidedImports } from '../../engine/component/provided-imports.ts';
 import { prepareP1Guest } from '../../engine/p1-guest.ts';
 import { isWasmletError, WasmletError } from '../../util/errors.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
@@ -30,7 +24,8 @@ import { Router } from './router.ts';
 import { WagiExecutor } from './wagi.ts';
 import type { WagiUnitConfig } from './wagi-worker.ts';
 import { WasiHttpExecutor } from './wasi-http.ts';
-import type { WasiHttpUnitConfig } from './wasi-http-worker.ts';
+import { componentUnit, memoryLimitOf } from '../component-unit.ts';
+export { spinHostOptions } from '../component-unit.ts';
 
 /**
  * Requests one worker holds at once for a component route. A guest suspended on I/O (JSPI: body
@@ -153,7 +148,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
           units.add(unit);
           const files = stageFileMounts(component.files);
           cleanups.push(files.cleanup);
-          componentPool.register(unit, PLACEHOLDER_MODULE, await componentUnit(app, component, bytes, files.preopens, preparedOnce));
+          componentPool.register(unit, PLACEHOLDER_MODULE, await componentUnit(app, component, bytes, files.preopens, preparedOnce, checkHttpExport));
         }
         routes.set(route.route, { route, component, executor: new WasiHttpExecutor({ pool: componentPool, unit, timeoutMs }) });
         continue;
@@ -218,79 +213,13 @@ function checkWagiImports(component: LockedComponent, module: WebAssembly.Module
   }
 }
 
-/** A memory-limit error at serve names the component and its manifest key, not `run`'s flag. */
-function memoryLimitOf(component: LockedComponent): MemoryLimitSubject {
-  return { subject: `component '${component.id}'`, setting: `limits.memory of [component.${component.id}]` };
-}
-
-/**
- * Prepares a component once on this thread (transpile into the disk cache unless it is there,
- * check it is an HTTP handler) and returns the unit config its workers load it from.
- */
-async function componentUnit(app: LockedApp, component: LockedComponent, bytes: Uint8Array, preopens: PreopenSpec[],
-  preparedOnce: Map<string, Promise<PreparedComponent>>): Promise<WasiHttpUnitConfig> {
-  const cacheDir = app.cacheDir ?? defaultCacheDir(app.dir);
-  const maxMemoryBytes = component.limits.memoryBytes;
-  // Components sharing a binary (by digest when the loader resolved it) and memory cap are prepared once.
-  const key = `${component.binary?.sha256 ?? component.source}\0${maxMemoryBytes ?? ''}`;
-  let preparing = preparedOnce.get(key);
-  if (preparing === undefined) {
-    preparing = prepareComponentForRun(bytes, {
-      cacheDir, memoryLimitBy: memoryLimitOf(component), ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
-    });
-    preparedOnce.set(key, preparing);
-  }
-  const prepared = await preparing;
-  const missing = unprovidedImports(prepared.imports);
-  if (missing.length > 0) {
-    throw new WasmletError('WASMLET_ERR_COMPONENT_IMPORT_UNSUPPORTED',
-      `component '${component.id}' imports ${missing.join(', ')}, which wasmlet does not provide; build it for the wasi:http/proxy `
-      + 'world (WASI 0.2: wasi:cli, io, clocks, random, filesystem, sockets, http) or Spin 2 host interfaces (fermyon:spin/*@2.0.0, '
-      + 'wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2, wasi:config/store@0.2.0-draft-2024-09-27), '
-      + 'or remove the dependency on those imports',
-      { blame: 'user' });
-  }
+/** A wasi-http route's component must export the incoming handler. */
+function checkHttpExport(component: LockedComponent, prepared: PreparedComponent): void {
   if (!prepared.exports.some((e) => /^wasi:http\/incoming-handler@0\.2\.\d+/.test(e))) {
     throw new WasmletError('WASMLET_ERR_COMPONENT_NOT_HTTP',
       `component '${component.id}' does not export wasi:http/incoming-handler@0.2.x, so it cannot serve HTTP; build it for the wasi:http/proxy world`,
       { blame: 'user' });
   }
-  return {
-    component: componentToWire(bytes, prepared, maxMemoryBytes),
-    env: { ...component.environment },
-    preopens,
-    allowedOutboundHosts: component.allowedOutboundHosts, // parsed at load: plain data, cloned to the workers
-    spin: spinHostOptions(app, component),
-  };
-}
-
-/**
- * A component's `fermyon:spin` grants as plain data: its resolved variables, its labels, every
- * label the app knows (an ungranted known label is `access-denied`, an unknown one
- * `no-such-store`), and the backends of its labels in the engine's spec shapes.
- */
-export function spinHostOptions(app: LockedApp, component: LockedComponent): SpinHostOptions {
-  const all = Object.values(app.components);
-  const kvBackends: Record<string, KeyValueBackendSpec> = {};
-  for (const label of component.keyValueStores) {
-    const b = app.backends.keyValueStores[label];
-    if (b !== undefined) kvBackends[label] = b.type === 'sqlite' ? { type: 'spin', path: b.path } : { type: 'redis', url: b.url };
-  }
-  const sqliteBackends: Record<string, { path: string; allowAttachFile?: boolean }> = {};
-  for (const label of component.sqliteDatabases) {
-    const b = app.backends.sqliteDatabases[label];
-    if (b !== undefined) sqliteBackends[label] = { path: b.path, ...(b.allowAttachFile ? { allowAttachFile: true } : {}) };
-  }
-  return {
-    componentId: component.id,
-    variables: { ...component.variables },
-    keyValueStores: [...component.keyValueStores],
-    sqliteDatabases: [...component.sqliteDatabases],
-    knownKeyValueStores: [...new Set([...Object.keys(app.backends.keyValueStores), ...all.flatMap((c) => c.keyValueStores)])],
-    knownSqliteDatabases: [...new Set([...Object.keys(app.backends.sqliteDatabases), ...all.flatMap((c) => c.sqliteDatabases)])],
-    keyValueBackends: kvBackends,
-    sqliteBackends,
-  };
 }
 
 /**

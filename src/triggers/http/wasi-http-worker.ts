@@ -26,10 +26,11 @@ import { createComponentInstance } from '../../engine/component/instantiate.ts';
 import { SpanRecorder, type SpanRecord, type TraceContext } from '../../util/trace-context.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import { SpinThreadBackends, type SpinHostOptions } from '../../engine/component/component-host.ts';
-import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
+import { componentFromWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import type { AllowedHost, PreopenSpec } from '../../engine/grants.ts';
 import { guestOutputSink, type GuestOutputEvent } from './guest-output.ts';
+import type { ComponentUnitConfig } from '../component-unit.ts';
 
 /** Response bytes sent to the main thread and not yet acknowledged, at most (then the guest waits). */
 export const RESPONSE_WINDOW_BYTES = 1 << 20;
@@ -38,18 +39,8 @@ const CREDIT_STEP_BYTES = 64 * 1024;
 /** A response body up to this size, complete without a pause, goes back in the job's result. */
 export const INLINE_RESPONSE_BYTES = 64 * 1024;
 
-/** A component route's per-unit data (structured clone). */
-export interface WasiHttpUnitConfig {
-  component: ComponentWire;
-  /** `environment` of the component. */
-  env: Record<string, string>;
-  /** Read-only preopens for the component's `files`. */
-  preopens: PreopenSpec[];
-  /** `allowed_outbound_hosts`, as the locked app carries it (parsed at load; never re-parsed). */
-  allowedOutboundHosts: AllowedHost[];
-  /** The component's `fermyon:spin` grants: variables, store and database labels, their backends. */
-  spin: SpinHostOptions;
-}
+/** A component route's per-unit data (structured clone): see component-unit.ts. */
+export type WasiHttpUnitConfig = ComponentUnitConfig;
 
 /** One request as the main thread sends it. */
 export interface WasiHttpInput {
