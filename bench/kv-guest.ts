@@ -15,12 +15,17 @@
 // the tables show medians. Backends: the embedded SQLite default (a fresh state dir) and Redis (a
 // redis-server started here; selected by a runtime-config file when served).
 //
-//   node_modules/.bin/node bench/kv-guest.ts [--quick] [--rounds N] [--n N] [--requests N] [--ops 1,100] [--only sqlite,redis]
+// `--baseline DIR` (another checkout of wasmlet, e.g. a worktree of main) adds that checkout's
+// guests to part 1, rotated in the same rounds, for a before/after under the same load.
+//
+//   node_modules/.bin/node bench/kv-guest.ts [--quick] [--rounds N] [--n N] [--requests N] [--ops 1,100]
+//     [--only sqlite,redis] [--parts in-process,served] [--baseline DIR]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SpinThreadBackends } from '../src/engine/component/component-host.ts';
 import { handleHttpRequest } from '../src/engine/component/http-handler.ts';
 import { runComponentCommand } from '../src/engine/component/run-command.ts';
@@ -125,11 +130,18 @@ async function rotate(runs: Array<() => Promise<number>>, rounds: number): Promi
   return samples.map(median);
 }
 
-/** µs per op of `reps` calls of `invoke` (N ops each), after one warm-up call. */
-async function perOp(invoke: () => Promise<void>, n: number, reps: number): Promise<number> {
+/**
+ * µs per op of `reps` calls of `invoke` (N ops each), after one warm-up call: wall time, and this
+ * process's CPU time (user + system) in `cpu` (written per sample: on a loaded machine wall time is
+ * mostly waiting for a core, CPU time is the work).
+ */
+async function perOp(invoke: () => Promise<void>, n: number, reps: number, cpu: number[]): Promise<number> {
   await invoke();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) await invoke();
+  const used = process.cpuUsage(c0);
+  cpu.push((used.user + used.system) / (reps * n));
   return ((performance.now() - t0) * 1000) / (reps * n);
 }
 
@@ -137,36 +149,68 @@ function row(cells: Array<string | number>): string {
   return `| ${cells.map(String).join(' | ')} |`;
 }
 
-/** Part 1: the guests and the floor in this process. */
-async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: number, reps: number, rounds: number): Promise<void> {
+/** The engine calls part 1 uses, from this checkout or a baseline one (`--baseline DIR`). */
+interface Engine {
+  label: string;
+  prepareComponent: typeof prepareComponent;
+  runComponentCommand: typeof runComponentCommand;
+  handleHttpRequest: typeof handleHttpRequest;
+  SpinThreadBackends: typeof SpinThreadBackends;
+}
+
+/** This checkout's engine, and the one of `baseline` (another checkout of wasmlet) when given. */
+async function engines(baseline: string | undefined): Promise<Engine[]> {
+  const own: Engine = { label: '', prepareComponent, runComponentCommand, handleHttpRequest, SpinThreadBackends };
+  if (baseline === undefined) return [own];
+  const load = (rel: string) => import(pathToFileURL(join(baseline, rel)).href) as Promise<Record<string, unknown>>;
+  const [t, r, h, c] = await Promise.all([
+    load('src/engine/component/transpile.ts'), load('src/engine/component/run-command.ts'), load('src/engine/component/http-handler.ts'),
+    load('src/engine/component/component-host.ts'),
+  ]);
+  return [own, {
+    label: ' (baseline)', prepareComponent: t.prepareComponent as Engine['prepareComponent'], runComponentCommand: r.runComponentCommand as Engine['runComponentCommand'],
+    handleHttpRequest: h.handleHttpRequest as Engine['handleHttpRequest'], SpinThreadBackends: c.SpinThreadBackends as Engine['SpinThreadBackends'],
+  }];
+}
+
+/** Part 1: the guests and the floor in this process (each engine's guests, rotated with the floor). */
+async function inProcess(env: BackendEnv, wasm: { c: string; js: string }, n: number, reps: number, rounds: number, engineList: Engine[]): Promise<void> {
   const cacheDir = join(env.dir, 'cache');
-  const [c, js] = await Promise.all([prepareComponent(readFileSync(wasm.c), { cacheDir }), prepareComponent(readFileSync(wasm.js), { cacheDir })]);
-  const backends = new SpinThreadBackends();
-  const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
   const client = await floorClient(env.spec.type === 'spin' ? 'sqlite' : 'redis', env.floorTarget);
+  const closers: Array<() => Promise<void>> = [];
   try {
-    const runC = async () => {
-      let out = '';
-      const code = await runComponentCommand(c, { args: ['kv', 'default', String(n)], stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }), spin });
-      if (code !== 0 || out !== `ok ${n}\n`) throw new Error(`C guest: exit ${code}: ${out}`);
-    };
-    const runJs = async () => {
-      const res = await handleHttpRequest(js, { method: 'GET', pathWithQuery: `/bench?n=${n}` }, { spin });
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of res.body) chunks.push(chunk);
-      await res.done;
-      const body = Buffer.concat(chunks).toString();
-      if (res.status !== 200 || body !== `ok ${n}`) throw new Error(`componentize-js guest: ${res.status} ${body}`);
-    };
-    const [floor, cGuest, jsGuest] = await rotate([
-      () => perOp(() => floorRounds(client, n), n, reps), () => perOp(runC, n, reps), () => perOp(runJs, n, reps),
-    ], rounds);
-    for (const [guest, us] of [['C (wasi:cli command)', cGuest!], ['componentize-js (wasi:http handler)', jsGuest!]] as const) {
-      console.log(row([env.name, guest, floor!.toFixed(1), us.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / us), (us / floor!).toFixed(2), `${((us / floor! - 1) * 100).toFixed(0)} %`]));
+    const guests: Array<{ name: string; run: () => Promise<void> }> = [];
+    for (const engine of engineList) {
+      const backends = new engine.SpinThreadBackends();
+      closers.push(() => backends.close());
+      const spin = { options: { componentId: 'bench', keyValueStores: ['default'], knownKeyValueStores: ['default'], keyValueBackends: { default: env.spec } }, backends };
+      const [c, js] = await Promise.all([engine.prepareComponent(readFileSync(wasm.c), { cacheDir }), engine.prepareComponent(readFileSync(wasm.js), { cacheDir })]);
+      guests.push({ name: `C (wasi:cli command)${engine.label}`, run: async () => {
+        let out = '';
+        const code = await engine.runComponentCommand(c, { args: ['kv', 'default', String(n)], stdout: callbackSink((b) => { out += Buffer.from(b).toString(); }), spin });
+        if (code !== 0 || out !== `ok ${n}\n`) throw new Error(`C guest: exit ${code}: ${out}`);
+      } });
+      guests.push({ name: `componentize-js (wasi:http handler)${engine.label}`, run: async () => {
+        const res = await engine.handleHttpRequest(js, { method: 'GET', pathWithQuery: `/bench?n=${n}` }, { spin });
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of res.body) chunks.push(chunk);
+        await res.done;
+        const body = Buffer.concat(chunks).toString();
+        if (res.status !== 200 || body !== `ok ${n}`) throw new Error(`componentize-js guest: ${res.status} ${body}`);
+      } });
     }
+    const cpu = [[] as number[], ...guests.map(() => [] as number[])];
+    const [floor, ...us] = await rotate([() => perOp(() => floorRounds(client, n), n, reps, cpu[0]!), ...guests.map((g, i) => () => perOp(g.run, n, reps, cpu[i + 1]!))], rounds);
+    const floorCpu = median(cpu[0]!);
+    guests.forEach((g, i) => {
+      const t = us[i]!;
+      const tc = median(cpu[i + 1]!);
+      console.log(row([env.name, g.name, floor!.toFixed(1), t.toFixed(1), Math.round(1e6 / floor!), Math.round(1e6 / t), (t / floor!).toFixed(2), `${((t / floor! - 1) * 100).toFixed(0)} %`,
+        floorCpu.toFixed(1), tc.toFixed(1), (tc / floorCpu).toFixed(2)]));
+    });
   } finally {
     await client.close();
-    await backends.close();
+    for (const close of closers) await close();
   }
 }
 
@@ -210,16 +254,21 @@ async function main(): Promise<void> {
   const requests = Number(flag('--requests') ?? (quick ? 20 : 100));
   const opsList = (flag('--ops') ?? '1,100').split(',').map(Number);
   const only = (flag('--only') ?? 'sqlite,redis').split(',');
+  const parts = (flag('--parts') ?? 'in-process,served').split(',');
+  const engineList = await engines(flag('--baseline'));
 
   const [c, js] = await Promise.all([buildCKeyValueComponent(), buildHttpWasiKeyValueComponent()]);
   const envs: BackendEnv[] = [];
   try {
     for (const kind of only) envs.push(await backendEnv(kind));
     console.log(`kv guest bench: get+set round trips through wasi:keyvalue (one op = set 64 B + get) vs the same client called from plain Node; ${rounds} rounds (medians); node ${process.version}; load average ${loadavg()}`);
-    console.log(`\nIn process, one thread: ${n} ops per invocation (a fresh instance each), 3 invocations per sample`);
-    console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    for (const env of envs) await inProcess(env, { c, js }, n, quick ? 1 : 3, rounds);
+    if (parts.includes('in-process')) {
+      console.log(`\nIn process, one thread: ${n} ops per invocation (a fresh instance each), 3 invocations per sample`);
+      console.log('| backend | guest | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead | floor CPU µs/op | guest CPU µs/op | guest / floor (CPU) |');
+      console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+      for (const env of envs) await inProcess(env, { c, js }, n, quick ? 1 : 3, rounds, engineList);
+    }
+    if (!parts.includes('served')) return;
     console.log(`\nServed (componentize-js guest): wasmlet serve --workers 1 vs a plain node:http handler, sequential requests of N ops on one kept-alive connection`);
     console.log('| backend | ops/request | floor µs/op | guest µs/op | floor ops/s | guest ops/s | guest / floor | overhead |');
     console.log('|---|---|---|---|---|---|---|---|');

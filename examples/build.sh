@@ -17,6 +17,7 @@ cc_wasm() { # out.wasm src.c
 cc_wasm "$here/hello/hello.wasm" "$here/hello/hello.c"
 cc_wasm "$here/static-files/cat.wasm" "$here/static-files/cat.c"
 cc_wasm "$here/limits/grow.wasm" "$here/limits/grow.c"
+clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor "$here/plugin-extism/plugin.c" -o "$here/plugin-extism/plugin.wasm"
 wat2wasm "$here/limits/loop.wat" -o "$here/limits/loop.wasm"
 wat2wasm "$here/limits/trap.wat" -o "$here/limits/trap.wasm"
 (cd "$root" && node_modules/.bin/asc "$here/hello-as/hello.ts" \

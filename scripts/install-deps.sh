@@ -2,12 +2,13 @@
 # Installs the Debian packages that building test fixtures and running benchmarks need,
 # skipping what is already installed. Needs root (or sudo). Idempotent.
 # docker-registry: the OCI registry the registry tests start themselves (test/support/registry.ts;
-# its packaged service is not used); apache2-utils: `htpasswd` for their auth test.
+# its packaged service is not used); apache2-utils: `htpasswd` for their auth test; chromium: the
+# headless browser the admin dashboard test drives (playwright-core, test/e2e/serve-dashboard.test.ts).
 set -euo pipefail
 
 packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt binaryen dpkg-dev
           build-essential zlib1g-dev lua5.4 redis-server wrk hyperfine curl
-          docker-registry apache2-utils)
+          docker-registry apache2-utils chromium)
 
 missing=()
 for p in "${packages[@]}"; do

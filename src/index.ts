@@ -15,6 +15,9 @@ export type { WasmKind, ModuleInfo, ImportEntry, ExportEntry, MemoryLimits, Func
 export type { InputStream, OutputStream } from './sandbox/stdio.ts';
 export type { PreopenSpec } from './sandbox/preopen.ts';
 export { parseSize, parseDuration } from './util/units.ts';
+export { createPlugin, PluginOutput } from './plugin/extism/create-plugin.ts';
+export type { Plugin, ExtismPluginOptions, CallContext, ExtismLogger, HostFunction as ExtismHostFunction, LogLevel } from './plugin/extism/create-plugin.ts';
+export type { Manifest, ManifestLike, ManifestWasm, ManifestWasmData, ManifestWasmPath, ManifestWasmUrl, ManifestWasmModule, MemoryOptions } from './plugin/extism/manifest.ts';
 export { createComponentPlugin } from './plugin/component-plugin.ts';
 export type {
   ComponentPlugin, ComponentPluginOptions, ComponentPluginGrants, ComponentPluginLimits, HostFunction, HostInterface, PluginFunction,

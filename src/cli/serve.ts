@@ -2,7 +2,10 @@
 import { loadApp } from '../app/loader.ts';
 import type { LoadOptions } from '../app/host-services.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
-import type { LogFormat, ServerLog } from '../triggers/http/access-log.ts';
+import type { AccessRecord, LogFormat, ServerLog } from '../triggers/http/access-log.ts';
+import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
+import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
+import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../triggers/http/limits.ts';
@@ -48,10 +51,24 @@ $WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-
 cannot be written).
 
 Options:
-${SERVER_OPTIONS_HELP}  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
+${SERVER_OPTIONS_HELP}  --log-dir DIR        Also write each component's guest output to DIR/<component>_stdout.txt
+                       and DIR/<component>_stderr.txt (Spin's names; WAGI's stdout is the
+                       response, so only its stderr), rotated by size (below). The lines still
+                       go to the console too.
+  --log-file-size SIZE With --log-dir: size at which a file is rotated to .1, .2, ... (default 10MiB).
+  --log-files N        With --log-dir: rotated files kept per stream (default 5).
+  --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
+                       /metrics, a live dashboard at /, its data at /api/status. Off by default;
+                       bind it to a private address.
+  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
   -h, --help           Print this help.
+
+Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, every
+request is traced with OpenTelemetry (a span per request, children for instantiate, guest run and
+each outbound HTTP, key-value and SQLite call) and exported over OTLP/HTTP; the other standard
+OTEL_* variables apply (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SDK_DISABLED, ...).
 
 Variables: an application variable's value comes from the runtime config's providers, then the
 environment (SPIN_VARIABLE_<NAME>, then WASMLET_VARIABLE_<NAME>), then the app dir's .env (same
@@ -65,12 +82,15 @@ reaches it.
 
 const usageError = (message: string): WasmletError => usageErrorFor('serve', message);
 
-/** Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT`. */
-export function parseListen(text: string): { host: string; port: number } {
+/**
+ * Parses `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT` (host default 127.0.0.1).
+ * @throws WasmletError `WASMLET_ERR_USAGE` naming `flag` when `text` is none of those.
+ */
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !(port >= 0 && port <= 65535) || (!text.includes(':') && !/^\d+$/.test(text))) {
-    throw usageError(`--listen '${text}': expected HOST:PORT (e.g. 127.0.0.1:3000), :PORT or PORT`);
+    throw usageError(`${flag} '${text}': expected HOST:PORT (e.g. 127.0.0.1:3000), :PORT or PORT`);
   }
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
@@ -87,6 +107,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SERVER_FLAGS,
+      'log-dir': { type: 'string' },
+      'log-file-size': { type: 'string' },
+      'log-files': { type: 'string' },
+      'admin-listen': { type: 'string' },
       'from-registry': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -95,6 +119,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (values.help) { printOut(HELP); return EXIT.OK; }
   if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
   const settings = serverSettings('serve', values);
+  const adminAddress = values['admin-listen'] === undefined ? undefined : parseListen(values['admin-listen'], '--admin-listen');
+  const logDir = values['log-dir'];
+  if (logDir === '') throw usageError('--log-dir: expected a directory path');
+  if (logDir === undefined && (values['log-file-size'] !== undefined || values['log-files'] !== undefined)) {
+    throw usageError('--log-file-size and --log-files apply to --log-dir; add --log-dir DIR');
+  }
+  const logFileBytes = values['log-file-size'] === undefined ? undefined : parseSize(values['log-file-size']);
+  const logFiles = values['log-files'] === undefined ? undefined : positiveInt('--log-files', values['log-files'], 0);
 
   let appPath = positionals[0] ?? '.';
   // A registry app lives in the cache, one dir per version: its state stays in the current dir.
@@ -105,10 +137,55 @@ export async function serveCommand(argv: string[]): Promise<number> {
     defaultStateDir = '.wasmlet';
   }
   const app = await loadApp(appPath, { ...settings.load, defaultStateDir });
-  const log = createServerLog(settings.logFormat, printOut, { flushMs: 10 });
-  const server = await startHttpServer({ app, ...settings.server, log });
+  // With --admin-listen, metrics and dashboard see every request and every log line; without
+  // it, prom-client and the dashboard are not even loaded.
+  const ops = adminAddress === undefined ? undefined : await (async () => {
+    const [{ ServeMetrics }, { DashboardStats }, { startAdminServer }] = await Promise.all([
+      import('../triggers/admin/metrics.ts'), import('../triggers/admin/dashboard-stats.ts'), import('../triggers/admin/admin-server.ts'),
+    ]);
+    return { metrics: new ServeMetrics(), dashboard: new DashboardStats(app), startAdminServer };
+  })();
+  const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
+  const consoleLog = createServerLog(settings.logFormat, write, { flushMs: 10 });
+  const guestLogs = logDir === undefined ? undefined : new GuestLogFiles({
+    dir: logDir, maxFileBytes: logFileBytes, maxFiles: logFiles, onError: (message) => consoleLog.event('error', message),
+  });
+  const log = guestLogs === undefined ? consoleLog : withGuestLogFiles(consoleLog, guestLogs);
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured (zero cost otherwise).
+  const tracer = tracingConfigured()
+    ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer()
+    : undefined;
+  const server = await startHttpServer({
+    app, ...settings.server, log,
+    ...(tracer === undefined ? {} : { tracer }),
+    ...(ops === undefined ? {} : {
+      poolObserver: ops.metrics.poolObserver,
+      onRequest: (record: AccessRecord) => { ops.metrics.requestFinished(record); ops.dashboard.requestFinished(record); },
+    }),
+  });
+  let admin: RunningAdminServer | undefined;
+  if (ops !== undefined) {
+    ops.metrics.attach(server);
+    try {
+      admin = await ops.startAdminServer({ ...adminAddress!, metrics: ops.metrics, dashboard: ops.dashboard });
+    } catch (err) {
+      await server.close(0);
+      throw err;
+    }
+  }
+  if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
+  if (tracer) {
+    log.event('info', 'tracing to OTLP endpoint', {
+      endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
+    });
+  }
+  // After the other start-up lines (scripts and tests wait for this one); the admin address next.
   log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
-  await closeOnStopRequest(server, log);
+  if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
+  await closeOnStopRequest(server, log, async () => { await admin?.close(); });
+  guestLogs?.close();
+  // Exports the spans still batched before the process exits.
+  await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
   return EXIT.OK;
 }
 

@@ -22,6 +22,8 @@ export interface EmbeddedAppLog {
   access?(record: AccessRecord): void;
   /** One line a guest wrote to stderr, with its request id and component. */
   guestStderr?(requestId: string, component: string, line: string): void;
+  /** One line a component guest wrote to stdout (a WAGI guest's stdout is its response). */
+  guestStdout?(requestId: string, component: string, line: string): void;
   /** A host event (an internal error while answering a request). */
   event?(level: 'info' | 'error', message: string, fields?: Record<string, string | number>): void;
 }
@@ -154,7 +156,8 @@ export function createHandler(app: WasmletApp): NodeHandler {
 function serverLog(log: EmbeddedAppLog): ServerLog {
   return {
     access: (record) => log.access?.(record),
-    guestStderr: (requestId, component, line) => log.guestStderr?.(requestId, component, line),
+    guestOutput: (stream, requestId, component, line) =>
+      (stream === 'stderr' ? log.guestStderr : log.guestStdout)?.(requestId, component, line),
     event: (level, message, fields) => log.event?.(level, message, fields),
   };
 }

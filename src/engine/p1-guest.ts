@@ -95,11 +95,12 @@ export function requireExport(guest: P1Guest, name: string, what: string): void 
  * its `proc_exit(n)` is n, returning normally is 0), else `_initialize` then the export
  * `call.name` (its results land in `call.results`; a `proc_exit` in it is its code). A recycled
  * memory is returned to the pool afterwards: a p1 instance never runs again once this returns.
+ * `onInstantiated` is called once the instance exists, before the guest runs (tracing).
  * @returns the exit code.
  * @throws WasmletError `WASMLET_ERR_NO_START`, `WASMLET_ERR_NO_EXPORT` (blame user), and whatever
  *   the guest or host threw (a trap: `WebAssembly.RuntimeError`); pass it to `toFailure`.
  */
-export function runP1Guest(guest: P1Guest, wasi: WasiP1Options, call?: P1Call): number {
+export function runP1Guest(guest: P1Guest, wasi: WasiP1Options, call?: P1Call, onInstantiated?: () => void): number {
   const host = new WasiP1(wasi.only ? wasi : { ...wasi, only: guest.wasiImports });
   const memories = guest.memories;
   const memory = memories?.acquire();
@@ -108,6 +109,7 @@ export function runP1Guest(guest: P1Guest, wasi: WasiP1Options, call?: P1Call): 
       ? { wasi_snapshot_preview1: host.imports['wasi_snapshot_preview1']!, [RECYCLED_MEMORY_MODULE]: { [memories!.field]: memory } }
       : host.imports;
     const instance = new WebAssembly.Instance(guest.module, imports);
+    onInstantiated?.();
     if (call === undefined) {
       if (typeof instance.exports['_start'] !== 'function') {
         throw new WasmletError('WASMLET_ERR_NO_START',

@@ -44,6 +44,7 @@ import { availableParallelism } from 'node:os';
 import { WasmletError } from '../util/errors.ts';
 import { workerEntry } from '../util/worker-entry.ts';
 import type { Failure } from './instance.ts';
+import type { PoolObserver, PoolStats, WorkerMemory } from './pool-observer.ts';
 
 /** What a pool worker does with a unit's module and each invocation's input. Runs in the worker. */
 export interface PoolHandler {
@@ -94,6 +95,8 @@ export interface WorkerPoolOptions {
    * unit registered it may use every worker.
    */
   maxWorkersPerUnit?: number;
+  /** Told when jobs start and settle (metrics); default none. */
+  observer?: PoolObserver;
 }
 
 /** One invocation submitted to {@link WorkerPool.run}. */
@@ -215,6 +218,7 @@ export class WorkerPool {
   readonly #maxWorkersPerUnit: number;
   readonly #maxQueuedBytes: number;
   readonly #admitByExpectedWait: boolean;
+  readonly #observer: PoolObserver | undefined;
   /** Bytes held by jobs not yet started (queued or prefetched), for #maxQueuedBytes. */
   #waitingBytes = 0;
   /** Per unit, a moving average of its jobs' run time in ms (absent until one has finished). */
@@ -242,6 +246,7 @@ export class WorkerPool {
     this.#maxQueuedBytes = Math.max(0, options.maxQueuedBytes ?? 256 * 1024 * 1024);
     this.#admitByExpectedWait = options.admitByExpectedWait ?? false;
     this.#maxWorkersPerUnit = Math.max(1, options.maxWorkersPerUnit ?? this.#size - 1);
+    this.#observer = options.observer;
   }
 
   /** Number of worker threads. */
@@ -253,6 +258,34 @@ export class WorkerPool {
     let n = 0;
     for (const slot of this.#slots) for (const p of slot.active) if (p.started) n++;
     return n;
+  }
+
+  /** Workers and, per unit, jobs waiting and running now (for gauges read at scrape time). */
+  stats(): PoolStats {
+    const units: PoolStats['units'] = {};
+    for (const [unit, queue] of this.#queues) units[unit] = { queued: queue.length, running: 0 };
+    for (const slot of this.#slots) {
+      for (const p of slot.active) {
+        const u = units[p.job.unit];
+        if (u) { if (p.started) u.running++; else u.queued++; }
+      }
+    }
+    return { workers: this.#slots.length, units };
+  }
+
+  /**
+   * Heap figures of every live worker (a worker being replaced is skipped), from
+   * `Worker.getHeapStatistics()` (asks each worker thread; resolves in about a millisecond).
+   */
+  async workerMemory(): Promise<WorkerMemory[]> {
+    const live = this.#slots.map((slot, worker) => ({ slot, worker })).filter(({ slot }) => slot.ready);
+    const stats = await Promise.all(live.map(({ slot }) => slot.worker.getHeapStatistics().catch(() => undefined)));
+    const out: WorkerMemory[] = [];
+    live.forEach(({ worker }, i) => {
+      const s = stats[i];
+      if (s) out.push({ worker, heapUsedBytes: s.used_heap_size, externalBytes: s.external_memory });
+    });
+    return out;
   }
 
   #prefetched(unit?: string): number {
@@ -548,6 +581,7 @@ export class WorkerPool {
     pending.waitBytes = 0;
     pending.startedAt = performance.now();
     if (pending.deadline < slot.timerAt) this.#arm(slot, pending.deadline);
+    this.#observer?.jobStarted(pending.job.unit);
   }
 
   /** (Re)arms `slot`'s deadline timer to fire at `at` (performance.now() time). */
@@ -577,6 +611,7 @@ export class WorkerPool {
     this.#waitingBytes -= pending.waitBytes;
     pending.waitBytes = 0;
     if (pending.onAbort) pending.job.signal!.removeEventListener('abort', pending.onAbort);
+    this.#observer?.jobSettled(pending.job.unit, err ? (err instanceof WasmletError ? err.code : 'WASMLET_ERR_INTERNAL') : undefined);
     if (err) pending.reject(err); else pending.resolve(result);
   }
 

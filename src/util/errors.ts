@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   WASMLET_ERR_WORKER_START: { meaning: 'a worker thread failed to start or to load its unit', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_UNKNOWN_UNIT: { meaning: 'no unit is registered in the worker pool under that name (a wasmlet bug)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_LISTEN: { meaning: 'the server cannot listen on the address', httpStatus: 500, exitStatus: 125 },
+  WASMLET_ERR_LOG_DIR: { meaning: 'the guest log directory (`--log-dir`) or a log file in it cannot be created or opened', httpStatus: 500, exitStatus: 125 },
   // Apps.
   WASMLET_ERR_MANIFEST: { meaning: 'the app manifest is missing or invalid (one line per problem)', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_ROUTE: { meaning: 'a route is malformed, or two routes match the same paths', httpStatus: 500, exitStatus: 125 },
@@ -84,6 +85,8 @@ export const ERROR_CODES = {
   WASMLET_ERR_REGISTRY_AUTH: { meaning: 'an OCI registry refused the credentials (or none were given): log in with `wasmlet registry login`', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_DIGEST_MISMATCH: { meaning: 'content pulled from a registry does not match its sha256 digest', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_ARTIFACT: { meaning: 'an OCI artifact is not a layout wasmlet can run (Spin app, or one Wasm layer as `wkg` pushes)', httpStatus: 500, exitStatus: 125 },
+  // Embedding (createPlugin).
+  WASMLET_ERR_EXTISM_MANIFEST: { meaning: 'an Extism manifest or plugin option is malformed, or a module hash does not match', httpStatus: 500, exitStatus: 125 },
   // The developer loop (`wasmlet new`).
   WASMLET_ERR_TEMPLATE: { meaning: 'an app template is unknown or cannot be written (the target directory is not empty, a bad app name)', httpStatus: 500, exitStatus: 125 },
   // wasmlet itself.

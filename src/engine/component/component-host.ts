@@ -33,7 +33,7 @@ export interface ComponentHostOptions extends WasiP2HostOptions {
 export function createComponentHost(options: ComponentHostOptions = {}): WasiP2Host {
   const { spin, embedderImports, ...wasi } = options;
   const host = createWasiP2Host(wasi);
-  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends());
+  const spinHost = createSpinHost(spin?.options ?? { componentId: '' }, spin?.backends ?? new SpinThreadBackends(), wasi.tracer);
   return {
     imports: { ...host.imports, ...spinHost.imports, ...embedderImports },
     http: host.http,

@@ -8,6 +8,7 @@ import { createSpinKeyValue } from './key-value.ts';
 import type { SpinHostOptions } from './options.ts';
 import { createSpinSqlite } from './sqlite.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
+import type { HostCallTracer } from '../../util/trace-context.ts';
 import { createUnsupportedSpinInterfaces } from './unsupported.ts';
 import { createSpinVariables } from './variables.ts';
 import { createWasiConfig } from './wasi-config.ts';
@@ -24,11 +25,11 @@ export interface SpinHost {
   close(): void;
 }
 
-/** Builds the Spin host of one instance. */
-export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends): SpinHost {
-  const kv = createSpinKeyValue(options, backends);
-  const sqlite = createSpinSqlite(options, backends);
-  const wasiKv = createWasiKeyValue(options, backends);
+/** Builds the Spin host of one instance; with `tracer`, each key-value (Spin's and `wasi:keyvalue`) and SQLite call is a span. */
+export function createSpinHost(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): SpinHost {
+  const kv = createSpinKeyValue(options, backends, tracer);
+  const sqlite = createSpinSqlite(options, backends, tracer);
+  const wasiKv = createWasiKeyValue(options, backends, tracer);
   const variables = options.variables ?? {};
   return {
     imports: {

@@ -6,6 +6,7 @@ import type { KeyValueStore } from '../kv/store.ts';
 import { createGrantedStores, kvGuestError as guestError } from './granted-stores.ts';
 import type { SpinHostOptions } from './options.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
+import { traced, type HostCallTracer } from '../../util/trace-context.ts';
 
 /** The `store` resource class jco's glue expects (`Store.open`, methods, `[Symbol.dispose]`). */
 export interface SpinStoreClass {
@@ -17,36 +18,34 @@ export interface SpinStoreClass {
  * are closed by the returned `close` (call it when the instance retires). Calls reject with a
  * `KeyValueError` whose payload is the WIT `error`.
  */
-export function createSpinKeyValue(options: SpinHostOptions, backends: SpinThreadBackends): { imports: { Store: SpinStoreClass }; close(): void } {
+export function createSpinKeyValue(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): { imports: { Store: SpinStoreClass }; close(): void } {
   const stores = createGrantedStores(options, backends);
+
+  /** Runs one store operation, as a span when traced (named as Spin's `spin_key_value.*` spans). */
+  const call = <T>(op: string, label: string, fn: () => Promise<T>): Promise<T> =>
+    traced(tracer, `spin_key_value.${op}`, 'internal', { 'kv.store': label }, async () => {
+      try { return await fn(); } catch (err) { throw guestError(err); }
+    });
 
   class Store {
     #store: KeyValueStore;
-    private constructor(store: KeyValueStore) {
+    readonly #label: string;
+    private constructor(store: KeyValueStore, label: string) {
       this.#store = store;
+      this.#label = label;
     }
     static async open(label: string): Promise<Store> {
-      return new Store(await stores.open(label));
+      return call('open', label, async () => new Store(await stores.open(label), label));
     }
-    async get(key: string): Promise<Uint8Array | undefined> {
-      try { return await this.#store.get(key); } catch (err) { throw guestError(err); }
-    }
+    get(key: string): Promise<Uint8Array | undefined> { return call('get', this.#label, () => this.#store.get(key)); }
 
-    async set(key: string, value: Uint8Array): Promise<void> {
-      try { await this.#store.set(key, value); } catch (err) { throw guestError(err); }
-    }
+    set(key: string, value: Uint8Array): Promise<void> { return call('set', this.#label, () => this.#store.set(key, value)); }
 
-    async delete(key: string): Promise<void> {
-      try { await this.#store.delete(key); } catch (err) { throw guestError(err); }
-    }
+    delete(key: string): Promise<void> { return call('delete', this.#label, () => this.#store.delete(key)); }
 
-    async exists(key: string): Promise<boolean> {
-      try { return await this.#store.exists(key); } catch (err) { throw guestError(err); }
-    }
+    exists(key: string): Promise<boolean> { return call('exists', this.#label, () => this.#store.exists(key)); }
 
-    async getKeys(): Promise<string[]> {
-      try { return await this.#store.getKeys(); } catch (err) { throw guestError(err); }
-    }
+    getKeys(): Promise<string[]> { return call('get_keys', this.#label, () => this.#store.getKeys()); }
 
     /** The guest dropped the handle. */
     [Symbol.dispose](): void {

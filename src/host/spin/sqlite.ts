@@ -8,6 +8,7 @@ import type { SqliteConnection } from '../sqlite/connection.ts';
 import type { QueryResult, SqliteValue } from '../sqlite/value.ts';
 import type { SpinHostOptions } from './options.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
+import { traced, type HostCallTracer } from '../../util/trace-context.ts';
 
 /** The `connection` resource class jco's glue expects. */
 export interface SpinConnectionClass {
@@ -18,7 +19,7 @@ export interface SpinConnectionClass {
  * Builds the interface object of one instance: `{ Connection }`. `close` ends the handles the
  * guest left open (the thread's connection stays). Calls reject with a `SqliteError`.
  */
-export function createSpinSqlite(options: SpinHostOptions, backends: SpinThreadBackends): { imports: { Connection: SpinConnectionClass }; close(): void } {
+export function createSpinSqlite(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): { imports: { Connection: SpinConnectionClass }; close(): void } {
   const granted = new Set(options.sqliteDatabases ?? []);
   const known = new Set(options.knownSqliteDatabases ?? []);
   const specs = options.sqliteBackends ?? {};
@@ -34,17 +35,22 @@ export function createSpinSqlite(options: SpinHostOptions, backends: SpinThreadB
       if (!granted.has(label)) throw new SqliteError({ tag: known.has(label) ? 'access-denied' : 'no-such-database' });
       const spec = Object.hasOwn(specs, label) ? specs[label] : undefined;
       if (spec === undefined) throw new SqliteError({ tag: 'no-such-database' });
-      try {
-        const conn = await backends.sqlite(spec).open('db');
-        open.add(conn);
-        return new Connection(conn);
-      } catch (err) {
-        throw fromNodeSqliteError(err);
-      }
+      return traced(tracer, 'spin_sqlite.open', 'internal', { 'db.system': 'sqlite', 'db.namespace': label }, async () => {
+        try {
+          const conn = await backends.sqlite(spec).open('db');
+          open.add(conn);
+          return new Connection(conn);
+        } catch (err) {
+          throw fromNodeSqliteError(err);
+        }
+      });
     }
 
-    async execute(statement: string, parameters: SqliteValue[]): Promise<QueryResult> {
-      try { return await this.#conn.execute(statement, parameters); } catch (err) { throw fromNodeSqliteError(err); }
+    execute(statement: string, parameters: SqliteValue[]): Promise<QueryResult> {
+      // The statement text, not its parameters (they may hold user data), as OTel's db.query.text.
+      return traced(tracer, 'spin_sqlite.execute', 'internal', { 'db.system': 'sqlite', 'db.query.text': statement }, async () => {
+        try { return await this.#conn.execute(statement, parameters); } catch (err) { throw fromNodeSqliteError(err); }
+      });
     }
 
     [Symbol.dispose](): void {

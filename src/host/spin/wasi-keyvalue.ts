@@ -11,6 +11,7 @@
 //   - a `cas` holds its own handle on the store, so it outlives the bucket it was made from (as
 //     Spin's `Arc<dyn Store>` does).
 // Every function here may wait on the backend and suspends the guest through JSPI (transpile.ts).
+import { traced, type HostCallTracer } from '../../util/trace-context.ts';
 import { KeyValueError, type KeyValueErrorPayload } from '../kv/kv-error.ts';
 import type { KeyValueStore } from '../kv/store.ts';
 import { WitError } from '../wit-error.ts';
@@ -43,14 +44,6 @@ export function toWasiKeyValueError(err: unknown): KeyValueError {
   return kv.payload.tag === 'store-table-full' ? new KeyValueError({ tag: 'other', val: 'store table full' }, { cause: err }) : kv;
 }
 
-/** Runs a backend call; whatever it rejects with reaches the guest as the interface's `error`. */
-async function guarded<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toWasiKeyValueError(err);
-  }
-}
 
 /** One instance's `wasi:keyvalue` interface objects, keyed as jco keys imports (unversioned). */
 export interface WasiKeyValueHost {
@@ -68,8 +61,16 @@ export interface WasiKeyValueHost {
  * increment, swap}`, `batch.{getMany, setMany, deleteMany}`. Calls reject with a `KeyValueError`
  * (payload: `store.error`) or, from `swap`, a {@link CasError}. Does no I/O until the guest calls.
  */
-export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThreadBackends): WasiKeyValueHost {
+export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThreadBackends, tracer?: HostCallTracer): WasiKeyValueHost {
   const stores = createGrantedStores(options, backends);
+  /**
+   * Runs a backend call on store `label` (a span `wasi_keyvalue.<op>` when traced); whatever it
+   * rejects with reaches the guest as the interface's `error`.
+   */
+  const guarded = <T>(op: string, label: string, call: () => Promise<T>): Promise<T> =>
+    traced(tracer, `wasi_keyvalue.${op}`, 'internal', { 'kv.store': label }, async () => {
+      try { return await call(); } catch (err) { throw toWasiKeyValueError(err); }
+    });
   let storeOf!: (bucket: Bucket) => KeyValueStore;
   let casState!: (cas: Cas) => { store: KeyValueStore; key: string; seen: Uint8Array | undefined };
 
@@ -83,20 +84,20 @@ export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThrea
       this.#store = store;
     }
     get(key: string): Promise<Uint8Array | undefined> {
-      return guarded(() => this.#store.get(key));
+      return guarded('get', this.#store.label, () => this.#store.get(key));
     }
     set(key: string, value: Uint8Array): Promise<void> {
-      return guarded(() => this.#store.set(key, value));
+      return guarded('set', this.#store.label, () => this.#store.set(key, value));
     }
     delete(key: string): Promise<void> {
-      return guarded(() => this.#store.delete(key));
+      return guarded('delete', this.#store.label, () => this.#store.delete(key));
     }
     exists(key: string): Promise<boolean> {
-      return guarded(() => this.#store.exists(key));
+      return guarded('exists', this.#store.label, () => this.#store.exists(key));
     }
     /** `key-response { keys, cursor }`: pass `cursor` back until it is none (undefined). */
     listKeys(cursor: string | undefined): Promise<{ keys: string[]; cursor: string | undefined }> {
-      return guarded(() => this.#store.listKeys(cursor));
+      return guarded('list_keys', this.#store.label, () => this.#store.listKeys(cursor));
     }
     /** The guest dropped the handle. */
     [Symbol.dispose](): void {
@@ -118,11 +119,11 @@ export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThrea
     }
     static async new(bucket: Bucket, key: string): Promise<Cas> {
       const label = storeOf(bucket).label;
-      return guarded(async () => new Cas(await stores.open(label), key));
+      return guarded('cas_new', label, async () => new Cas(await stores.open(label), key));
     }
     /** The key's value now (undefined: absent); `swap` then succeeds only if it is still this. */
     current(): Promise<Uint8Array | undefined> {
-      return guarded(async () => {
+      return guarded('cas_current', this.#store.label, async () => {
         this.#seen = await this.#store.get(this.#key);
         return this.#seen;
       });
@@ -156,17 +157,17 @@ export function createWasiKeyValue(options: SpinHostOptions, backends: SpinThrea
     imports: {
       'wasi:keyvalue/store': {
         Bucket,
-        open: (identifier: string): Promise<Bucket> => guarded(async () => new Bucket(await stores.open(identifier))),
+        open: (identifier: string): Promise<Bucket> => guarded('open', identifier, async () => new Bucket(await stores.open(identifier))),
       },
       'wasi:keyvalue/atomics': {
         Cas,
-        increment: (bucket: Bucket, key: string, delta: bigint): Promise<bigint> => guarded(() => storeOf(bucket).increment(key, delta)),
+        increment: (bucket: Bucket, key: string, delta: bigint): Promise<bigint> => guarded('increment', storeOf(bucket).label, () => storeOf(bucket).increment(key, delta)),
         swap,
       },
       'wasi:keyvalue/batch': {
-        getMany: (bucket: Bucket, keys: string[]): Promise<Array<[string, Uint8Array | undefined]>> => guarded(() => storeOf(bucket).getMany(keys)),
-        setMany: (bucket: Bucket, keyValues: Array<[string, Uint8Array]>): Promise<void> => guarded(() => storeOf(bucket).setMany(keyValues)),
-        deleteMany: (bucket: Bucket, keys: string[]): Promise<void> => guarded(() => storeOf(bucket).deleteMany(keys)),
+        getMany: (bucket: Bucket, keys: string[]): Promise<Array<[string, Uint8Array | undefined]>> => guarded('get_many', storeOf(bucket).label, () => storeOf(bucket).getMany(keys)),
+        setMany: (bucket: Bucket, keyValues: Array<[string, Uint8Array]>): Promise<void> => guarded('set_many', storeOf(bucket).label, () => storeOf(bucket).setMany(keyValues)),
+        deleteMany: (bucket: Bucket, keys: string[]): Promise<void> => guarded('delete_many', storeOf(bucket).label, () => storeOf(bucket).deleteMany(keys)),
       },
     },
     close: () => stores.close(),

@@ -12,7 +12,7 @@ test('json: one parseable object per line with every field', () => {
   const lines: string[] = [];
   const log = createServerLog('json', (l) => lines.push(l));
   log.access(record);
-  log.guestStderr('abc123-1', 'api', 'oops "quoted"');
+  log.guestOutput('stderr', 'abc123-1', 'api', 'oops "quoted"');
   log.event('info', 'listening on http://127.0.0.1:3000', { routes: 2 });
   assert.equal(lines.length, 3);
   assert.ok(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n')));
@@ -28,7 +28,7 @@ test('text: method, path, status, duration, then key=value fields (quoted when n
   const log = createServerLog('text', (l) => lines.push(l));
   log.access(record);
   log.access({ requestId: 'r2', method: 'GET', path: '/nope', status: 404, durationMs: 0.5 });
-  log.guestStderr('r2', 'api', 'a line');
+  log.guestOutput('stderr', 'r2', 'api', 'a line');
   assert.match(lines[0]!, /^\S+Z POST \/api\/x\?y=1 502 1\.235ms route=\/api\/\.\.\. component=api req=abc123-1 error="WASMLET_ERR_CGI_RESPONSE: invalid CGI response \(no-blank-line\)"\n$/);
   assert.match(lines[1]!, /^\S+Z GET \/nope 404 0\.5ms req=r2\n$/);
   assert.match(lines[2]!, /^\S+Z \[api stderr\] req=r2 a line\n$/);
@@ -38,7 +38,7 @@ test('buffered: access and stderr lines are written together later; an event flu
   const writes: string[] = [];
   const log = createServerLog('text', (t) => writes.push(t), { flushMs: 5 });
   log.access(record);
-  log.guestStderr('r2', 'api', 'a line');
+  log.guestOutput('stderr', 'r2', 'api', 'a line');
   assert.equal(writes.length, 0);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(writes.length, 1);

@@ -1,6 +1,8 @@
-// The server's log: one access line per request, guest stderr tagged with the request id, and
+// The server's log: one access line per request, guest stdout/stderr lines tagged with the request id, and
 // server events (listening, errors with their reason). Formatting only; where lines go (stdout)
 // is the CLI's choice, passed in as `write`.
+
+import type { GuestStream } from './guest-output.ts';
 
 /** `text`: one human-readable line per record; `json`: one JSON object per line (for machines). */
 export type LogFormat = 'text' | 'json';
@@ -32,8 +34,8 @@ export interface AccessRecord {
 /** The sink the HTTP server logs through. */
 export interface ServerLog {
   access(record: AccessRecord): void;
-  /** One line (without newline) the guest wrote to stderr. */
-  guestStderr(requestId: string, component: string, line: string): void;
+  /** One line (without newline) the guest wrote to `stream`. */
+  guestOutput(stream: GuestStream, requestId: string, component: string, line: string): void;
   /** A server event: `info` (listening, shutting down) or `error` (with a reason). Never buffered. */
   event(level: 'info' | 'error', message: string, fields?: Record<string, string | number>): void;
   /** Writes out any buffered lines now (see {@link ServerLogOptions.flushMs}). */
@@ -93,7 +95,7 @@ export function createServerLog(format: LogFormat, write: (line: string) => void
       `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
     return {
       access: (r) => lines.add(json('info', 'request', { ...r, durationMs: round(r.durationMs) })),
-      guestStderr: (requestId, component, line) => lines.add(json('info', 'stderr', { requestId, component, line })),
+      guestOutput: (stream, requestId, component, line) => lines.add(json('info', stream, { requestId, component, line })),
       event: (level, message, fields = {}) => { lines.flush(); write(json(level, message, fields)); },
       flush: () => lines.flush(),
     };
@@ -102,8 +104,8 @@ export function createServerLog(format: LogFormat, write: (line: string) => void
   return {
     access: (r) => lines.add(`${time()} ${r.method} ${r.path} ${r.status} ${round(r.durationMs)}ms${textField('route', r.route)}`
       + `${textField('component', r.component)}${textField('req', r.requestId)}${textField('error', r.error)}\n`),
-    guestStderr: (requestId, component, line) =>
-      lines.add(`${time()} [${component} stderr]${textField('req', requestId)} ${line}\n`),
+    guestOutput: (stream, requestId, component, line) =>
+      lines.add(`${time()} [${component} ${stream}]${textField('req', requestId)} ${line}\n`),
     event: (level, message, fields = {}) => {
       lines.flush();
       write(`${new Date().toISOString()} ${level === 'error' ? 'ERROR ' : ''}${message}${textFields(fields)}\n`);

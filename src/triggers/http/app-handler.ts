@@ -8,13 +8,17 @@ import { randomBytes } from 'node:crypto';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { errorCodeInfo, isWasmletError } from '../../util/errors.ts';
 import type { ErrorHttpStatus } from '../../util/errors.ts';
-import type { ServerLog } from './access-log.ts';
+import type { AccessRecord, ServerLog } from './access-log.ts';
 import type { HttpInvocation, HttpResponseWriter, MatchedRoute, ServerInfo } from './executor.ts';
 import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
 import { parseAbsoluteTarget } from './request-target.ts';
-import { RoutingRuntime, type RoutesGeneration } from './routes-runtime.ts';
+import { RoutingRuntime, type PoolKind, type RoutesGeneration } from './routes-runtime.ts';
+import type { GuestStream } from './guest-output.ts';
+import type { RequestSpan, RequestTracer } from './request-tracer.ts';
+import type { PoolObserver } from '../../engine/pool-observer.ts';
+import type { WorkerPool } from '../../engine/pool.ts';
 
 /**
  * The part of a Node `ServerResponse` the handler uses; a `ServerResponse` is one, and so is the
@@ -123,12 +127,14 @@ export class RequestInvocation implements HttpInvocation {
   readonly maxBodyBytes: number;
   aborted = false;
   onAbort: (() => void) | undefined = undefined;
+  readonly trace: RequestSpan | undefined;
   readonly #res: ResponseTarget;
   readonly #log: ServerLog;
 
   constructor(requestId: string, req: IncomingMessage, res: ResponseTarget, matched: MatchedRoute, server: ServerInfo,
-    maxBodyBytes: number, log: ServerLog) {
+    maxBodyBytes: number, log: ServerLog, trace: RequestSpan | undefined) {
     this.requestId = requestId;
+    this.trace = trace;
     this.request = req;
     this.#res = res;
     this.matched = matched;
@@ -139,7 +145,7 @@ export class RequestInvocation implements HttpInvocation {
 
   readBody(): Promise<Uint8Array> { return readBody(this.request, this.maxBodyBytes); }
 
-  logGuestStderr(line: string): void { this.#log.guestStderr(this.requestId, this.matched.component.id, line); }
+  logGuestOutput(stream: GuestStream, line: string): void { this.#log.guestOutput(stream, this.requestId, this.matched.component.id, line); }
 
   /** Its connection closed: aborts it unless the response already went out. */
   connectionClosed(): void {
@@ -175,6 +181,12 @@ export interface AppRequestHandlerOptions {
    * the first routed request's local address (an embedder's server).
    */
   info?: ServerInfo;
+  /** Told of every finished request, with its access record (metrics, dashboard); default none. */
+  onRequest?: (record: AccessRecord) => void;
+  /** Told when invocations start and settle in the worker pools (metrics); default none. */
+  poolObserver?: PoolObserver;
+  /** Opens a span per request (tracing); default none (no tracing work at all). */
+  tracer?: RequestTracer;
 }
 
 /** An app ready to answer requests: its routes prepared, its worker pools started. */
@@ -185,6 +197,8 @@ export class AppRequestHandler {
   readonly #runtime: RoutingRuntime;
   readonly #log: ServerLog;
   readonly #maxBody: number;
+  readonly #onRequest: ((record: AccessRecord) => void) | undefined;
+  readonly #tracer: RequestTracer | undefined;
   readonly #idPrefix = randomBytes(3).toString('hex');
   #nextId = 0;
   #inFlight = 0;
@@ -197,6 +211,8 @@ export class AppRequestHandler {
     this.#runtime = runtime;
     this.#log = options.log;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#onRequest = options.onRequest;
+    this.#tracer = options.tracer;
   }
 
   /**
@@ -210,9 +226,13 @@ export class AppRequestHandler {
       workers: options.workers,
       maxQueue: options.maxQueue,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      poolObserver: options.poolObserver,
     });
     return new AppRequestHandler(options, runtime);
   }
+
+  /** The current app's pools, by kind (for gauges: a reload replaces them). */
+  get pools(): readonly { kind: PoolKind; pool: WorkerPool }[] { return this.#runtime.current.pools; }
 
   /** Worker threads of the current app per executor kind (0 for a kind no route uses). */
   get workerThreads(): { readonly wagi: number; readonly wasiHttp: number } { return this.#runtime.current.workerThreads; }
@@ -275,6 +295,7 @@ export class AppRequestHandler {
   async #handle(req: IncomingMessage, res: ResponseTarget, start: number, generation: RoutesGeneration,
     connection: ConnectionState | undefined, next: (() => void) | undefined): Promise<void> {
     const requestId = this.nextRequestId();
+    const span = this.#tracer?.startRequest(req.method ?? '', req.url ?? '/', req.headers);
     if (connection) {
       connection.openRes = res;
       connection.openId = requestId;
@@ -314,7 +335,7 @@ export class AppRequestHandler {
         checkContentLength(req, this.#maxBody);
         if (this.info.port === 0) this.#learnAddress(req);
         const invocation = new RequestInvocation(requestId, req, res,
-          { route: route.route, component: route.component, match }, this.info, this.#maxBody, this.#log);
+          { route: route.route, component: route.component, match }, this.info, this.#maxBody, this.#log, span);
         if (connection && connection.current === undefined) connection.current = invocation;
         else res.once('close', () => invocation.connectionClosed());
         const writer = new NodeResponseWriter(res, requestId);
@@ -358,10 +379,13 @@ export class AppRequestHandler {
         connection.openRes = undefined;
         connection.openId = undefined;
       }
-      log.access({
+      const record: AccessRecord = {
         requestId, method: req.method ?? '', path: url, route: match?.route, component: match?.component,
         status, durationMs: performance.now() - start, error,
-      });
+      };
+      log.access(record);
+      this.#onRequest?.(record);
+      span?.end(record);
       this.#settled(generation);
     };
     if (res.writableFinished || res.destroyed) finish(); else res.once('close', finish);

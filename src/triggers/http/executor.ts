@@ -4,6 +4,8 @@
 // only "run the guest for this request and write its response".
 import type { IncomingMessage } from 'node:http';
 import type { LockedComponent, LockedHttpRoute } from '../../app/locked-app.ts';
+import type { GuestStream } from './guest-output.ts';
+import type { RequestSpan } from './request-tracer.ts';
 
 /** The route a request matched (the router's answer, kept opaque to executors that ignore it). */
 export interface MatchedRoute {
@@ -49,8 +51,13 @@ export interface HttpInvocation {
    * request is main-thread garbage). Set it, then check `aborted` (it may have turned already).
    */
   onAbort: (() => void) | undefined;
-  /** Sends one line of guest stderr to the server log, tagged with this request's id. */
-  logGuestStderr(line: string): void;
+  /**
+   * The request's span when tracing is on: executors pass `trace.context` into the worker and
+   * give the spans it recorded to `trace.addRecords`. Undefined when not tracing.
+   */
+  readonly trace: RequestSpan | undefined;
+  /** Sends one line (without newline) of guest stdout or stderr to the server log, tagged with this request's id. */
+  logGuestOutput(stream: GuestStream, line: string): void;
 }
 
 /**

@@ -17,6 +17,7 @@ import type { KeyValueBackendSpec, PreopenSpec, SpinHostOptions } from '../../en
 import { prepareModule } from '../../engine/prepare-module.ts';
 import type { MemoryLimitSubject } from '../../engine/limits.ts';
 import { WorkerPool } from '../../engine/pool.ts';
+import type { PoolObserver } from '../../engine/pool-observer.ts';
 import { componentToWire } from '../../engine/component-wire.ts';
 import { prepareComponentForRun } from '../../engine/run-component.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
@@ -60,6 +61,17 @@ export interface PrepareRoutesOptions {
   maxQueue?: number;
   /** Invocation deadline, in ms, for components without `limits.timeout`. */
   defaultTimeoutMs: number;
+  /** Told when invocations start and settle, by both pools (metrics); units as {@link componentOfUnit} reads them. */
+  poolObserver?: PoolObserver;
+}
+
+/** The pool kinds routes run on: `wagi` (core modules) and `wasi-http` (components). */
+export type PoolKind = 'wagi' | 'wasi-http';
+
+/** The component id of a pool unit name (`<component>#<entrypoint>` or `<component>#wasi-http`). */
+export function componentOfUnit(unit: string): string {
+  const i = unit.lastIndexOf('#');
+  return i < 0 ? unit : unit.slice(0, i);
 }
 
 /** Prepared routes and the pools that run them. */
@@ -68,6 +80,8 @@ export interface PreparedRoutes {
   routes: Map<string, PreparedRoute>;
   /** Worker threads started per executor kind (0 for a kind no route uses). */
   workerThreads: { wagi: number; wasiHttp: number };
+  /** The pools started, by kind (for gauges and the dashboard). */
+  pools: { kind: PoolKind; pool: WorkerPool }[];
   /** Stops the pools (queued and running jobs fail with `WASMLET_ERR_POOL_CLOSED`) and removes staged files. */
   close(): Promise<void>;
 }
@@ -133,6 +147,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
           size: options.workers,
           concurrency: WASI_HTTP_CONCURRENCY,
           maxQueue: options.maxQueue,
+          observer: options.poolObserver,
         }));
         if (!units.has(unit)) {
           units.add(unit);
@@ -153,6 +168,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
         size: options.workers,
         maxQueue: options.maxQueue,
         admitByExpectedWait: true,
+        observer: options.poolObserver,
       }));
       const entrypoint = route.executor.entrypoint ?? '_start';
       const unit = `${component.id}#${entrypoint}`;
@@ -183,6 +199,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
   return {
     routes,
     workerThreads: { wagi: pool?.size ?? 0, wasiHttp: componentPool?.size ?? 0 },
+    pools: [...(pool ? [{ kind: 'wagi' as const, pool }] : []), ...(componentPool ? [{ kind: 'wasi-http' as const, pool: componentPool }] : [])],
     close: async () => { await closePools(); cleanup(); },
   };
 }
@@ -287,6 +304,8 @@ export class RoutesGeneration {
   /** Keyed by route text, as {@link router} reports it. */
   readonly routes: Map<string, PreparedRoute>;
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
+  /** Its pools, by kind (for gauges). */
+  readonly pools: readonly { kind: PoolKind; pool: WorkerPool }[];
   readonly #close: () => Promise<void>;
   #inFlight = 0;
   #retired: Promise<void> | undefined;
@@ -298,6 +317,7 @@ export class RoutesGeneration {
     this.router = router;
     this.routes = prepared.routes;
     this.workerThreads = prepared.workerThreads;
+    this.pools = prepared.pools;
     this.#close = prepared.close;
   }
 

@@ -7,7 +7,10 @@ import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { WasmletError } from '../../util/errors.ts';
-import type { ServerLog } from './access-log.ts';
+import type { AccessRecord, ServerLog } from './access-log.ts';
+import type { RequestTracer } from './request-tracer.ts';
+import type { PoolKind } from './routes-runtime.ts';
+import type { PoolObserver, PoolStats, WorkerMemory } from '../../engine/pool-observer.ts';
 import { AppRequestHandler, type ConnectionState } from './app-handler.ts';
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_SHUTDOWN_GRACE_MS } from './limits.ts';
 
@@ -34,8 +37,14 @@ export interface HttpServerOptions {
   maxQueue?: number;
   /** Invocation deadline for components without `limits.timeout`; default 30 s. */
   defaultTimeoutMs?: number;
-  /** Where access lines, guest stderr and server events go. */
+  /** Where access lines, guest output and server events go. */
   log: ServerLog;
+  /** Told of every finished request, with its access record (metrics, dashboard); default none. */
+  onRequest?: (record: AccessRecord) => void;
+  /** Told when invocations start and settle in the worker pools (metrics); default none. */
+  poolObserver?: PoolObserver;
+  /** Opens a span per request (tracing); default none (no tracing work at all). */
+  tracer?: RequestTracer;
 }
 
 /** A listening server. */
@@ -49,6 +58,10 @@ export interface RunningHttpServer {
    * route uses (`wagi` for core modules, `wasiHttp` for components).
    */
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
+  /** The current app's pools: workers and per-unit queue depth now (units: `<component>#...`). */
+  poolStats(): { pool: PoolKind; stats: PoolStats }[];
+  /** The current app's pools: per-worker heap figures (asks every worker thread). */
+  workerMemory(): Promise<{ pool: PoolKind; workers: WorkerMemory[] }[]>;
   /**
    * Serves `app` in place of the current app without dropping a request (`wasmlet watch`): the
    * new app is prepared and validated first; when that fails the promise rejects and the current
@@ -93,6 +106,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxQueue: options.maxQueue,
     maxBodyBytes: options.maxBodyBytes,
     defaultTimeoutMs: options.defaultTimeoutMs,
+    onRequest: options.onRequest,
+    poolObserver: options.poolObserver,
+    tracer: options.tracer,
   });
   // The invocation running on each connection. A client that goes away closes the socket: one
   // 'close' listener per connection aborts it, instead of one per request on the response. A
@@ -134,10 +150,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (answered) connection!.clientStatus = status;
       return;
     }
-    log.access({
+    const record: AccessRecord = {
       requestId, method: '-', path: '-', status, durationMs: 0,
       error: `malformed request (${err.code ?? err.message}) from ${socket.remoteAddress ?? 'unknown'}`,
-    });
+    };
+    log.access(record);
+    options.onRequest?.(record);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -171,6 +189,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     get workerThreads() { return handler.workerThreads; },
     reload: (app: LockedApp) => handler.reload(app),
     close,
+    poolStats: () => handler.pools.map(({ kind, pool }) => ({ pool: kind, stats: pool.stats() })),
+    workerMemory: () => Promise.all(handler.pools.map(async ({ kind, pool }) => ({ pool: kind, workers: await pool.workerMemory() }))),
   };
 }
 

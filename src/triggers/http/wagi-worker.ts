@@ -21,10 +21,12 @@
 import type { Transferable } from 'node:worker_threads';
 import { bytesInput } from '../../engine/grants.ts';
 import type { OutputStream, PreopenSpec } from '../../engine/grants.ts';
+import { guestOutputSink } from './guest-output.ts';
 import { prepareP1Guest, requireExport, runP1Guest } from '../../engine/p1-guest.ts';
 import type { P1Call, P1Guest } from '../../engine/p1-guest.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import { WasmletError } from '../../util/errors.ts';
+import { SpanRecorder, type SpanRecord, type TraceContext } from '../../util/trace-context.ts';
 import { CgiResponseParser } from './cgi-response.ts';
 import type { CgiHead } from './cgi-response.ts';
 
@@ -47,6 +49,8 @@ export interface WagiInput {
   env: Record<string, string>;
   /** The whole request body (already bounded by the body limit); absent when empty. */
   stdin?: Uint8Array;
+  /** The request span's context when traced: the worker records `instantiate` and `guest run`. */
+  trace?: TraceContext;
 }
 
 /** Index of the in-flight byte count in {@link WagiInput.flow}. */
@@ -68,7 +72,8 @@ export const FLOW_WINDOW_BYTES = 1024 * 1024;
  */
 export type WagiEvent =
   | { type: 'body'; chunk: ArrayBuffer; head?: WagiHead; flow?: SharedArrayBuffer }
-  | { type: 'stderr'; text: string };
+  | { type: 'stderr'; text: string } // see guest-output.ts
+  | { type: 'spans'; spans: SpanRecord[] };
 
 /** The parsed CGI head, as sent to the main thread. */
 export interface WagiHead { status: number; headers: [string, string][] }
@@ -89,8 +94,6 @@ const NO_BYTES = new Uint8Array(0);
 
 /** Body bytes gathered before one `body` event: fewer messages for chatty guests. */
 const BODY_CHUNK_BYTES = 32 * 1024;
-/** Guest stderr forwarded per request, at most (a log flood must not become a memory flood). */
-const STDERR_LIMIT_BYTES = 64 * 1024;
 
 interface Prepared {
   guest: P1Guest;
@@ -191,27 +194,33 @@ class CgiStdout implements OutputStream {
   }
 }
 
-/** Forwards guest stderr as text events, up to {@link STDERR_LIMIT_BYTES} per request. */
-function stderrSink(emit: (event: WagiEvent) => void): OutputStream {
-  let total = 0;
-  let decoder: InstanceType<typeof TextDecoder> | undefined; // made on first write: most guests write no stderr
-  return {
-    write(bytes: Uint8Array): void {
-      if (total >= STDERR_LIMIT_BYTES) return;
-      const take = Math.min(bytes.length, STDERR_LIMIT_BYTES - total);
-      total += take;
-      let text = (decoder ??= new TextDecoder()).decode(bytes.subarray(0, take), { stream: true });
-      if (total >= STDERR_LIMIT_BYTES) text += `\n[stderr truncated at ${STDERR_LIMIT_BYTES} bytes]\n`;
-      if (text) emit({ type: 'stderr', text });
-    },
-  };
-}
-
 /** Runs `prepared` once with `input`; see {@link poolHandler}. */
 export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: WagiEvent, transfer?: Transferable[]) => void): WagiResult {
-  const { guest, config } = prepared;
   const stdout = new CgiStdout(prepared, emit);
-  const exitCode = runP1Guest(guest, {
+  if (input.trace !== undefined) {
+    const recorder = new SpanRecorder(input.trace);
+    const instantiating = recorder.start('instantiate');
+    let run: ReturnType<SpanRecorder['start']> | undefined;
+    try {
+      return finishWagi(stdout, runP1Guest(prepared.guest, wasiOptions(prepared, input, stdout, emit), prepared.call, () => {
+        instantiating.end();
+        run = recorder.start('guest run');
+      }));
+    } catch (err) {
+      (run ?? instantiating).end(err instanceof Error ? err.message : String(err));
+      throw err;
+    } finally {
+      run?.end();
+      emit({ type: 'spans', spans: recorder.records });
+    }
+  }
+  return finishWagi(stdout, runP1Guest(prepared.guest, wasiOptions(prepared, input, stdout, emit), prepared.call));
+}
+
+/** The WASI options of one WAGI run. */
+function wasiOptions(prepared: Prepared, input: WagiInput, stdout: CgiStdout, emit: (event: WagiEvent) => void): Parameters<typeof runP1Guest>[1] {
+  const { guest, config } = prepared;
+  return {
     args: input.args,
     // The input is this request's own copy (structured clone): no merge to make when the
     // component sets no environment.
@@ -219,9 +228,13 @@ export function runWagi(prepared: Prepared, input: WagiInput, emit: (event: Wagi
     preopens: config.preopens,
     stdin: bytesInput(input.stdin ?? NO_BYTES),
     stdout,
-    stderr: stderrSink(emit),
+    stderr: guestOutputSink('stderr', emit),
     only: guest.wasiImports,
-  }, prepared.call);
+  };
+}
+
+/** The run's result from what the guest wrote and its exit code. */
+function finishWagi(stdout: CgiStdout, exitCode: number): WagiResult {
   if (!stdout.head) {
     if (exitCode !== 0) {
       throw new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',

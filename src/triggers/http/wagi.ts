@@ -8,6 +8,7 @@ import type { RouteMatch } from './router.ts';
 import { guestHeaders, headerPairs } from './limits.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter } from './executor.ts';
 import { FLOW_CLOSED, FLOW_IN_FLIGHT } from './wagi-worker.ts';
+import { LineSplitter } from './guest-output.ts';
 import type { WagiEvent, WagiInput, WagiResult } from './wagi-worker.ts';
 
 /** What one WAGI route needs. */
@@ -49,6 +50,7 @@ export class WagiExecutor implements HttpExecutor {
       bodyLength: stdin.length,
     }, invocation.matched.match as RouteMatch, invocation.server);
     const input: WagiInput = { args: cgiArgv(url, this.#options.argv), env };
+    if (invocation.trace) input.trace = invocation.trace.context;
     if (stdin.length > 0) input.stdin = stdin;
     let flow: Int32Array | undefined; // arrives with the first streamed body chunk, if any
     const release = (bytes: number) => {
@@ -60,15 +62,11 @@ export class WagiExecutor implements HttpExecutor {
       Atomics.notify(flow!, FLOW_IN_FLIGHT);
     };
 
-    let pendingStderr = '';
-    const stderr = (text: string) => {
-      const lines = (pendingStderr + text).split('\n');
-      pendingStderr = lines.pop()!;
-      for (const line of lines) invocation.logGuestStderr(line);
-    };
+    const stderr = new LineSplitter((line) => invocation.logGuestOutput('stderr', line));
     const onEvent = (raw: unknown) => {
       const event = raw as WagiEvent;
-      if (event.type === 'stderr') { stderr(event.text); return; }
+      if (event.type === 'stderr') { stderr.push(event.text); return; }
+      if (event.type === 'spans') { invocation.trace?.addRecords(event.spans); return; }
       if (event.flow) {
         // Only a streamed response has flow control to close when the client goes away.
         flow = new Int32Array(event.flow);
@@ -97,7 +95,7 @@ export class WagiExecutor implements HttpExecutor {
       response.end(result.body.length > 0 ? result.body : undefined);
     } finally {
       invocation.onAbort = undefined;
-      if (pendingStderr) invocation.logGuestStderr(pendingStderr);
+      stderr.end();
     }
   }
 }

@@ -20,12 +20,16 @@
 // with the job's completion. Both directions keep at most a window of bytes in flight, so a 1 GiB
 // upload or download never sits in memory whole.
 import { MessageChannel, type MessagePort, type Transferable } from 'node:worker_threads';
-import { RequestBodyQueue, handleHttpRequest, isNormalExit } from '../../engine/component/http-handler.ts';
+import { RequestBodyQueue, handleHttpRequestOn, isNormalExit } from '../../engine/component/http-handler.ts';
+import { createComponentHost } from '../../engine/component/component-host.ts';
+import { createComponentInstance } from '../../engine/component/instantiate.ts';
+import { SpanRecorder, type SpanRecord, type TraceContext } from '../../util/trace-context.ts';
 import type { PreparedComponent } from '../../engine/component/transpile.ts';
 import { SpinThreadBackends, type SpinHostOptions } from '../../engine/component/component-host.ts';
 import { componentFromWire, type ComponentWire } from '../../engine/component-wire.ts';
 import type { PoolHandler } from '../../engine/pool.ts';
 import type { AllowedHost, PreopenSpec } from '../../engine/grants.ts';
+import { guestOutputSink, type GuestOutputEvent } from './guest-output.ts';
 
 /** Response bytes sent to the main thread and not yet acknowledged, at most (then the guest waits). */
 export const RESPONSE_WINDOW_BYTES = 1 << 20;
@@ -63,6 +67,8 @@ export interface WasiHttpInput {
   hasBody: boolean;
   /** The per-request channel (transferred); only when the request has a body. */
   port?: MessagePort;
+  /** The request span's context when the request is traced: the worker records child spans. */
+  trace?: TraceContext;
 }
 
 /** The job's result: the whole response when it was small and quick, else only the outcome. */
@@ -72,6 +78,8 @@ export type WasiHttpResult =
 
 /** Events to the main thread (pool `emit`). */
 export type WasiHttpEvent =
+  | GuestOutputEvent
+  | { type: 'spans'; spans: SpanRecord[] }
   | { type: 'port'; port: MessagePort }
   | { type: 'head'; status: number; headers: [string, string][] }
   | { type: 'chunk'; bytes: Uint8Array };
@@ -142,7 +150,22 @@ function latin1(bytes: Uint8Array): string {
 const NEXT_TURN = Symbol('next turn');
 const nextTurn = () => new Promise<typeof NEXT_TURN>((resolve) => setImmediate(resolve, NEXT_TURN));
 
+/**
+ * Serves one request; when `input.trace` is set, records the spans `instantiate` and
+ * `guest run` (host calls nest under it) and sends them back before the job settles.
+ */
 async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEvent, transfer?: Transferable[]) => void): Promise<WasiHttpResult> {
+  if (input.trace === undefined) return serveTraced(unit, input, emit, undefined);
+  const recorder = new SpanRecorder(input.trace);
+  try {
+    return await serveTraced(unit, input, emit, recorder);
+  } finally {
+    emit({ type: 'spans', spans: recorder.records });
+  }
+}
+
+async function serveTraced(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEvent, transfer?: Transferable[]) => void,
+  recorder: SpanRecorder | undefined): Promise<WasiHttpResult> {
   let port = input.port;
   const body = new CreditedSource(port);
   if (!input.hasBody) body.end();
@@ -159,13 +182,21 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
     }
   };
   port?.on('message', onMessage);
+  let run: ReturnType<SpanRecorder['start']> | undefined;
   try {
-    const res = await handleHttpRequest(unit.prepared, {
-      method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
-      authority: input.authority, headers: input.headers, body,
-    }, {
+    const host = createComponentHost({
       env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin,
       spin: { options: unit.spin, backends: threadBackends },
+      stdout: guestOutputSink('stdout', emit), stderr: guestOutputSink('stderr', emit),
+      ...(recorder ? { tracer: recorder.hostCalls } : {}),
+    });
+    const instantiating = recorder?.start('instantiate');
+    const instance = await createComponentInstance(unit.prepared, host.imports);
+    instantiating?.end();
+    run = recorder?.start('guest run', {}, true);
+    const res = await handleHttpRequestOn({ host, instance }, {
+      method: input.method, pathWithQuery: input.pathWithQuery, scheme: input.scheme,
+      authority: input.authority, headers: input.headers, body,
     });
     // A trap while the body is being read ends the read (the guest will never close the body)
     // and must not be an unhandled rejection, which would end the worker and every request on it.
@@ -233,8 +264,12 @@ async function serve(unit: Unit, input: WasiHttpInput, emit: (event: WasiHttpEve
       if (held !== undefined) startStreaming(false);
       throw err;
     }
+    run?.end();
     if (held === undefined) return { ok: true };
     return { ok: true, head, body: held.length === 1 ? held[0]! : Buffer.concat(held) };
+  } catch (err) {
+    run?.end(err instanceof Error ? err.message : String(err));
+    throw err;
   } finally {
     port?.close();
   }

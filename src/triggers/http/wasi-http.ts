@@ -8,6 +8,7 @@ import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
 import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
+import { LineSplitter } from './guest-output.ts';
 import type { RouteMatch } from './router.ts';
 import { spinRequestHeaders, withSpinHeaders } from './spin-headers.ts';
 import type { FromWorker, ToWorker, WasiHttpEvent, WasiHttpInput, WasiHttpResult } from './wasi-http-worker.ts';
@@ -94,11 +95,11 @@ export class WasiHttpExecutor implements HttpExecutor {
     const { hasBody } = base;
     // A port only for a request body; a streamed response brings its own (a 'port' event).
     let port1: MessagePort | undefined;
-    let input: WasiHttpInput = base;
+    let input: WasiHttpInput = invocation.trace ? { ...base, trace: invocation.trace.context } : base;
     if (hasBody) {
       const channel = new MessageChannel();
       port1 = channel.port1;
-      input = { ...base, port: channel.port2 };
+      input = { ...input, port: channel.port2 };
     }
     const post = (m: ToWorker, transfer?: ArrayBuffer[]) => port1?.postMessage(m, transfer ?? []);
     let finished = false;
@@ -145,8 +146,10 @@ export class WasiHttpExecutor implements HttpExecutor {
     }
 
     const onEvent = (raw: unknown) => {
-      if (finished) return;
       const event = raw as WasiHttpEvent;
+      if (event.type === 'stdout' || event.type === 'stderr') { output[event.type].push(event.text); return; }
+      if (event.type === 'spans') { invocation.trace?.addRecords(event.spans); return; }
+      if (finished) return;
       if (event.type === 'port') {
         port1 = event.port;
         if (invocation.aborted) post({ type: 'abort' });
@@ -158,6 +161,10 @@ export class WasiHttpExecutor implements HttpExecutor {
       }
       const n = event.bytes.byteLength;
       response.write(event.bytes, () => { if (!finished) post({ type: 'ack', bytes: n }); });
+    };
+    const output = {
+      stdout: new LineSplitter((line) => invocation.logGuestOutput('stdout', line)),
+      stderr: new LineSplitter((line) => invocation.logGuestOutput('stderr', line)),
     };
     const { pool } = this.#options;
     const job: PoolJob = {
@@ -182,6 +189,8 @@ export class WasiHttpExecutor implements HttpExecutor {
       }
     } finally {
       finished = true;
+      output.stdout.end();
+      output.stderr.end();
       stopBody();
       if (paused) request.resume();
       invocation.onAbort = undefined;

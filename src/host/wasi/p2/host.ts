@@ -6,6 +6,7 @@
 // semver-compatible matching).
 import type { AnyPreopenSpec } from '../../../sandbox/preopen.ts';
 import type { AllowedHost } from '../../http-outbound/allowed-hosts.ts';
+import type { HostCallTracer } from '../../../util/trace-context.ts';
 import { WasiCtx } from '../ctx.ts';
 import { createCli, discardSink, emptySource, type CliOptions } from './cli.ts';
 import { createClocks } from './clocks.ts';
@@ -38,6 +39,8 @@ export interface WasiP2HostOptions extends CliOptions {
   maxOpenFds?: number;
   /** A filesystem of the embedder's own, instead of the sandbox over `preopens`. */
   filesystem?: FilesystemProvider;
+  /** Traces host calls that may wait (outbound HTTP; Spin's key-value and SQLite). Default: none. */
+  tracer?: HostCallTracer;
 }
 
 /** The import object for one instance, plus the host-side hooks of `wasi:http`. */
@@ -75,6 +78,7 @@ export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
     ...(options.allowedOutboundHosts ? { allowedOutboundHosts: options.allowedOutboundHosts } : {}),
     ...(options.selfOrigin ? { selfOrigin: options.selfOrigin } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   add('http', { types: http.types, 'outgoing-handler': http['outgoing-handler'] });
   return { imports, http, close: () => ctx.close() };

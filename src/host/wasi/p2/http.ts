@@ -5,6 +5,7 @@
 // denied request is the WIT error `HTTP-request-denied`, never a host exception. A self request
 // (no authority, or the host `self.alt`) goes to the app's own listener, as in Spin's
 // `crates/factor-outbound-http/src/wasi.rs` `prepare_request`.
+import type { HostCallTracer } from '../../../util/trace-context.ts';
 import {
   allowsSelfRequests, isOutboundAllowed, isSelfAuthority, type AllowedHost,
 } from '../../http-outbound/allowed-hosts.ts';
@@ -97,6 +98,11 @@ export interface HttpOptions {
   selfOrigin?: string;
   /** The fetch implementation used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Traces each outbound request as a client span and sends its W3C `traceparent` with it.
+   * Default: none (untraced).
+   */
+  tracer?: HostCallTracer;
 }
 
 /** What the host hands to a guest's `incoming-handler.handle` and reads back. */
@@ -151,6 +157,7 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
   const selfAllowed = allowsSelfRequests(allowed);
   const selfOrigin = options.selfOrigin;
   const doFetch = options.fetch ?? fetch;
+  const tracer = options.tracer;
 
   class Fields {
     #map = new Map<string, { name: string; values: Uint8Array[] }>();
@@ -431,11 +438,14 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
     for (const [k, v] of request.headers().entries()) {
       if (k.toLowerCase() !== 'host') headers.append(k, new TextDecoder().decode(v));
     }
+    const span = tracer?.start(`${method}`, 'client', { 'http.request.method': method, 'url.full': url.href, 'server.address': url.hostname });
+    if (span) headers.set('traceparent', span.traceparent);
     try {
       const res = await doFetch(url, {
         method, headers, redirect: 'manual',
         ...(body ? { body, duplex: 'half' } as RequestInit : {}),
       });
+      span?.end(res.status >= 500 ? `HTTP ${res.status}` : undefined);
       const source = new QueueSource();
       void (async () => {
         try {
@@ -450,7 +460,9 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
       void scheme;
       return { tag: 'ok', val: new IncomingResponse(res.status, Fields.frozen(resHeaders), source) };
     } catch (err) {
-      return { tag: 'err', val: fetchErrorCode(err) };
+      const code = fetchErrorCode(err);
+      span?.end(code.tag);
+      return { tag: 'err', val: code };
     }
   }
 

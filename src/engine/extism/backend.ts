@@ -1,0 +1,271 @@
+// Where an Extism plugin runs: in-process (the caller's thread; fastest, no preemption) or on a
+// worker of its own (when `timeoutMs` is set: a looping call is stopped by terminating the
+// worker). Both expose one interface to the embedding API (plugin/extism/create-plugin.ts).
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { CallContext } from '../../host/extism/call-context.ts';
+import { ExtismHttp, type ExtismHttpOptions } from '../../host/extism/http.ts';
+import { DEFAULT_KERNEL_MAX_BYTES, createKernelBuffer } from '../../host/extism/kernel-memory.ts';
+import { EXTISM_ENV, ExtismKernel, type ExtismLogger, type KernelOptions } from '../../host/extism/kernel.ts';
+import { WasmletError } from '../../util/errors.ts';
+import { workerEntry } from '../../util/worker-entry.ts';
+import { instantiatePlugin, isAsyncFunction, type BoundHostFunction, type ExtismWasiGrants, type HostImports, type PluginInstance } from './instance.ts';
+import { deserializeError, serializeError, type HostReply, type PluginCallMessage, type PluginWorkerData, type PluginWorkerMessage } from './worker-protocol.ts';
+
+export { CallContext } from '../../host/extism/call-context.ts';
+export { PluginOutput } from '../../host/extism/plugin-output.ts';
+export type { ExtismLogger, LogLevel } from '../../host/extism/kernel.ts';
+export type { ExtismWasiGrants } from './instance.ts';
+
+/** A host function as the embedder writes it: js-sdk's `(callContext, ...args) => value`. */
+export type HostFunction = (callContext: CallContext, ...args: any[]) => any;
+
+/** Everything a backend is built from. */
+export interface PluginBackendSpec {
+  module: WebAssembly.Module;
+  kernel: KernelOptions;
+  functions: Record<string, Record<string, HostFunction>>;
+  wasi: ExtismWasiGrants | null;
+  http: Omit<ExtismHttpOptions, 'fetch'> & { fetch?: typeof fetch };
+  logger: ExtismLogger;
+  /** Run on a worker of its own (required for `timeoutMs`). */
+  worker: boolean;
+  /** Per call and start-up wall-clock limit, ms (worker mode only); null: none. */
+  timeoutMs: number | null;
+}
+
+/** A running plugin, whichever mode. */
+export interface PluginBackend {
+  /** @returns the output bytes (null: none set). @throws see PluginInstance.call; a timeout error. */
+  call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null;
+  functionExists(name: string): boolean;
+  /** The CallContext host functions receive (for js-sdk parity: `reset` empties its heap). */
+  readonly callContext: CallContext;
+  /** Frees the kernel heap's blocks (vars are kept). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The js-sdk message of a call stopped at `timeoutMs` (callers match on it). */
+export const CALL_TIMEOUT_MESSAGE = 'EXTISM: call canceled due to timeout';
+
+function kernelMaxBytes(kernel: KernelOptions): number {
+  // Room for the cap plus block headers; without a cap, a fixed reservation (virtual memory).
+  return kernel.maxPages === undefined ? DEFAULT_KERNEL_MAX_BYTES : Math.min(DEFAULT_KERNEL_MAX_BYTES * 4, kernel.maxPages * 65536 * 2 + 65536);
+}
+
+function importsHttp(module: WebAssembly.Module): string[] {
+  return WebAssembly.Module.imports(module)
+    .filter((i) => i.module === EXTISM_ENV && (i.name === 'http_request' || i.name === 'http_status_code' || i.name === 'http_headers'))
+    .map((i) => i.name);
+}
+
+/** The host side of `http_request` & co. over `ctx`, or {} when the module imports none. */
+function httpFunctions(spec: PluginBackendSpec, ctx: CallContext, kernel: ExtismKernel): Record<string, BoundHostFunction> {
+  const names = importsHttp(spec.module);
+  if (names.length === 0) return {};
+  const http = new ExtismHttp(spec.http);
+  const all: Record<string, BoundHostFunction> = {
+    http_request: (req: bigint, body: bigint) => http.request(ctx, req, body, (m) => kernel.logger.error(m)),
+    http_status_code: () => http.statusCode(),
+    http_headers: () => http.headers(ctx),
+  };
+  return Object.fromEntries(names.map((n) => [n, all[n]!]));
+}
+
+/**
+ * Starts a plugin: on a worker when `spec.worker` (or a timeout is set), else in-process.
+ * @throws Error (js-sdk texts) when the module cannot be linked or its start-up fails;
+ *   WasmletError `WASMLET_ERR_TIMEOUT` when a worker's start-up passes `timeoutMs`.
+ */
+export async function startPlugin(spec: PluginBackendSpec): Promise<PluginBackend> {
+  return spec.worker || spec.timeoutMs !== null ? WorkerPlugin.start(spec) : new InProcessPlugin(spec);
+}
+
+/** The in-process mode: host functions are called directly; async ones and HTTP go through JSPI. */
+class InProcessPlugin implements PluginBackend {
+  readonly callContext: CallContext;
+  readonly #kernel: ExtismKernel;
+  readonly #instance: PluginInstance;
+
+  constructor(spec: PluginBackendSpec) {
+    const max = kernelMaxBytes(spec.kernel);
+    this.#kernel = new ExtismKernel(createKernelBuffer(max, false), spec.kernel, spec.logger, max);
+    const ctx = this.callContext = new CallContext(this.#kernel);
+    const functions: HostImports = {};
+    const suspending = new Set<BoundHostFunction>();
+    for (const [ns, fns] of Object.entries(spec.functions)) {
+      functions[ns] = {};
+      for (const [name, fn] of Object.entries(fns)) {
+        const bound = fn.bind(null, ctx);
+        if (isAsyncFunction(fn)) suspending.add(bound);
+        functions[ns][name] = bound;
+      }
+    }
+    const http = httpFunctions(spec, ctx, this.#kernel);
+    if (http['http_request'] !== undefined) suspending.add(http['http_request']);
+    functions[EXTISM_ENV] = { ...http, ...functions[EXTISM_ENV] };
+    this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
+  }
+
+  call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
+    return this.#instance.call(name, input, hostContext);
+  }
+
+  functionExists(name: string): boolean { return this.#instance.functionExists(name); }
+
+  reset(): void { this.#kernel.memory.reset(); }
+
+  async close(): Promise<void> { this.#instance.close(); }
+}
+
+interface Pending { resolve(v: Uint8Array | null): void; reject(e: Error): void; timer: NodeJS.Timeout | undefined }
+
+/**
+ * The worker mode: the instance lives on a worker of its own; host functions run here, called
+ * synchronously from the guest's point of view (see plugin-worker.ts). A call past `timeoutMs`
+ * terminates the worker (V8 stops the running Wasm) and rejects with {@link CALL_TIMEOUT_MESSAGE};
+ * the next call starts a fresh instance (its vars are gone, as a new Extism plugin's would be).
+ */
+class WorkerPlugin implements PluginBackend {
+  readonly #spec: PluginBackendSpec;
+  readonly #exports: Set<string>;
+  #worker: Worker | null = null;
+  #kernel!: ExtismKernel;
+  #ctx!: CallContext;
+  #replies!: MessagePort;
+  #flag!: Int32Array;
+  #table: Record<string, Record<string, BoundHostFunction>> = {};
+  #pending: Pending | null = null;
+  #hostContext: unknown = undefined;
+
+  private constructor(spec: PluginBackendSpec) {
+    this.#spec = spec;
+    this.#exports = new Set(WebAssembly.Module.exports(spec.module).filter((e) => e.kind === 'function').map((e) => e.name));
+  }
+
+  static async start(spec: PluginBackendSpec): Promise<WorkerPlugin> {
+    const plugin = new WorkerPlugin(spec);
+    await plugin.#spawn();
+    return plugin;
+  }
+
+  get callContext(): CallContext { return this.#ctx; }
+
+  functionExists(name: string): boolean { return this.#exports.has(name); }
+
+  reset(): void { this.#kernel.memory.reset(); }
+
+  async call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> {
+    if (!this.#exports.has(name)) throw new Error(`Plugin error: function "${name}" does not exist`);
+    if (this.#worker === null) await this.#spawn();
+    this.#hostContext = hostContext;
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      const ms = this.#spec.timeoutMs;
+      const timer = ms === null ? undefined : setTimeout(() => this.#timedOut(), ms);
+      this.#pending = { resolve, reject, timer };
+      this.#worker!.postMessage({ type: 'call', name, input } satisfies PluginCallMessage);
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.#worker;
+    this.#worker = null;
+    this.#settle()?.reject(new Error('the plugin was closed during the call'));
+    this.#replies?.close();
+    if (w !== null) await w.terminate();
+  }
+
+  #settle(): Pending | null {
+    const p = this.#pending;
+    this.#pending = null;
+    this.#hostContext = undefined;
+    if (p !== null) clearTimeout(p.timer);
+    return p;
+  }
+
+  #timedOut(): void {
+    const p = this.#settle();
+    void this.close();
+    p?.reject(new WasmletError('WASMLET_ERR_TIMEOUT', CALL_TIMEOUT_MESSAGE, { blame: 'guest' }));
+  }
+
+  async #spawn(): Promise<void> {
+    const spec = this.#spec;
+    const buffer = createKernelBuffer(kernelMaxBytes(spec.kernel), true) as SharedArrayBuffer;
+    this.#kernel = new ExtismKernel(buffer, spec.kernel, spec.logger);
+    const ctx = this.#ctx = new CallContext(this.#kernel);
+    const table: Record<string, Record<string, BoundHostFunction>> = {};
+    for (const [ns, fns] of Object.entries(spec.functions)) {
+      table[ns] = Object.fromEntries(Object.entries(fns).map(([n, fn]) => [n, fn.bind(null, ctx)]));
+    }
+    const http = httpFunctions(spec, ctx, this.#kernel);
+    table[EXTISM_ENV] = { ...http, ...table[EXTISM_ENV] };
+    this.#table = table;
+    const flag = new SharedArrayBuffer(4);
+    this.#flag = new Int32Array(flag);
+    const { port1, port2 } = new MessageChannel();
+    this.#replies = port1;
+    const data: PluginWorkerData = {
+      module: spec.module, kernelOptions: spec.kernel, buffer, flag, replies: port2, wasi: spec.wasi,
+      functions: Object.fromEntries(Object.entries(table).map(([ns, fns]) => [ns, Object.keys(fns)])),
+    };
+    const worker = new Worker(workerEntry(import.meta.url, './plugin-worker'), {
+      workerData: data, transferList: [port2 as never], name: 'wasmlet extism plugin',
+    });
+    worker.unref();
+    this.#worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onMessage = (m: PluginWorkerMessage): void => {
+        if (m.type === 'loaded' && spec.timeoutMs !== null) {
+          timer = setTimeout(() => {
+            void worker.terminate();
+            reject(new WasmletError('WASMLET_ERR_TIMEOUT', 'EXTISM: timed out while waiting for plugin to instantiate', { blame: 'guest' }));
+          }, spec.timeoutMs);
+        }
+        if (m.type !== 'ready' && m.type !== 'failed') return;
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        if (m.type === 'failed') {
+          void worker.terminate();
+          reject(deserializeError(m.error));
+        } else resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', (err) => { clearTimeout(timer); reject(err); });
+    });
+    worker.on('message', (m: PluginWorkerMessage) => this.#onMessage(worker, m));
+    worker.on('error', (err) => { if (this.#worker === worker) { this.#worker = null; this.#settle()?.reject(err); } });
+  }
+
+  #onMessage(worker: Worker, m: PluginWorkerMessage): void {
+    if (worker !== this.#worker) return;
+    switch (m.type) {
+      case 'log': this.#spec.logger[m.level](m.text); return;
+      case 'result': this.#settle()?.resolve(m.output); return;
+      case 'error': this.#settle()?.reject(deserializeError(m.error)); return;
+      case 'host': void this.#host(m); return;
+      default: return;
+    }
+  }
+
+  async #host(m: Extract<PluginWorkerMessage, { type: 'host' }>): Promise<void> {
+    const kernel = this.#kernel;
+    kernel.replaceVars(m.vars);
+    kernel.errorOffset = m.errorOffset;
+    kernel.hostContext = this.#hostContext;
+    const reply: HostReply = { vars: kernel.vars, errorOffset: 0 };
+    try {
+      const fn = this.#table[m.ns]?.[m.name];
+      if (fn === undefined) throw new Error(`Plugin error: host function "${m.ns}" "${m.name}" does not exist`);
+      reply.value = await fn(...m.args);
+    } catch (err) {
+      reply.error = serializeError(err);
+    }
+    reply.vars = kernel.vars;
+    reply.errorOffset = kernel.errorOffset;
+    this.#replies.postMessage(reply);
+    Atomics.store(this.#flag, 0, 1);
+    Atomics.notify(this.#flag, 0);
+  }
+}

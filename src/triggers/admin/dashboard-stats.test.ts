@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LockedApp } from '../../app/locked-app.ts';
+import type { AccessRecord } from '../http/access-log.ts';
+import { DashboardStats, percentile } from './dashboard-stats.ts';
+
+const app = {
+  name: 'shop', version: '1.2.0',
+  triggers: { http: [{ route: '/api/...', component: 'api', executor: { type: 'wagi' } }] },
+} as unknown as LockedApp;
+
+const record = (over: Partial<AccessRecord>): AccessRecord =>
+  ({ requestId: 'r', method: 'GET', path: '/api/x', route: '/api/...', component: 'api', status: 200, durationMs: 1, ...over });
+
+test('nearest-rank percentiles', () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(sorted, 0.5), 50);
+  assert.equal(percentile(sorted, 0.99), 99);
+  assert.equal(percentile([7], 0.9), 7);
+});
+
+test('per-route counts, rates over complete seconds, percentiles, errors newest first, log lines', () => {
+  let now = 1_000_000_000_000;
+  const stats = new DashboardStats(app, { now: () => now, errors: 2, logLines: 2 });
+  for (let s = 0; s < 5; s++) {
+    for (let i = 1; i <= 10; i++) stats.requestFinished(record({ durationMs: i }));
+    now += 1000;
+  }
+  stats.requestFinished(record({ requestId: 'e1', status: 500, error: 'WASMLET_ERR_TRAP: boom' }));
+  stats.requestFinished(record({ requestId: 'e2', status: 504 }));
+  stats.requestFinished(record({ requestId: 'e3', status: 404, route: undefined, component: undefined, path: '/nope', error: 'x' }));
+  stats.logText('one\ntwo\nthr');
+  stats.logText('ee\n');
+  const snap = stats.snapshot();
+  assert.deepEqual(snap.app, { name: 'shop', version: '1.2.0' });
+  const api = snap.routes.find((r) => r.route === '/api/...')!;
+  assert.equal(api.total, 52);
+  assert.equal(api.errors, 2);
+  assert.equal(api.rps, 10, '50 requests in the 5 complete seconds before now');
+  assert.equal(api.p50, 5);
+  assert.equal(api.executor, 'wagi');
+  assert.equal(snap.routes.find((r) => r.route === '-')!.total, 1);
+  assert.deepEqual(snap.errors.map((e) => e.requestId), ['e3', 'e2']);
+  assert.deepEqual(snap.logs, ['two', 'three']);
+  assert.deepEqual(snap.series.slice(-5), [10, 10, 10, 10, 10]);
+});

@@ -1,0 +1,243 @@
+// createPlugin against @extism/extism 2.0.0-rc13, side by side: Extism's own prebuilt test
+// plugins (test/fixtures/extism/, from extism/js-sdk wasm/ at v2.0.0-rc13) and a C plugin built
+// here against the kernel ABI must give the same outputs and error texts on both hosts. Then what
+// only wasmlet gives: timeouts that preempt, caps on output and linear memory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import * as extism from '@extism/extism';
+import { createPlugin, isWasmletError, type CallContext, type ExtismPluginOptions, type ManifestLike } from '../../src/index.ts';
+import { buildC, repoRoot } from '../support/fixtures.ts';
+
+const fixtures = join(repoRoot, 'test/fixtures/extism');
+const fx = (name: string): string => join(fixtures, name);
+const greetWasm = (): string => buildC('test/fixtures/extism-src/greet.c', ['-mexec-model=reactor']);
+
+type AnyPlugin = Awaited<ReturnType<typeof createPlugin>>;
+const hosts: Record<string, (m: ManifestLike, o?: ExtismPluginOptions) => Promise<AnyPlugin>> = {
+  wasmlet: (m, o) => createPlugin(m, o),
+  extism: (m, o) => extism.createPlugin(m as never, o as never) as never,
+};
+
+/** Runs `scenario` on both hosts; returns [wasmlet's result, extism's result]. */
+async function both<T>(scenario: (create: (m: ManifestLike, o?: ExtismPluginOptions) => Promise<AnyPlugin>) => Promise<T>): Promise<[T, T]> {
+  return [await scenario(hosts.wasmlet!), await scenario(hosts.extism!)];
+}
+
+const outcome = (p: Promise<{ text(): string } | null>): Promise<string> =>
+  p.then((o) => (o === null ? 'null' : `ok ${o.text()}`), (e: Error) => `err ${e.message}`);
+
+function recordingLogger(lines: string[]) {
+  const at = (level: string) => (m: string) => { lines.push(`${level}: ${m}`); };
+  return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+test('count_vowels (Rust PDK): same JSON on both hosts, and its var-backed total persists across calls', async () => {
+  const [w, e] = await both(async (create) => {
+    const p = await create(fx('code.wasm'));
+    const out = [await outcome(p.call('count_vowels', 'hello world')), await outcome(p.call('count_vowels', new TextEncoder().encode('aeiou')))];
+    out.push(String(await p.functionExists('count_vowels')), String(await p.functionExists('count_sheep')));
+    await p.close();
+    return out;
+  });
+  assert.deepEqual(w, e);
+  assert.equal(w[0], 'ok {"count":3,"total":3,"vowels":"aeiouAEIOU"}');
+  assert.equal(w[1], 'ok {"count":5,"total":8,"vowels":"aeiouAEIOU"}');
+  assert.deepEqual(w.slice(2), ['true', 'false']);
+});
+
+test('fail, alloc, input_offset, an unknown export and WASI not enabled: same results and error texts', async () => {
+  const [w, e] = await both(async (create) => [
+    await outcome((await create(fx('fail.wasm'))).call('run_test', '')),
+    await outcome((await create(fx('alloc.wasm'))).call('run_test', '')),
+    String((await (await create(fx('input_offset.wasm'))).call('input_offset_length', 'hello world'))?.getBigUint64(0, true)),
+    await outcome((await create(fx('code.wasm'))).call('reticulate_splines', 'x')),
+    await create(fx('var.wasm')).then(() => 'loaded', (err: Error) => err.message),
+  ]);
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, [
+    'err Plugin-originated error: Some error message', 'null', '11',
+    'err Plugin error: function "reticulate_splines" does not exist', 'WASI is not enabled; see the "useWasi" plugin option',
+  ]);
+});
+
+test('TinyGo-style config and var plugins (WASI): config from options or manifest, vars across calls', async () => {
+  const [w, e] = await both(async (create) => {
+    const c1 = await create(fx('config.wasm'), { useWasi: true, config: { thing: 'from options' } });
+    const c2 = await create({ wasm: [{ path: fx('config.wasm') }], config: { thing: 'from manifest' } }, { useWasi: true });
+    const v = await create(fx('var.wasm'), { useWasi: true });
+    return [
+      await outcome(c1.call('run_test')), await outcome(c2.call('run_test')),
+      await outcome(v.call('run_test')), await outcome(v.call('run_test')),
+    ];
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, ['ok {"config": "from options"}', 'ok {"config": "from manifest"}', 'ok a: 0', 'ok a: 0']);
+});
+
+test('log levels: the same lines reach the logger, filtered the same way', async () => {
+  const [w, e] = await both(async (create) => {
+    const lines: string[] = [];
+    await (await create(fx('log.wasm'), { useWasi: true, logger: recordingLogger(lines) as never, logLevel: 'info' })).call('run_test', '');
+    return lines;
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, ['info: this is an info log', 'warn: this is a warning log', 'error: this is an error log']);
+});
+
+test('memory limits: maxVarBytes fails the call with js-sdk text; maxPages refuses a large alloc, allows it when raised', async () => {
+  const [w, e] = await both(async (create) => {
+    const big = JSON.stringify({ bytes: 65536 * 5 });
+    const vars = await create({ wasm: [{ path: fx('memory.wasm') }], memory: { maxVarBytes: 100 } }, { logger: recordingLogger([]) as never });
+    const small = await create({ wasm: [{ path: fx('memory.wasm') }], memory: { maxPages: 2 } }, { logger: recordingLogger([]) as never });
+    const roomy = await create({ wasm: [{ path: fx('memory.wasm') }], memory: { maxPages: 6 } });
+    return [
+      await outcome(vars.call('alloc_var', JSON.stringify({ bytes: 1024 }))),
+      (await outcome(small.call('alloc_memory', big))).slice(0, 3),
+      await outcome(roomy.call('alloc_memory', big)),
+    ];
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, ['err Plugin-originated error: var memory limit exceeded: 1024 bytes requested, 100 allowed', 'err', 'ok ']);
+});
+
+test('http: allowedHosts globs gate http_request; the response body is the output', async (t) => {
+  const server = createServer((req, res) => res.end(`${req.method} ${req.url}`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  const [w, e] = await both(async (create) => {
+    const allowed = await create(fx('http.wasm'), { allowedHosts: ['127.0.0.*'] });
+    const denied = await create(fx('http.wasm'), { allowedHosts: ['*.example.com'] });
+    return [
+      await outcome(allowed.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/hi` }))),
+      await outcome(allowed.call('http_get', JSON.stringify({ url: `http://localhost:${port}/hi` }))),
+      await outcome(denied.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/hi` }))),
+    ];
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, [
+    'ok GET /hi',
+    `err Call error: HTTP request to "http://localhost:${port}/hi" is not allowed (no allowedHosts match "localhost")`,
+    `err Call error: HTTP request to "http://127.0.0.1:${port}/hi" is not allowed (no allowedHosts match "127.0.0.1")`,
+  ]);
+  // wasmlet's worker mode: the request is made on this thread for the blocked worker.
+  const onWorker = await createPlugin(fx('http.wasm'), { allowedHosts: ['127.0.0.1'], timeoutMs: 5000 });
+  assert.equal(await outcome(onWorker.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/w` }))), 'ok GET /w');
+  await onWorker.close();
+});
+
+test('host functions (the C plugin with WASI): read the argument, store the result, sync or async, and a throw rejects the call', async () => {
+  const [w, e] = await both(async (create) => {
+    const seen: string[] = [];
+    const sync = await create(fx('code-functions.wasm'), {
+      useWasi: true,
+      functions: { 'extism:host/user': { hello_world(ctx: CallContext, off: bigint) { seen.push(ctx.read(off)!.text()); return ctx.store('wow okay then'); } } },
+    });
+    const asyncFn = await create(fx('code-functions.wasm'), {
+      useWasi: true,
+      functions: { 'extism:host/user': { async hello_world(ctx: CallContext) { await new Promise((r) => setTimeout(r, 5)); return ctx.store('later'); } } },
+    });
+    const throws = await create(fx('code-functions.wasm'), {
+      useWasi: true, functions: { 'extism:host/user': { hello_world() { throw new Error('host says no'); } } },
+    });
+    return [
+      await outcome(sync.call('count_vowels', 'hello world')), ...seen,
+      await outcome(asyncFn.call('count_vowels', 'hello world')),
+      await outcome(throws.call('count_vowels', 'hello world')),
+    ];
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, ['ok wow okay then', '{"count": 3}', 'ok later', 'err host says no']);
+});
+
+test('a C plugin built here against the raw ABI: config, vars, logs, error_set, a host function, WASI files', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-extism-'));
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data/hello.txt'), 'hi from the host\n');
+  const wasm = readFileSync(greetWasm());
+  const [w, e] = await both(async (create) => {
+    const lines: string[] = [];
+    const p = await create({ wasm: [{ data: wasm }], config: { greeting: 'Howdy' }, allowedPaths: { '/data': join(dir, 'data') } }, {
+      useWasi: true, logger: recordingLogger(lines) as never, logLevel: 'info',
+      functions: { 'extism:host/user': { decorate: (ctx: CallContext, off: bigint) => ctx.store(`** ${ctx.read(off)!.text()} **`) } },
+    });
+    const out = [
+      await outcome(p.call('greet', 'Ada')), await outcome(p.call('greet', 'Grace')),
+      await outcome(p.call('greet_decorated', 'Linus')), await outcome(p.call('greet', '')),
+      await outcome(p.call('read_file')),
+    ];
+    return [...out, ...lines];
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, [
+    'ok Howdy, Ada! (#1)', 'ok Howdy, Grace! (#2)', 'ok ** Howdy, Linus! (#3) **', 'err Plugin-originated error: empty name',
+    'ok hi from the host\n', 'info: Howdy, Ada! (#1)', 'info: Howdy, Grace! (#2)', 'info: Howdy, Linus! (#3)',
+  ]);
+});
+
+test('wasmlet: allowedPaths with ro: is a read-only preopen (js-sdk refuses ro:); no allowedPaths, no file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-extism-ro-'));
+  writeFileSync(join(dir, 'hello.txt'), 'read-only works\n');
+  const wasm = readFileSync(greetWasm());
+  const functions = { 'extism:host/user': { decorate: (_ctx: CallContext, off: bigint) => off } };
+  const ro = await createPlugin({ wasm: [{ data: wasm }], allowedPaths: { '/data': `ro:${dir}` } }, { useWasi: true, functions });
+  assert.equal((await ro.call('read_file'))?.text(), 'read-only works\n');
+  const none = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: true, functions });
+  await assert.rejects(none.call('read_file'), { message: 'Plugin-originated error: cannot open /data/hello.txt' });
+});
+
+test('manifest: { data } with a matching hash loads; a wrong hash fails with js-sdk text; JSON with snake_case keys', async () => {
+  const bytes = readFileSync(fx('fail.wasm'));
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const ok = await createPlugin({ wasm: [{ data: bytes, hash }] });
+  assert.equal(await ok.functionExists('run_test'), true);
+  await assert.rejects(createPlugin({ wasm: [{ data: bytes, hash: '00'.repeat(32) }] }),
+    (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_EXTISM_MANIFEST' && err.message === `Plugin error: hash mismatch. Expected: ${'00'.repeat(32)}. Actual: ${hash}`);
+  const json = JSON.stringify({ wasm: [{ path: fx('memory.wasm') }], memory: { max_var_bytes: 10 } });
+  const fromJson = await createPlugin(json, { logger: recordingLogger([]) as never });
+  await assert.rejects(fromJson.call('alloc_var', JSON.stringify({ bytes: 64 })), /var memory limit exceeded: 64 bytes requested, 10 allowed/);
+  await assert.rejects(createPlugin({ wasm: [] }), { code: 'WASMLET_ERR_EXTISM_MANIFEST' });
+  await assert.rejects(createPlugin(new TextEncoder().encode('not wasm')), { code: 'WASMLET_ERR_INVALID_WASM' });
+});
+
+test('wasmlet: timeoutMs preempts a looping plugin with js-sdk text; the host and other plugins carry on', async () => {
+  const looping = await createPlugin(fx('loop-forever.wasm'), { timeoutMs: 300 });
+  const counter = await createPlugin(fx('code.wasm'));
+  await assert.rejects(looping.call('loop', 'x'), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: call canceled due to timeout');
+  assert.equal((await counter.call('count_vowels', 'aaa'))?.json().count, 3);
+  await assert.rejects(looping.call('loop', 'x'), { message: 'EXTISM: call canceled due to timeout' }); // a fresh worker, stopped again
+  await looping.close();
+});
+
+test('wasmlet worker mode: host functions run on this thread (async too), vars and hostContext reach them, errors come back', async () => {
+  const wasm = readFileSync(greetWasm());
+  const plugin = await createPlugin({ wasm: [{ data: wasm }], timeoutMs: 5000 }, {
+    useWasi: true,
+    functions: {
+      'extism:host/user': {
+        async decorate(ctx: CallContext, off: bigint) {
+          await new Promise((r) => setTimeout(r, 5));
+          const count = ctx.getVariable('count')!.getBigUint64(0, true);
+          return ctx.store(`${ctx.read(off)!.text()} [${count} via ${ctx.hostContext<string>()}]`);
+        },
+      },
+    },
+  });
+  assert.equal((await plugin.call('greet', 'Ada'))?.text(), 'Hello, Ada! (#1)');
+  assert.equal((await plugin.call('greet_decorated', 'Bob', 'main thread'))?.text(), 'Hello, Bob! (#2) [2 via main thread]');
+  await assert.rejects(plugin.call('greet', ''), { message: 'Plugin-originated error: empty name' });
+  await plugin.close();
+});
+
+test('wasmlet: memory.maxOutputBytes fails a larger output; maxLinearMemoryBytes refuses a module whose memory starts larger', async () => {
+  const p = await createPlugin(fx('code.wasm'), { memory: { maxOutputBytes: 16 } });
+  await assert.rejects(p.call('count_vowels', 'hello'), /output limit exceeded: \d+ bytes, 16 allowed/);
+  await assert.rejects(createPlugin(fx('code.wasm'), { memory: { maxLinearMemoryBytes: 65536 } }), { code: 'WASMLET_ERR_MEMORY_LIMIT' });
+  const capped = await createPlugin(fx('code.wasm'), { memory: { maxLinearMemoryBytes: 32 * 65536 } });
+  assert.equal((await capped.call('count_vowels', 'aa'))?.json().count, 2);
+});
