@@ -150,9 +150,9 @@ export class FetchResponse extends EventEmitter implements ResponseTarget {
     return this;
   }
 
-  write(chunk: Uint8Array | string, callback?: () => void): boolean {
+  write(chunk: Uint8Array | string, callback?: () => void, encoding: 'utf8' | 'latin1' = 'utf8'): boolean {
     if (!this.#headersSent) this.writeHead(this.statusCode);
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
     const controller = this.#controller;
     if (controller === undefined || this.#destroyed || this.#finished) {
       if (callback) queueMicrotask(callback);
@@ -164,9 +164,10 @@ export class FetchResponse extends EventEmitter implements ResponseTarget {
     return room;
   }
 
-  end(chunk?: Uint8Array | string): this {
+  /** `encoding` applies to a string chunk (Node's `end(chunk, encoding)`); default utf8. */
+  end(chunk?: Uint8Array | string, encoding?: 'utf8' | 'latin1'): this {
     if (this.#finished || this.#destroyed) return this;
-    if (chunk !== undefined) this.write(chunk);
+    if (chunk !== undefined) this.write(chunk, undefined, encoding);
     else if (!this.#headersSent) this.writeHead(this.statusCode);
     this.#finished = true;
     try { this.#controller?.close(); } catch { /* cancelled by the consumer */ }

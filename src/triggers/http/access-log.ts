@@ -56,14 +56,31 @@ export interface ServerLogOptions {
   bufferBytes?: number;
 }
 
+/** ` key=value` (the value quoted when it is empty or has spaces, `"` or `=`); `` for undefined. */
+function textField(key: string, value: string | number | undefined): string {
+  if (value === undefined) return '';
+  const s = String(value);
+  return ` ${key}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`;
+}
+
 function textFields(fields: Record<string, string | number | undefined>): string {
   let out = '';
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue;
-    const s = String(v);
-    out += ` ${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`;
-  }
+  for (const k of Object.keys(fields)) out += textField(k, fields[k]);
   return out;
+}
+
+/**
+ * `new Date().toISOString()`, formatted once per millisecond: under load many lines share one
+ * (the access line is written per request on the main thread).
+ */
+function isoClock(): () => string {
+  let ms = -1;
+  let iso = '';
+  return () => {
+    const now = Date.now();
+    if (now !== ms) { ms = now; iso = new Date(now).toISOString(); }
+    return iso;
+  };
 }
 
 /**
@@ -83,11 +100,12 @@ export function createServerLog(format: LogFormat, write: (line: string) => void
       flush: () => lines.flush(),
     };
   }
+  const time = isoClock();
   return {
-    access: (r) => lines.add(`${new Date().toISOString()} ${r.method} ${r.path} ${r.status} ${round(r.durationMs)}ms${textFields({
-      route: r.route, component: r.component, req: r.requestId, error: r.error })}\n`),
+    access: (r) => lines.add(`${time()} ${r.method} ${r.path} ${r.status} ${round(r.durationMs)}ms${textField('route', r.route)}`
+      + `${textField('component', r.component)}${textField('req', r.requestId)}${textField('error', r.error)}\n`),
     guestOutput: (stream, requestId, component, line) =>
-      lines.add(`${new Date().toISOString()} [${component} ${stream}]${textFields({ req: requestId })} ${line}\n`),
+      lines.add(`${time()} [${component} ${stream}]${textField('req', requestId)} ${line}\n`),
     event: (level, message, fields = {}) => {
       lines.flush();
       write(`${new Date().toISOString()} ${level === 'error' ? 'ERROR ' : ''}${message}${textFields(fields)}\n`);

@@ -34,6 +34,8 @@ export interface ResponseTarget {
   setHeader(name: string, value: string): unknown;
   write(chunk: Uint8Array, callback?: () => void): boolean;
   end(chunk?: Uint8Array | string): unknown;
+  /** A latin1 string (one char per byte), see `HttpResponseWriter.end`. */
+  end(chunk: string, encoding: 'latin1'): unknown;
   destroy(): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -100,14 +102,16 @@ class NodeResponseWriter implements HttpResponseWriter {
     return flushed ? this.#res.write(chunk, () => flushed()) : this.#res.write(chunk);
   }
 
-  end(last?: Uint8Array): void {
+  end(last?: Uint8Array | string): void {
     if (!this.#committed) {
       this.#committed = true;
+      // A latin1 string's length is its byte length.
       if (last) this.#headers.push('Content-Length', String(last.length));
       this.#headers.push('X-Request-Id', this.#requestId);
       this.#res.writeHead(this.#status, this.#headers);
     }
-    this.#res.end(last);
+    // A string goes out in the same write as the head (Node joins them): no Buffer per response.
+    if (typeof last === 'string') this.#res.end(last, 'latin1'); else this.#res.end(last);
   }
 }
 

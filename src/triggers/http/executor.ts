@@ -75,10 +75,12 @@ export interface HttpResponseWriter {
    */
   write(chunk: Uint8Array, flushed?: () => void): boolean;
   /**
-   * Finishes the response, with `last` as the final body bytes. When nothing was written before,
-   * the server sends a `Content-Length` response instead of a chunked one.
+   * Finishes the response, with `last` as the final body bytes: a Uint8Array, or a latin1 string
+   * (one char per byte, as a WAGI result carries it: Node writes it after the head without a
+   * Buffer of its own). When nothing was written before, the server sends a `Content-Length`
+   * response instead of a chunked one.
    */
-  end(last?: Uint8Array): void;
+  end(last?: Uint8Array | string): void;
   /** True once anything (head or body) has reached the socket: a later failure can only abort. */
   readonly committed: boolean;
 }

@@ -92,7 +92,7 @@ export class WagiExecutor implements HttpExecutor {
       if (invocation.aborted) invocation.onAbort();
       const result = await running as WagiResult;
       if (result.head) response.head(result.head.status, guestHeaders(result.head.headers));
-      response.end(result.body.length > 0 ? Buffer.from(result.body, 'latin1') : undefined);
+      response.end(result.body.length > 0 ? result.body : undefined);
     } finally {
       invocation.onAbort = undefined;
       stderr.end();
