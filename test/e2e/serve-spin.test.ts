@@ -5,36 +5,17 @@
 // secret that never reaches the logs, SQLite, and an interface wasmlet does not back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/fixtures.ts';
+import { startServe, type ServeChild as Child } from '../support/serve-child.ts';
 import { buildHttpSpinComponent } from '../support/components.ts';
 
-const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
 const SECRET = 'tok-3f9a1c77e2d04b5b';
 
-interface Child { proc: ChildProcess; url: string; logs: () => string; exit: Promise<number | null> }
-
 /** Starts `wasmlet serve DIR` (JSON logs) and waits for its `listening on` line. */
-async function serve(dir: string, env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [ENTRY, 'serve', dir, '--listen', '127.0.0.1:0', '--workers', '2', '--log-format', 'json'], {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
-  });
-  let logs = '';
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      logs += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(logs);
-      if (m) resolve(m[1]!);
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exit.then((code) => reject(new Error(`serve exited (${code}) before listening: ${logs}`)));
-  });
-  return { proc, url, logs: () => logs, exit };
+function serve(dir: string, env: Record<string, string>): Promise<Child> {
+  return startServe([dir, '--workers', '2', '--log-format', 'json'], env);
 }
 
 async function stop(child: Child): Promise<void> {

@@ -6,37 +6,18 @@
 // a write acknowledged to the guest survives `kill -9` of the server right after.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/fixtures.ts';
+import { startServe, type ServeChild as Child } from '../support/serve-child.ts';
 import { buildHttpWasiKeyValueComponent } from '../support/components.ts';
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../src/host/kv/limits.ts';
 
-const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
-
-interface Child { proc: ChildProcess; url: string; exit: Promise<number | null> }
 
 /** Starts `wasmlet serve DIR ...args` (2 workers) and waits for its `listening on` line. */
-async function serve(dir: string, args: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [ENTRY, 'serve', dir, '--listen', '127.0.0.1:0', '--workers', '2', ...args], {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let logs = '';
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      logs += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(logs);
-      if (m) resolve(m[1]!);
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exit.then((code) => reject(new Error(`serve exited (${code}) before listening: ${logs}`)));
-  });
-  return { proc, url, exit };
+function serve(dir: string, args: string[] = []): Promise<Child> {
+  return startServe([dir, '--workers', '2', ...args]);
 }
 
 async function get(child: Child, path: string): Promise<[number, string]> {
