@@ -156,6 +156,11 @@ export function buildExampleComponentPlugin(): Promise<string> {
 
 /** Path of jco's bundled `wasi_snapshot_preview1.command.wasm` adapter. */
 export const preview1CommandAdapter = join(jcoDir, 'lib/wasi_snapshot_preview1.command.wasm');
+/**
+ * Path of jco's bundled `wasi_snapshot_preview1.reactor.wasm` adapter: for a module built with
+ * `-mexec-model=reactor` (no `_start`; the component exports handlers, not `wasi:cli/run`).
+ */
+export const preview1ReactorAdapter = join(jcoDir, 'lib/wasi_snapshot_preview1.reactor.wasm');
 
 /** A WIT world to embed in a C module before it becomes a component (its imports beyond WASI). */
 export interface CWorld {
@@ -165,18 +170,31 @@ export interface CWorld {
 }
 
 /**
- * Compiles C sources with clang + wasi-libc and wraps the module into a `wasi:cli` command
- * component with jco's preview1 command adapter (after embedding `wit`'s world, for imports the
- * adapter does not provide); returns the component's path.
+ * Compiles C sources with clang + wasi-libc and wraps the module into a component with jco's
+ * preview1 adapter (after embedding `wit`'s world, for imports the adapter does not provide and
+ * for exports): `command` (default) makes a `wasi:cli` command; `reactor` (the sources are then
+ * compiled with `-mexec-model=reactor`) a component whose exports are `wit`'s. Returns its path.
  */
-export async function buildCComponent(sources: string | string[], flags: string[] = [], wit?: CWorld): Promise<string> {
-  const core = readFileSync(buildC(sources, flags));
-  const adapter = readFileSync(preview1CommandAdapter);
+export async function buildCComponent(sources: string | string[], flags: string[] = [], wit?: CWorld,
+  adapterKind: 'command' | 'reactor' = 'command'): Promise<string> {
+  const reactor = adapterKind === 'reactor';
+  const core = readFileSync(buildC(sources, reactor ? ['-mexec-model=reactor', ...flags] : flags));
+  const adapter = readFileSync(reactor ? preview1ReactorAdapter : preview1CommandAdapter);
   return memoAsync(wit ? `component-c-${wit.world}` : 'component-c', wit ? [core, adapter, wit.source] : [core, adapter], async (tmp) => {
     const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
     const bytes = wit ? await componentEmbed({ binary: core, witSource: wit.source, world: wit.world }) : core;
     writeFileSync(tmp, await componentNew(bytes, [['wasi_snapshot_preview1', adapter]]));
   });
+}
+
+/** A WIT file's text with its `package x;` line made a nested `package x { ... }`. */
+function nestPackage(wit: string): string {
+  return `${wit.replace(/^package ([^;]+);/m, 'package $1 {')}\n}\n`;
+}
+
+/** One WIT document of `world.wit` then each of `deps` (WIT files) as a nested `package ... { }`. */
+function cWorldSource(world: string, deps: string[]): string {
+  return [readFileSync(world, 'utf8'), ...deps.map((f) => nestPackage(readFileSync(f, 'utf8')))].join('\n');
 }
 
 /**
@@ -186,9 +204,22 @@ export async function buildCComponent(sources: string | string[], flags: string[
  */
 export function buildCKeyValueComponent(): Promise<string> {
   const fixtures = join(repoRoot, 'test/fixtures/components');
-  const keyvalue = readFileSync(join(fixtures, 'http-wasi-keyvalue/deps/keyvalue/keyvalue.wit'), 'utf8');
-  const source = `${readFileSync(join(fixtures, 'c-keyvalue/world.wit'), 'utf8')}\n${keyvalue.replace(/^package ([^;]+);/m, 'package $1 {')}\n}\n`;
+  const source = cWorldSource(join(fixtures, 'c-keyvalue/world.wit'), [join(fixtures, 'http-wasi-keyvalue/deps/keyvalue/keyvalue.wit')]);
   return buildCComponent(join(fixtures, 'c-keyvalue/keyvalue.c'), [], { source, world: 'c-keyvalue' });
+}
+
+/**
+ * The C Redis handler exporting `fermyon:spin/inbound-redis` `handle-message` through a
+ * hand-written canonical ABI export, and importing `fermyon:spin/redis@2.0.0` (WIT from cron-tick's
+ * deps): publishes each message's outcome on `handled`, returns `err` for `fail` (see its
+ * source, test/fixtures/components/c-redis-worker). A reactor: no `wasi:cli/run`.
+ */
+export function buildCRedisWorkerComponent(): Promise<string> {
+  const dir = join(repoRoot, 'test/fixtures/components/c-redis-worker');
+  const spin = join(repoRoot, 'test/fixtures/components/cron-tick/deps/spin');
+  const redis = `${readFileSync(join(spin, 'package.wit'), 'utf8')}\n${readFileSync(join(spin, 'redis.wit'), 'utf8')}`;
+  const source = [cWorldSource(join(dir, 'world.wit'), [join(dir, 'spin-redis.wit')]), nestPackage(redis)].join('\n');
+  return buildCComponent(join(dir, 'worker.c'), [], { source, world: 'c-redis-worker' }, 'reactor');
 }
 
 async function componentizeMain(source: string, witDir: string, worldName: string, out: string): Promise<void> {

@@ -16,12 +16,16 @@ export interface ServeChild {
   exit: Promise<number | null>;
 }
 
+/** The line `wasmlet serve` logs once its HTTP listener is up; group 1 is its URL. */
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
 /**
  * Starts `wasmlet serve <args> --listen 127.0.0.1:0` with `env` added to the environment and
- * waits for its `listening on` line.
+ * waits for its `listening on` line, or for `ready` (an app without HTTP triggers does not listen;
+ * `url` is then `ready`'s group 1, or '').
  * @throws when it exits first (its output in the message).
  */
-export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
+export async function startServe(args: string[], env: Record<string, string> = {}, ready: RegExp = LISTENING): Promise<ServeChild> {
   const proc = spawn(process.execPath, [ENTRY, 'serve', ...args, '--listen', '127.0.0.1:0'], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
@@ -30,12 +34,12 @@ export async function startServe(args: string[], env: Record<string, string> = {
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
       logs += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(logs);
-      if (m) resolve(m[1]!);
+      const m = ready.exec(logs);
+      if (m) resolve(m[1] ?? '');
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    void exit.then((code) => reject(new Error(`serve exited (${code}) before listening: ${logs}`)));
+    void exit.then((code) => reject(new Error(`serve exited (${code}) before it was ready: ${logs}`)));
   });
   return { proc, url, logs: () => logs, exit };
 }
