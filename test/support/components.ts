@@ -209,17 +209,35 @@ export function buildCKeyValueComponent(): Promise<string> {
 }
 
 /**
- * The C Redis handler exporting `fermyon:spin/inbound-redis` `handle-message` through a
- * hand-written canonical ABI export, and importing `fermyon:spin/redis@2.0.0` (WIT from cron-tick's
- * deps): publishes each message's outcome on `handled`, returns `err` for `fail` (see its
- * source, test/fixtures/components/c-redis-worker). A reactor: no `wasi:cli/run`.
+ * A C event handler of test/fixtures/components/c-spin-events (a reactor: no `wasi:cli/run`), its
+ * export written by hand in C, importing `fermyon:spin/redis@2.0.0` (WIT from cron-tick's deps):
+ * `redis-worker.c` (world `c-redis-worker`) or `cron-tick.c` (world `c-cron-tick`), each linked
+ * with `spin-redis-publish.c`.
+ */
+function buildCSpinEventComponent(source: string, world: string): Promise<string> {
+  const fixtures = join(repoRoot, 'test/fixtures/components');
+  const dir = join(fixtures, 'c-spin-events');
+  const deps = ['c-spin-events/spin-redis.wit', 'cron-tick/deps/spin-cron/cron.wit'].map((f) => join(fixtures, f));
+  const spin = join(fixtures, 'cron-tick/deps/spin');
+  const redis = `${readFileSync(join(spin, 'package.wit'), 'utf8')}\n${readFileSync(join(spin, 'redis.wit'), 'utf8')}`;
+  const wit = [cWorldSource(join(dir, 'world.wit'), deps), nestPackage(redis)].join('\n');
+  return buildCComponent([join(dir, source), join(dir, 'spin-redis-publish.c')], [], { source: wit, world }, 'reactor');
+}
+
+/**
+ * The C Redis handler: `fermyon:spin/inbound-redis` `handle-message` publishes each message's
+ * outcome on `handled` and returns `err` for `fail` (see c-spin-events/redis-worker.c).
  */
 export function buildCRedisWorkerComponent(): Promise<string> {
-  const dir = join(repoRoot, 'test/fixtures/components/c-redis-worker');
-  const spin = join(repoRoot, 'test/fixtures/components/cron-tick/deps/spin');
-  const redis = `${readFileSync(join(spin, 'package.wit'), 'utf8')}\n${readFileSync(join(spin, 'redis.wit'), 'utf8')}`;
-  const source = [cWorldSource(join(dir, 'world.wit'), [join(dir, 'spin-redis.wit')]), nestPackage(redis)].join('\n');
-  return buildCComponent(join(dir, 'worker.c'), [], { source, world: 'c-redis-worker' }, 'reactor');
+  return buildCSpinEventComponent('redis-worker.c', 'c-redis-worker');
+}
+
+/**
+ * The C cron handler: `handle-cron-event` publishes each tick's outcome on `handled` and returns
+ * `err` on an odd timestamp (see c-spin-events/cron-tick.c).
+ */
+export function buildCCronTickComponent(): Promise<string> {
+  return buildCSpinEventComponent('cron-tick.c', 'c-cron-tick');
 }
 
 async function componentizeMain(source: string, witDir: string, worldName: string, out: string): Promise<void> {
