@@ -1,7 +1,8 @@
 // Builds WASI 0.2 component fixtures from source with real toolchains, memoized on disk under
 // test/fixtures/.build/ by a hash of every input (sources, WIT, toolchain versions):
 //   - componentize-js (StarlingMonkey) for JavaScript guests: a wasi:cli command, a wasi:http handler;
-//   - clang + wasi-libc, then jco's preview1 command adapter, for a C command.
+//   - clang + wasi-libc, then jco's preview1 command adapter for a C command, or its reactor
+//     adapter for a C component exporting handlers (Redis, cron).
 // componentize-js takes ~15 s per build and reads its WIT through preview2-shim's process-global
 // filesystem (no preopens by default in the installed version), so each build runs in a child
 // process (this same file, run as main) that grants it only the WIT directory.
