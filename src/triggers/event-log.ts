@@ -2,8 +2,11 @@
 // http/access-log.ts), so `wasmlet serve` prints HTTP access lines and trigger events alike.
 import type { ServerLog } from './http/access-log.ts';
 
-/** The part of the server log the Redis and cron triggers use. */
-export type TriggerLog = Pick<ServerLog, 'event'>;
+/**
+ * The part of the server log the Redis and cron triggers use: `event` lines, and optionally the
+ * guest's stdout/stderr lines (`guestOutput`, with the event id where HTTP gives a request id).
+ */
+export type TriggerLog = Pick<ServerLog, 'event'> & Partial<Pick<ServerLog, 'guestOutput'>>;
 
 /** A Redis address for logs: scheme, host, port and db, never the credentials. */
 export function redactAddress(address: string): string {

@@ -15,6 +15,8 @@ import { WasmletError } from '../util/errors.ts';
 import { workerEntry } from '../util/worker-entry.ts';
 import { componentUnit } from './component-unit.ts';
 import type { GuestEventInput } from './guest-event-worker.ts';
+import type { TriggerLog } from './event-log.ts';
+import { LineSplitter, type GuestOutputEvent } from './http/guest-output.ts';
 
 /** Events one worker runs at once (handlers that wait on Redis or a store suspend through JSPI). */
 export const EVENT_CONCURRENCY = 4;
@@ -26,10 +28,12 @@ const PLACEHOLDER_MODULE = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73,
 export interface EventRuntime {
   /**
    * Runs `event` on a fresh instance of `componentId` (a component some trigger of the app names).
+   * `eventId` (e.g. `jobs#17`, a stream entry id, a tick time) tags the guest's stdout/stderr lines
+   * in the log, as a request id does for HTTP.
    * @throws WasmletError from the guest (`WASMLET_ERR_GUEST_HANDLER_ERROR`, `WASMLET_ERR_TRAP`,
    *   `WASMLET_ERR_TIMEOUT`) or the pool (`WASMLET_ERR_QUEUE_FULL`, `WASMLET_ERR_POOL_CLOSED`).
    */
-  invoke(componentId: string, event: GuestEvent): Promise<void>;
+  invoke(componentId: string, event: GuestEvent, eventId?: string): Promise<void>;
   /** Stops the pool (queued and running events fail with `WASMLET_ERR_POOL_CLOSED`) and removes staged files. */
   close(): Promise<void>;
 }
@@ -40,6 +44,8 @@ export interface EventRuntimeOptions {
   workers: number;
   /** Deadline of one event in ms, for components without `limits.timeout`. */
   defaultTimeoutMs: number;
+  /** Where the guest's stdout/stderr lines go (Spin logs a handler's output as it does HTTP's); dropped without. */
+  log?: TriggerLog;
 }
 
 /**
@@ -95,8 +101,23 @@ export async function prepareEventRuntime(app: LockedApp, options: EventRuntimeO
     throw err;
   }
   return {
-    async invoke(componentId, event) {
-      await pool.run({ unit: componentId, input: event, timeoutMs: timeouts.get(componentId) });
+    async invoke(componentId, event, eventId = '-') {
+      const guestOutput = options.log?.guestOutput;
+      if (guestOutput === undefined) {
+        await pool.run({ unit: componentId, input: event, timeoutMs: timeouts.get(componentId) });
+        return;
+      }
+      const output = {
+        stdout: new LineSplitter((line) => guestOutput('stdout', eventId, componentId, line)),
+        stderr: new LineSplitter((line) => guestOutput('stderr', eventId, componentId, line)),
+      };
+      const onEvent = (e: unknown) => { const o = e as GuestOutputEvent; output[o.type]?.push(o.text); };
+      try {
+        await pool.run({ unit: componentId, input: event, timeoutMs: timeouts.get(componentId), onEvent });
+      } finally {
+        output.stdout.end();
+        output.stderr.end();
+      }
     },
     async close() {
       await pool.close();

@@ -9,6 +9,7 @@ import { SpinThreadBackends } from '../engine/component/component-host.ts';
 import type { PreparedComponent } from '../engine/component/transpile.ts';
 import type { PoolHandler } from '../engine/pool.ts';
 import type { ComponentUnitConfig } from './component-unit.ts';
+import { guestOutputSink } from './http/guest-output.ts';
 
 /**
  * One event as the main thread sends it, or `warm`: only wait until the unit's component is loaded
@@ -34,13 +35,14 @@ export const poolHandler: PoolHandler = {
     prepared.catch(() => {}); // reported by the first run
     return { prepared, config: cfg } satisfies Unit;
   },
-  async run(unit, input) {
+  async run(unit, input, emit) {
     const { prepared, config } = unit as Unit;
     const event = input as GuestEventInput;
     if (event.kind === 'warm') { await prepared; return null; }
     await handleGuestEvent(await prepared, event, {
       env: config.env, preopens: config.preopens, allowedOutboundHosts: config.allowedOutboundHosts,
       spin: { options: config.spin, backends: threadBackends },
+      stdout: guestOutputSink('stdout', emit), stderr: guestOutputSink('stderr', emit),
     });
     return null;
   },

@@ -43,4 +43,9 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
   const errors = serve.logs().split('\n').filter((l) => /channel 'jobs' message/.test(l));
   assert.equal(errors.length, 1, serve.logs());
   assert.match(errors[0]!, /channel 'jobs' message jobs#3: WASMLET_ERR_GUEST_HANDLER_ERROR.*the handler returned an error: error/);
+  // The handler's stdout and stderr reach the log, tagged with component and message id.
+  const logs = serve.logs();
+  assert.match(logs, /\[worker stdout\] req=jobs#1 got one\n/);
+  assert.match(logs, /\[worker stdout\] req=jobs#24 got m19\n/);
+  assert.match(logs, /\[worker stderr\] req=jobs#3 rejecting fail\n/);
 });

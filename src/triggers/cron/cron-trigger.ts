@@ -40,7 +40,7 @@ export function startCronTriggers(triggers: readonly LockedCronTrigger[], runtim
         log.event('error', `cron trigger '${trigger.id}': tick at ${new Date(timestamp * 1000).toISOString()} skipped, the previous run of component '${trigger.component}' is still going`, fields);
         return;
       }
-      running = runtime.invoke(trigger.component, { kind: 'cron', timestamp })
+      running = runtime.invoke(trigger.component, { kind: 'cron', timestamp }, `${trigger.id}@${timestamp}`)
         .catch((err: unknown) => {
           log.event('error', `cron trigger '${trigger.id}': component '${trigger.component}' failed: ${describeFailure(err)}`, fields);
         })

@@ -69,7 +69,7 @@ export function subscribeRedis(address: string, triggers: readonly LockedRedisTr
     let seq = 0;
     const queue = new SerialQueue<Delivery>(async ({ id, payload }) => {
       try {
-        await runtime.invoke(trigger.component, { kind: 'redis', payload });
+        await runtime.invoke(trigger.component, { kind: 'redis', payload }, id);
       } catch (err) {
         log.event('error', `redis trigger: component '${trigger.component}' failed on channel '${trigger.channel}' message ${id}: ${describeFailure(err)}`,
           { channel: trigger.channel, message: id, component: trigger.component });

@@ -87,7 +87,7 @@ export function consumeRedisStream(trigger: LockedRedisTrigger, runtime: EventRu
         log.event('error', `redis trigger: stream '${key}' entry ${id} has no '${STREAM_PAYLOAD_FIELD}' field; acknowledged without running`, { ...fields, message: id });
       } else {
         try {
-          await runtime.invoke(trigger.component, { kind: 'redis', payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) });
+          await runtime.invoke(trigger.component, { kind: 'redis', payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) }, `${key}#${id}`);
         } catch (err) {
           // Not run at all (shutting down, worker lost): leave it pending for another consumer.
           if (!isWasmletError(err) || err.blame !== 'guest') {
