@@ -21,7 +21,7 @@ export function startRedisTriggers(triggers: readonly LockedRedisTrigger[], runt
     }
     for (const [address, list] of byAddress) started.push(subscribeRedis(address, list, runtime, log));
   } catch (err) {
-    for (const s of started) void s.stop();
+    for (const s of started) s.stop().catch(() => {}); // nothing runs yet: stopping is closing the client
     throw err;
   }
   return started;

@@ -45,7 +45,7 @@ export function consumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts consuming `trigger`'s stream (it has a `group`) and running each entry through `runtime`,
@@ -70,11 +70,23 @@ export function consumeRedisStream(trigger: LockedRedisTrigger, runtime: EventRu
     throw new WasmletError('WASMLET_ERR_REDIS_TRIGGER', `Redis trigger address ${where} is invalid: ${(err as Error).message} — write redis://host:port`, { blame: 'user', cause: err });
   }
   const c = client;
-  c.on('error', () => {}); // the loop below reports failures, once per outage
+  const fields = { stream: key, group, consumer: me };
   let stopped = false;
+  let connectedOnce = false;
+  let down = false;
+  let stopResolve!: () => void;
+  // Resolves when `stop` is called; the loop's waits (connecting, backoff) race against it.
+  const stopping = new Promise<void>((resolve) => { stopResolve = resolve; });
+  // node-redis retries a failed connection itself and reports each try here; `connect()` does not
+  // return meanwhile. One line per outage, as pubsub-subscriber.ts does (the loop says when it is back).
+  c.on('error', (err: Error) => {
+    if (down || stopped) return;
+    down = true;
+    log.event('error', `redis trigger: connection to ${where} ${connectedOnce ? 'lost' : 'failed'}: ${describeFailure(err)}; reconnecting`, fields);
+  });
+  c.on('ready', () => { connectedOnce = true; down = false; });
   let readyResolve!: () => void;
   const ready = new Promise<void>((resolve) => { readyResolve = resolve; });
-  const fields = { stream: key, group, consumer: me };
 
   const handle = async (entries: Entry[]): Promise<void> => {
     for (const [rawId, values] of entries) {
@@ -107,7 +119,13 @@ export function consumeRedisStream(trigger: LockedRedisTrigger, runtime: EventRu
     let grouped = false;
     while (!stopped) {
       try {
-        if (!c.isOpen) await c.connect();
+        if (!c.isOpen) {
+          // While Redis is unreachable connect() keeps retrying until destroy(), which `stop` calls.
+          const connected = c.connect();
+          connected.catch(() => {});
+          await Promise.race([connected, stopping]);
+          if (stopped) break;
+        }
         if (!grouped) {
           try {
             await c.sendCommand(['XGROUP', 'CREATE', key, group, '0', 'MKSTREAM']);
@@ -130,18 +148,27 @@ export function consumeRedisStream(trigger: LockedRedisTrigger, runtime: EventRu
       } catch (err) {
         if (stopped) break;
         if (/NOGROUP/.test((err as Error).message)) grouped = false; // the stream was deleted: make it again
-        if (failures++ === 0) log.event('error', `redis trigger: stream '${key}' on ${where}: ${describeFailure(err)}; retrying`, fields);
-        await sleep(reconnectDelayMs(failures));
+        // A lost connection was already reported by the 'error' listener.
+        if (failures++ === 0 && !down) log.event('error', `redis trigger: stream '${key}' on ${where}: ${describeFailure(err)}; retrying`, fields);
+        await Promise.race([sleep(reconnectDelayMs(failures)), stopping]);
       }
     }
+  };
+  const destroyQuietly = (): void => {
+    if (c.isOpen) try { c.destroy(); } catch { /* already closed */ }
   };
   const running = loop();
   return {
     ready,
     async stop() {
       stopped = true;
+      stopResolve();
+      // Not connected: only destroy() ends node-redis's reconnect attempts (an entry whose handler
+      // is running cannot be acknowledged anyway and stays pending). Connected: let the running
+      // handler finish and acknowledge its entry before closing.
+      if (!c.isReady) destroyQuietly();
       await running.catch(() => {});
-      c.destroy();
+      destroyQuietly();
     },
   };
 }
