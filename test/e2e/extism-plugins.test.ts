@@ -187,6 +187,10 @@ test('wasmlet: allowedPaths with ro: is a read-only preopen (js-sdk refuses ro:)
   const functions = { 'extism:host/user': { decorate: (_ctx: CallContext, off: bigint) => off } };
   const ro = await createPlugin({ wasm: [{ data: wasm }], allowedPaths: { '/data': `ro:${dir}` } }, { useWasi: true, functions });
   assert.equal((await ro.call('read_file'))?.text(), 'read-only works\n');
+  // Extism's runtime manifest JSON maps host -> guest (`allowed_paths`, extism-manifest), `ro:` on the host side.
+  const json = JSON.stringify({ wasm: [{ path: greetWasm() }], allowed_paths: { [`ro:${dir}`]: '/data' } });
+  const fromJson = await createPlugin(json, { useWasi: true, functions });
+  assert.equal((await fromJson.call('read_file'))?.text(), 'read-only works\n');
   const none = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: true, functions });
   await assert.rejects(none.call('read_file'), { message: 'Plugin-originated error: cannot open /data/hello.txt' });
 });
