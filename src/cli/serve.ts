@@ -192,8 +192,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (server) log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
   if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
-  // Event triggers stop reading first and finish the handlers they started.
-  await closeOnStopRequest(() => server, log, async () => { await events?.close(); await admin?.close(); });
+  // On a stop request the event triggers stop reading at once and finish the handlers they started
+  // while HTTP drains (one grace period, not two in a row); the admin listener closes last.
+  let eventsClosed: Promise<void> | undefined;
+  await closeOnStopRequest(() => server, log, async () => {
+    eventsClosed = events?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${(err as Error).message}`));
+  });
+  await eventsClosed;
+  await admin?.close().catch((err: unknown) => log.event('error', `closing the admin listener: ${(err as Error).message}`));
   guestLogs?.close();
   // Exports the spans still batched before the process exits.
   await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
@@ -249,7 +255,8 @@ export function serverSettings(command: string, values: Partial<Record<keyof typ
 /**
  * Resolves once the process was asked to stop (SIGINT, SIGTERM, its npm parent gone: see
  * stop-signals.ts) and `server` has shut down gracefully (in-flight requests get 10 s).
- * @param beforeClose run first when the stop request arrives (e.g. stop a file watcher).
+ * @param beforeClose run first when the stop request arrives (e.g. stop a file watcher); an error it
+ *   throws is logged and the shutdown goes on.
  */
 export function closeOnStopRequest(server: RunningHttpServer | (() => RunningHttpServer | undefined), log: ServerLog,
   beforeClose?: () => Promise<void>): Promise<void> {
@@ -257,7 +264,11 @@ export function closeOnStopRequest(server: RunningHttpServer | (() => RunningHtt
     onStopRequest((reason) => {
       log.event('info', `${reason}: shutting down`);
       void (async () => {
-        await beforeClose?.();
+        try {
+          await beforeClose?.();
+        } catch (err) {
+          log.event('error', `shutting down: ${(err as Error).message}`); // the HTTP drain still runs
+        }
         const running = typeof server === 'function' ? server() : server;
         const inTime = running === undefined ? true : await running.close(DEFAULT_SHUTDOWN_GRACE_MS);
         log.event(inTime ? 'info' : 'error', inTime ? 'stopped' : 'stopped: in-flight requests were cut off after the grace period');

@@ -87,7 +87,10 @@ export class WasmletApp {
    */
   fetch(request: Request, client?: FetchClient): Promise<Response> {
     const res = new FetchResponse(request.method === 'HEAD');
-    request.signal.addEventListener('abort', () => res.destroy(), { once: true });
+    const onAbort = () => res.destroy();
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    // An embedder may reuse one long-lived signal for many requests: do not pile listeners on it.
+    res.once('close', () => request.signal.removeEventListener('abort', onAbort));
     this.#handler.serve(toIncomingMessage(request, client), res);
     return res.response;
   }

@@ -75,10 +75,12 @@ export function toIncomingMessage(request: Request, client: FetchClient = {}): I
     }
   };
   req._read = () => { void pump(); };
-  request.signal.addEventListener('abort', () => {
+  const onAbort = () => {
     if (!req.readableEnded) req.destroy(new Error('the request was aborted'));
     void reader.cancel().catch(() => {});
-  }, { once: true });
+  };
+  request.signal.addEventListener('abort', onAbort, { once: true });
+  req.once('close', () => request.signal.removeEventListener('abort', onAbort));
   return req;
 }
 

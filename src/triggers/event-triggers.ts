@@ -45,7 +45,7 @@ export async function startEventTriggers(app: LockedApp, options: EventTriggerOp
   const schedules = startCronTriggers(cron, runtime, options.log, options);
   return {
     counts: { redis: redis.length, cron: cron.length },
-    ready: Promise.all(subscriptions.map((s) => s.ready)).then(() => undefined),
+    ready: Promise.all(subscriptions.map((s) => s.ready)).then(() => undefined), // never rejects: each `ready` logs its failures
     async close() {
       await Promise.all([...subscriptions.map((s) => s.stop()), schedules.stop()]);
       await runtime.close();

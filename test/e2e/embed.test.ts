@@ -5,6 +5,7 @@
 // `import ... from 'wasmlet'` resolving to the built package.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -101,8 +102,12 @@ describe('the library in process', () => {
       duplex: 'half',
     } as RequestInit));
     assert.equal(await saved.text(), 'saved streamed (9 bytes)');
-    const wagi = await app.fetch(new Request('http://example.test/hello/x', { method: 'POST', body: 'posted' }));
+    const posted = new Request('http://example.test/hello/x', { method: 'POST', body: 'posted' });
+    const wagi = await app.fetch(posted);
     assert.match(await wagi.text(), /SERVER_NAME=example\.test[\s\S]*body:\nposted$/);
+    // Once the exchange is over, no abort listener of ours stays on the request's signal.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(getEventListeners(posted.signal, 'abort').length, 0);
     const none = await app.fetch(new Request('http://example.test/elsewhere'));
     assert.equal(none.status, 404);
     assert.ok(none.headers.get('x-request-id'));

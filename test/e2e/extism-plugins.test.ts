@@ -131,6 +131,22 @@ test('http: allowedHosts globs gate http_request; the response body is the outpu
   await onWorker.close();
 });
 
+test('wasmlet: http_request checks every redirect hop against allowedHosts (js-sdk checks only the first URL)', async (t) => {
+  const server = createServer((req, res) => {
+    const port = (server.address() as { port: number }).port;
+    if (req.url === '/to-self') { res.writeHead(302, { location: '/hi' }); res.end(); return; }
+    if (req.url === '/to-localhost') { res.writeHead(307, { location: `http://localhost:${port}/hi` }); res.end(); return; }
+    res.end(`${req.method} ${req.url}`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  const plugin = await createPlugin(fx('http.wasm'), { allowedHosts: ['127.0.0.1'] });
+  assert.equal(await outcome(plugin.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/to-self` }))), 'ok GET /hi');
+  assert.equal(await outcome(plugin.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/to-localhost` }))),
+    `err Call error: HTTP request to "http://localhost:${port}/hi" is not allowed (no allowedHosts match "localhost")`);
+});
+
 test('host functions (the C plugin with WASI): read the argument, store the result, sync or async, and a throw rejects the call', async () => {
   const [w, e] = await both(async (create) => {
     const seen: string[] = [];
@@ -187,6 +203,10 @@ test('wasmlet: allowedPaths with ro: is a read-only preopen (js-sdk refuses ro:)
   const functions = { 'extism:host/user': { decorate: (_ctx: CallContext, off: bigint) => off } };
   const ro = await createPlugin({ wasm: [{ data: wasm }], allowedPaths: { '/data': `ro:${dir}` } }, { useWasi: true, functions });
   assert.equal((await ro.call('read_file'))?.text(), 'read-only works\n');
+  // Extism's runtime manifest JSON maps host -> guest (`allowed_paths`, extism-manifest), `ro:` on the host side.
+  const json = JSON.stringify({ wasm: [{ path: greetWasm() }], allowed_paths: { [`ro:${dir}`]: '/data' } });
+  const fromJson = await createPlugin(json, { useWasi: true, functions });
+  assert.equal((await fromJson.call('read_file'))?.text(), 'read-only works\n');
   const none = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: true, functions });
   await assert.rejects(none.call('read_file'), { message: 'Plugin-originated error: cannot open /data/hello.txt' });
 });

@@ -43,7 +43,9 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
   const errors = serve.logs().split('\n').filter((l) => /channel 'jobs' message/.test(l));
   assert.equal(errors.length, 1, serve.logs());
   assert.match(errors[0]!, /channel 'jobs' message jobs#3: WASMLET_ERR_GUEST_HANDLER_ERROR.*the handler returned an error: error/);
-  // The handler's stdout and stderr reach the log, tagged with component and message id.
+  // The handler's stdout and stderr reach the log, tagged with component and message id (log lines
+  // are flushed every 10 ms, so the last one may follow the handler's publish).
+  await waitFor(`the last handler output line\n${serve.logs()}`, () => /req=jobs#24 got m19\n/.test(serve.logs()) || undefined, 5_000);
   const logs = serve.logs();
   assert.match(logs, /\[worker stdout\] req=jobs#1 got one\n/);
   assert.match(logs, /\[worker stdout\] req=jobs#24 got m19\n/);

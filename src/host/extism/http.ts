@@ -66,7 +66,7 @@ export class ExtismHttp {
       throw new Error(`Call error: HTTP request to "${url}" is not allowed (no allowedHosts match "${url.hostname}")`);
     }
     const body = bodyAddr === 0n || method === 'GET' || method === 'HEAD' ? null : ctx.read(bodyAddr)?.bytes();
-    const response = await (this.#options.fetch ?? fetch)(rawUrl, { headers: headers ?? header, method, ...(body ? { body: body.slice() } : {}) });
+    const response = await this.#fetchFollowingAllowed(url, method, headers ?? header, body ?? null);
     this.#status = response.status;
     if (this.#headers !== null) this.#headers = Object.fromEntries(response.headers);
     try {
@@ -78,7 +78,36 @@ export class ExtismHttp {
       return 0n;
     }
   }
+
+  /**
+   * Fetches `url`, following redirects as fetch does (303, and 301/302 after a POST, turn into a
+   * body-less GET), but checks every hop against `allowedHosts`: js-sdk and Extism's runtime check
+   * only the first URL, so an allowed host could redirect a plugin to any other.
+   * @throws Error with js-sdk's not-allowed text for a hop no glob matches; `too many redirects`.
+   */
+  async #fetchFollowingAllowed(url: URL, method: string, headers: Record<string, string> | undefined, body: Uint8Array | null): Promise<Response> {
+    const doFetch = this.#options.fetch ?? fetch;
+    for (let hop = 0; ; hop++) {
+      const response = await doFetch(url.href, { headers, method, redirect: 'manual', ...(body ? { body: body.slice() } : {}) });
+      const location = response.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
+      if (hop === MAX_REDIRECTS) throw new Error(`Call error: HTTP request to "${url}" redirected more than ${MAX_REDIRECTS} times`);
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (!this.allows(next.hostname)) {
+        throw new Error(`Call error: HTTP request to "${next}" is not allowed (no allowedHosts match "${next.hostname}")`);
+      }
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        if (method !== 'HEAD') method = 'GET';
+        body = null;
+      }
+      url = next;
+    }
+  }
 }
+
+/** Redirects followed at most (fetch's own limit, WHATWG Fetch "redirect count"). */
+const MAX_REDIRECTS = 20;
 
 async function readBodyUpTo(response: Response, maxBytes: number): Promise<Uint8Array> {
   const reader = response.body?.getReader();

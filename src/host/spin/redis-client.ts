@@ -1,7 +1,12 @@
 // The thread's connections for outbound Redis (`fermyon:spin/redis`), per address: each guest
 // `open` leases a connection of its own (as Spin opens one per `open`, so a guest's blocking
 // command, BLPOP or a long EVAL, holds only its own), and a released one is kept idle for the next
-// `open` on the thread instead of a new TCP connection per message. Failure behaviour as the Redis key-value
+// `open` on the thread instead of a new TCP connection per message. A connection whose guest ran a
+// command that can change the connection's own state (`execute` of anything but the typed safe
+// set: SELECT, MULTI, SUBSCRIBE, CLIENT REPLY OFF, AUTH, ...) is tainted and closed on release,
+// never handed to the next `open`: Spin opens a fresh connection per `open`
+// (spinframework/spin `crates/factor-outbound-redis/src/host.rs`), so one guest's session state
+// never reaches another's. Failure behaviour as the Redis key-value
 // backend's (src/host/kv/redis-store.ts): calls fail at once while disconnected
 // (`disableOfflineQueue`) and the client keeps reconnecting in the background; replies keep bulk
 // strings binary (Buffer) and integers as numbers, as `execute` hands them to the guest.
@@ -53,8 +58,14 @@ export async function connectRedis(address: string): Promise<RedisThreadClient> 
 /** Idle connections kept per address per thread, at most (more are closed on release). */
 export const MAX_IDLE_REDIS_CONNECTIONS = 8;
 
-/** A leased connection: its commands, and `release` to hand it back (idempotent). */
+/**
+ * A leased connection: its commands, `taint` to mark its session state as the guest's own, and
+ * `release` to hand it back (idempotent). After `release`, `send` rejects: a released lease never
+ * reaches the connection the next `open` may hold.
+ */
 export interface RedisLease extends RedisCommands {
+  /** The guest may have changed the connection's state (db, transaction, subscriptions, auth, reply mode): close it on release. */
+  taint(): void;
   release(): void;
 }
 
@@ -66,7 +77,7 @@ export class RedisConnectionPool {
   constructor(address: string) { this.#address = address; }
 
   /**
-   * An idle connection, or a new one.
+   * An idle connection (never a tainted one: those are closed on release), or a new one.
    * @throws as {@link connectRedis}.
    */
   async acquire(): Promise<RedisLease> {
@@ -75,12 +86,14 @@ export class RedisConnectionPool {
     while (client !== undefined && !client.isReady()) { void client.close(); client = this.#idle.pop(); }
     client ??= await connectRedis(this.#address);
     let released = false;
+    let tainted = false;
     return {
-      send: (args) => client.send(args),
+      send: (args) => (released ? Promise.reject(new Error('Redis connection already released')) : client.send(args)),
+      taint: () => { tainted = true; },
       release: () => {
         if (released) return;
         released = true;
-        if (this.#closed || this.#idle.length >= MAX_IDLE_REDIS_CONNECTIONS) void client.close();
+        if (tainted || this.#closed || this.#idle.length >= MAX_IDLE_REDIS_CONNECTIONS) void client.close();
         else this.#idle.push(client);
       },
     };

@@ -1,11 +1,14 @@
 // fermyon:spin/redis@2.0.0 as jco's glue calls it, over a real redis-server: grants from
 // allowed_outbound_hosts (invalid-address as Spin), every method, execute's reply mapping,
-// type-error, and a connection reused by the next open on the thread.
+// type-error, a connection reused by the next open on the thread unless its guest changed the
+// connection's state (SELECT, MULTI: then closed, never seen by the next tenant), and the
+// per-instance cap (too-many-connections).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllowedHosts } from '../http-outbound/allowed-hosts.ts';
 import { startRedisServer } from '../../../test/support/redis-server.ts';
 import { createSpinHost } from './host.ts';
+import { createSpinRedis } from './redis.ts';
 import { SpinThreadBackends } from './thread-backends.ts';
 
 interface Conn {
@@ -62,4 +65,96 @@ test('outbound redis: allowed address works end to end; others are invalid-addre
   const failure = await Again.open(server.url(0)).then((conn) => errorOf(() => conn.get('k')), (err: { payload?: unknown }) => err.payload);
   assert.equal((failure as { tag?: string }).tag, 'other');
   again.close();
+});
+
+type Opener = { open(a: string): Promise<Conn> };
+const bin = (s: string) => ({ tag: 'binary' as const, val: enc(s) });
+
+/** A redis-server and a factory of instances (tenants) sharing one thread's connections. */
+async function tenants(t: { after(fn: () => Promise<void>): void }): Promise<{ url: string; tenant: () => Opener }> {
+  const server = await startRedisServer();
+  const backends = new SpinThreadBackends();
+  t.after(async () => { await backends.close(); await server.dispose(); });
+  const allowed = parseAllowedHosts([`redis://127.0.0.1:${server.port}`]);
+  const tenant = () => (createSpinHost({ componentId: 'c', allowedOutboundHosts: allowed }, backends).imports['fermyon:spin/redis'] as { Connection: Opener }).Connection;
+  return { url: server.url(0), tenant };
+}
+
+test('outbound redis: a connection whose guest used only the typed commands is reused by the next open', async (t) => {
+  const { url, tenant } = await tenants(t);
+  // Connections the server has accepted so far, read on a connection held open throughout.
+  const observer = await tenant().open(url);
+  const accepted = async () => {
+    const info = await observer.execute('INFO', [bin('stats')]) as Array<{ val: Uint8Array }>;
+    return Number(/total_connections_received:(\d+)/.exec(Buffer.from(info[0]!.val).toString())![1]);
+  };
+
+  // Typed calls (and execute of their own commands) leave the connection clean: the next open reuses it.
+  const before = await accepted();
+  const plain = await tenant().open(url);
+  await plain.set('p', enc('1'));
+  assert.deepEqual(await plain.execute('get', [bin('p')]), [{ tag: 'binary', val: enc('1') }]);
+  plain[Symbol.dispose]();
+  const reused = await tenant().open(url);
+  assert.deepEqual(await reused.get('p'), enc('1'));
+  reused[Symbol.dispose]();
+  assert.equal(await accepted(), before + 1);
+  // A tainted one is not: the next open connects anew.
+  const selecting = await tenant().open(url);
+  await selecting.execute('SELECT', [{ tag: 'int64', val: 0n }]);
+  selecting[Symbol.dispose]();
+  (await tenant().open(url))[Symbol.dispose]();
+  assert.equal(await accepted(), before + 2);
+  observer[Symbol.dispose]();
+});
+
+test('outbound redis: one guest\'s SELECT never reaches the next open on the thread', async (t) => {
+  const { url, tenant } = await tenants(t);
+  // Tenant A selects db 5 and writes there; tenant B's open of db 0 must not see it.
+  const a = await tenant().open(url);
+  assert.deepEqual(await a.execute('SELECT', [{ tag: 'int64', val: 5n }]), [{ tag: 'status', val: 'OK' }]);
+  await a.set('secret', enc('tenantA'));
+  a[Symbol.dispose]();
+  const b = await tenant().open(url);
+  assert.equal(await b.get('secret'), undefined);
+  // A's write did land in db 5 (the SELECT was real).
+  await b.execute('SELECT', [{ tag: 'int64', val: 5n }]);
+  assert.deepEqual(await b.get('secret'), enc('tenantA'));
+  b[Symbol.dispose]();
+});
+
+test('outbound redis: one guest\'s open MULTI never reaches the next open on the thread', async (t) => {
+  const { url, tenant } = await tenants(t);
+  // Tenant C leaves a transaction open; D's commands run at once, not QUEUED.
+  const c = await tenant().open(url);
+  assert.deepEqual(await c.execute('MULTI', []), [{ tag: 'status', val: 'OK' }]);
+  c[Symbol.dispose]();
+  const d = await tenant().open(url);
+  await d.set('x', enc('1'));
+  assert.deepEqual(await d.get('x'), enc('1'));
+  d[Symbol.dispose]();
+});
+
+test('outbound redis: an instance holds at most its cap of connections (too-many-connections)', async (t) => {
+  const server = await startRedisServer();
+  const backends = new SpinThreadBackends();
+  t.after(async () => { await backends.close(); await server.dispose(); });
+  const redis = createSpinRedis(parseAllowedHosts([`redis://127.0.0.1:${server.port}`]), backends, 2);
+  const { Connection } = redis.imports as { Connection: Opener };
+  const first = await Connection.open(server.url(0));
+  const second = await Connection.open(server.url(0));
+  assert.deepEqual(await errorOf(() => Connection.open(server.url(0))), { tag: 'too-many-connections' });
+  // Another instance on the thread has its own cap.
+  const other = createSpinRedis(parseAllowedHosts([`redis://127.0.0.1:${server.port}`]), backends, 2);
+  const elsewhere = await (other.imports as { Connection: Opener }).Connection.open(server.url(0));
+  elsewhere[Symbol.dispose]();
+  other.close();
+  // Dropping one frees its place.
+  first[Symbol.dispose]();
+  const third = await Connection.open(server.url(0));
+  await third.set('k', enc('v'));
+  // Once the instance retires, its handles no longer reach a connection (which may be another's now).
+  redis.close();
+  assert.equal(((await errorOf(() => second.get('k'))) as { tag: string }).tag, 'other');
+  assert.equal(((await errorOf(() => third.get('k'))) as { tag: string }).tag, 'other');
 });

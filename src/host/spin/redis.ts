@@ -5,7 +5,10 @@
 // `get`, `set`, `incr`, `del`, `sadd`, `smembers`, `srem`, and `execute` with binary arguments and
 // Spin's reply mapping: nil, status, int64, binary). Each `open` gets a connection of its own, as in
 // Spin, leased from the thread's idle connections (SpinThreadBackends.redis) and handed back when
-// the guest drops the handle or the instance ends. Every call suspends the guest through JSPI
+// the guest drops the handle or the instance ends; one whose guest used `execute` for a command
+// outside the typed set is closed instead (redis-client.ts), so no guest sees another's SELECT,
+// MULTI or SUBSCRIBE. An instance holds at most {@link MAX_REDIS_CONNECTIONS_PER_INSTANCE}
+// connections at once (`too-many-connections` past it). Every call suspends the guest through JSPI
 // (transpile.ts).
 import type { AllowedHost } from '../http-outbound/allowed-hosts.ts';
 import { isOutboundAllowed } from '../http-outbound/allowed-hosts.ts';
@@ -38,6 +41,21 @@ export interface RedisCommands {
   /** Sends one command; replies as RESP2 gives them (Buffer, number or decimal string, array, null). */
   send(args: Array<string | Buffer>): Promise<unknown>;
 }
+
+/**
+ * Connections one instance may hold open at once (opened and not yet dropped); the next `open`
+ * fails with `too-many-connections`. Spin's per-instance connection table has the same capacity
+ * (spinframework/spin `crates/factor-outbound-redis/src/lib.rs`: `spin_resource_table::Table::new(1024)`,
+ * full -> `Error::TooManyConnections` in `host.rs`).
+ */
+export const MAX_REDIS_CONNECTIONS_PER_INSTANCE = 1024;
+
+/**
+ * Commands `execute` may send and still leave the connection fit for the next `open`: the typed
+ * methods' own commands, which read or write keys but never the connection's state. Any other
+ * (SELECT, MULTI, WATCH, SUBSCRIBE, CLIENT, AUTH, HELLO, ...) taints the connection.
+ */
+const STATELESS_COMMANDS: ReadonlySet<string> = new Set(['PUBLISH', 'GET', 'SET', 'INCR', 'DEL', 'SADD', 'SMEMBERS', 'SREM']);
 
 function other(err: unknown): RedisError {
   return new RedisError({ tag: 'other', val: err instanceof Error ? err.message : String(err) });
@@ -93,18 +111,30 @@ export interface SpinRedisConnectionClass {
 /**
  * Builds the interface object of one instance: `{ Connection }`, and `close` to release the
  * connections the guest left open (call it when the instance retires). `allowed` is the
- * component's `allowed_outbound_hosts`. Calls reject with a {@link RedisError} (the WIT `error`),
- * never trap.
+ * component's `allowed_outbound_hosts`; `maxConnections` caps the connections the instance holds
+ * at once (default {@link MAX_REDIS_CONNECTIONS_PER_INSTANCE}). Calls reject with a
+ * {@link RedisError} (the WIT `error`), never trap: `too-many-connections` when an `open` would
+ * pass the cap.
  */
-export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinThreadBackends): { imports: { Connection: SpinRedisConnectionClass }; close(): void } {
+export function createSpinRedis(
+  allowed: readonly AllowedHost[],
+  backends: SpinThreadBackends,
+  maxConnections: number = MAX_REDIS_CONNECTIONS_PER_INSTANCE,
+): { imports: { Connection: SpinRedisConnectionClass }; close(): void } {
   const leased = new Set<RedisLease>();
+  let opening = 0; // opens waiting for a connection count against the cap too
+  let closed = false;
   class Connection {
     readonly #client: RedisLease;
     private constructor(client: RedisLease) { this.#client = client; }
     static async open(address: string): Promise<Connection> {
       const checked = checkAddress(address, allowed);
+      if (leased.size + opening >= maxConnections) throw new RedisError({ tag: 'too-many-connections' });
       let lease: RedisLease;
-      try { lease = await backends.redis(checked); } catch (err) { throw other(err); }
+      opening++;
+      try { lease = await backends.redis(checked); } catch (err) { throw other(err); } finally { opening--; }
+      // The instance retired while this open waited: the connection is not the guest's to keep.
+      if (closed) { lease.release(); throw other(new Error('instance closed')); }
       leased.add(lease);
       return new Connection(lease);
     }
@@ -144,9 +174,11 @@ export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinT
     }
     async execute(command: string, args: RedisParameter[]): Promise<RedisResult[]> {
       const wire = args.map((a) => (a.tag === 'int64' ? String(a.val) : Buffer.from(a.val)));
+      // Before sending: a command cut short (instance retired mid-call) may still have run.
+      if (!STATELESS_COMMANDS.has(command.toUpperCase())) this.#client.taint();
       return toRedisResults(await this.#send([command, ...wire]));
     }
-    /** The guest dropped the handle: the connection goes back to the thread's idle ones. */
+    /** The guest dropped the handle: the connection goes back to the thread's idle ones (closed if tainted). */
     [Symbol.dispose](): void {
       leased.delete(this.#client);
       this.#client.release();
@@ -155,6 +187,7 @@ export function createSpinRedis(allowed: readonly AllowedHost[], backends: SpinT
   return {
     imports: { Connection },
     close() {
+      closed = true;
       for (const lease of leased) lease.release();
       leased.clear();
     },

@@ -62,13 +62,30 @@ function bad(message: string): WasmletError {
   return new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', message, { blame: 'user' });
 }
 
+/**
+ * Extism's runtime manifest (`extism-manifest` `allowed_paths`, Rust) maps a host path to the guest
+ * path it appears at, `ro:` prefixing the host path (`{ "ro:./data": "/data" }`); js-sdk's
+ * `allowedPaths` maps guest -> host. Turns the first into the second (js-sdk passes the snake_case
+ * map through unturned, mounting host `/data` at a guest path named `ro:./data`).
+ */
+function guestToHost(allowed: unknown): Record<string, string> | undefined {
+  if (allowed === undefined || allowed === null) return undefined;
+  if (typeof allowed !== 'object') throw bad('allowed_paths: expected an object mapping host paths to guest paths');
+  const out: Record<string, string> = {};
+  for (const [host, guest] of Object.entries(allowed as Record<string, unknown>)) {
+    if (typeof guest !== 'string') throw bad(`allowed_paths["${host}"]: expected the guest path as a string`);
+    out[guest] = host;
+  }
+  return out;
+}
+
 function fromJson(text: string): Manifest {
   const p = JSON.parse(text);
   const mem = p.memory;
   return {
     wasm: p.wasm,
     timeoutMs: p.timeoutMs ?? p.timeout_ms,
-    allowedPaths: p.allowedPaths ?? p.allowed_paths,
+    allowedPaths: p.allowedPaths ?? guestToHost(p.allowed_paths),
     allowedHosts: p.allowedHosts ?? p.allowed_hosts,
     config: p.config,
     ...(mem ? {

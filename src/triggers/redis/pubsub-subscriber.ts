@@ -20,9 +20,15 @@ export function reconnectDelayMs(n: number): number {
   return Math.min(50 * 2 ** Math.min(n, 6), 2000);
 }
 
+/** Wait between SUBSCRIBE attempts the server refused (e.g. NOPERM from an ACL), in ms. */
+export const SUBSCRIBE_RETRY_MS = 2000;
+
 /** A running subscription of one address; `stop` ends it. */
 export interface RedisSubscription {
-  /** Resolves once the first SUBSCRIBE was acknowledged (messages published after it are received). */
+  /**
+   * Resolves once every channel's SUBSCRIBE was acknowledged (messages published after it are
+   * received), or when the subscription is stopped first. Never rejects: failures are logged.
+   */
   readonly ready: Promise<void>;
   /** Unsubscribes, drops queued messages (logged) and waits for the running handlers. */
   stop(): Promise<void>;
@@ -88,21 +94,39 @@ export function subscribeRedis(address: string, triggers: readonly LockedRedisTr
     list.push(onMessage);
     listeners.set(trigger.channel, list);
   }
+  // Never rejects: a refused SUBSCRIBE (an ACL without the channel: NOPERM) is logged and retried
+  // every SUBSCRIBE_RETRY_MS until it succeeds or the trigger stops.
+  let wakeRetry: (() => void) | undefined;
   const ready = (async () => {
     // connect() resolves once connected; until then the reconnect strategy keeps trying.
     await c.connect();
-    for (const [channel, list] of listeners) {
-      await c.subscribe(channel, (message: Buffer) => { for (const l of list) l(message); }, true);
+    const pending = new Map(listeners);
+    while (!stopped) {
+      try {
+        for (const [channel, list] of pending) {
+          await c.subscribe(channel, (message: Buffer) => { for (const l of list) l(message); }, true);
+          pending.delete(channel);
+        }
+        log.event('info', `redis trigger: subscribed to ${[...listeners.keys()].map((ch) => `'${ch}'`).join(', ')} on ${where}`, { address: where });
+        return;
+      } catch (err) {
+        if (stopped) return;
+        log.event('error', `redis trigger: cannot subscribe on ${where}: ${describeFailure(err)}; retrying in ${SUBSCRIBE_RETRY_MS} ms`, { address: where });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SUBSCRIBE_RETRY_MS);
+          wakeRetry = () => { clearTimeout(timer); resolve(); };
+        });
+        wakeRetry = undefined;
+      }
     }
-    log.event('info', `redis trigger: subscribed to ${[...listeners.keys()].map((ch) => `'${ch}'`).join(', ')} on ${where}`, { address: where });
-  })();
-  ready.catch((err: unknown) => {
+  })().catch((err: unknown) => {
     if (!stopped) log.event('error', `redis trigger: cannot subscribe on ${where}: ${describeFailure(err)}`, { address: where });
   });
   return {
     ready,
     async stop() {
       stopped = true;
+      wakeRetry?.();
       c.destroy();
       const dropped = (await Promise.all(queues.map((q) => q.stop()))).reduce((a, b) => a + b, 0);
       if (dropped > 0) log.event('error', `redis trigger: ${dropped} queued message(s) on ${where} dropped at shutdown`, { address: where });

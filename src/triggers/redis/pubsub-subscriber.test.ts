@@ -1,0 +1,56 @@
+// The pub/sub subscriber against a real redis-server whose ACL refuses the trigger's channel: the
+// refusal is logged and retried (never an unhandled rejection, which would end `wasmlet serve`),
+// and once the ACL allows the channel, messages flow.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from '@redis/client';
+import type { LockedRedisTrigger } from '../../app/locked-app.ts';
+import type { EventRuntime } from '../event-runtime.ts';
+import { startRedisServer } from '../../../test/support/redis-server.ts';
+import { SUBSCRIBE_RETRY_MS, subscribeRedis } from './pubsub-subscriber.ts';
+
+async function until<T>(what: string, probe: () => T | undefined, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a SUBSCRIBE the ACL refuses is logged and retried; ready never rejects; messages flow once allowed', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => { unhandled.push(err); };
+  process.on('unhandledRejection', onUnhandled);
+  t.after(() => { process.off('unhandledRejection', onUnhandled); });
+  const server = await startRedisServer();
+  t.after(() => server.dispose());
+  const admin = createClient({ url: server.url(0) });
+  await admin.connect();
+  t.after(() => admin.destroy());
+  await admin.sendCommand(['ACL', 'SETUSER', 'limited', 'on', '>pw', '~*', 'resetchannels', '&other', '+@all']);
+
+  const lines: string[] = [];
+  const handled: string[] = [];
+  const runtime = {
+    invoke: async (_component: string, event: { kind: string; payload?: Uint8Array }) => { handled.push(Buffer.from(event.payload!).toString()); },
+    close: async () => {},
+  } as unknown as EventRuntime;
+  const address = `redis://limited:pw@127.0.0.1:${server.port}`;
+  const trigger = { id: 't', component: 'worker', address, channel: 'jobs' } as LockedRedisTrigger;
+  const sub = subscribeRedis(address, [trigger], runtime, { event: (_level, message) => { lines.push(message); } });
+  t.after(() => sub.stop());
+
+  await until('the refusal', () => lines.find((l) => l.includes('cannot subscribe')), 5000);
+  assert.match(lines.find((l) => l.includes('cannot subscribe'))!, /NOPERM.*retrying in \d+ ms/);
+  assert.ok(!lines.some((l) => l.includes('subscribed to')), lines.join('\n'));
+
+  await admin.sendCommand(['ACL', 'SETUSER', 'limited', 'allchannels']);
+  await until('the retried SUBSCRIBE', () => lines.find((l) => l.includes("subscribed to 'jobs'")), SUBSCRIBE_RETRY_MS + 5000);
+  await sub.ready;
+  assert.equal(await admin.publish('jobs', 'hello'), 1);
+  await until('the message', () => (handled.length > 0 ? handled : undefined), 5000);
+  assert.deepEqual(handled, ['hello']);
+  assert.deepEqual(unhandled, []);
+});
