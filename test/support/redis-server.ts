@@ -35,16 +35,37 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once a TCP connection to 127.0.0.1:port succeeds (polls every 20 ms, up to 10 s). */
+/** Thrown when another process's server answers on the port (two test files picked the same free port). */
+class PortTaken extends Error {}
+
+/** The `process_id` in `INFO server` of whatever answers on 127.0.0.1:port; undefined when nothing does. */
+function serverPid(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    let text = '';
+    const done = (pid: number | undefined) => { s.destroy(); resolve(pid); };
+    s.once('error', () => done(undefined));
+    s.setTimeout(2000, () => done(undefined));
+    s.on('connect', () => s.write('*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n'));
+    s.on('data', (d) => {
+      text += d.toString();
+      const m = /process_id:(\d+)/.exec(text);
+      if (m) done(Number(m[1]));
+    });
+  });
+}
+
+/**
+ * Resolves once `child` itself answers on 127.0.0.1:port (polls every 20 ms, up to 10 s).
+ * @throws PortTaken when another redis-server answers there (ours then fails to bind and exits).
+ */
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    const pid = await serverPid(port);
+    if (pid === child.pid) return;
+    if (pid !== undefined) throw new PortTaken(`port ${port} is another redis-server's (pid ${pid})`);
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within 10 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -52,7 +73,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
 
 /** Starts `redis-server` on a free port. Throws when it cannot be started. */
 export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+  let port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'wasmlet-redis-'));
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -69,9 +90,19 @@ export async function startRedisServer(): Promise<RedisServer> {
     c.kill('SIGKILL');
     await exited;
   };
-  await start();
+  // Test files run in parallel: a port found free may be taken by another file's server first.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      await stop();
+      if (!(err instanceof PortTaken) || attempt === 5) throw err;
+      port = await freePort();
+    }
+  }
   return {
-    port,
+    get port() { return port; },
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     stop,
     start,
