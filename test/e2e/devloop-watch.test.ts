@@ -41,9 +41,10 @@ test('watch: 5 reloads under a request every 10 ms, all 200; broken build and ma
 
     // A build that fails: the error is printed, version 5 keeps answering.
     writeFileSync(main, `${source}\nthis is not C;\n`);
-    await until(() => /failed with exit status 1/.test(child.stderr()), 'the build failure');
+    // The error and the "still serving" line are two writes: wait for the second.
+    await until(() => /still serving the previous app/.test(child.stderr()), 'the build failure');
     assert.match(child.stderr(), /\[watched\] .*error/);
-    assert.match(child.stderr(), /still serving the previous app/);
+    assert.match(child.stderr(), /failed with exit status 1\n(.*\n)?wasmlet: still serving the previous app/);
     const answer = await fetch(`${child.url}/v`);
     assert.equal(answer.status, 200);
     assert.match(await answer.text(), /^Version 5 of watched!/);
