@@ -7,8 +7,8 @@ import type { PoolTestInput } from '../../test/fixtures/serve/pool-handler.ts';
 const handler = new URL('../../test/fixtures/serve/pool-handler.ts', import.meta.url);
 const empty = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
 
-async function makePool(options: { size?: number; maxQueue?: number; concurrency?: number } = {}): Promise<WorkerPool> {
-  const pool = new WorkerPool({ handler, size: options.size ?? 1, maxQueue: options.maxQueue, concurrency: options.concurrency });
+async function makePool(options: { size?: number; maxQueue?: number } = {}): Promise<WorkerPool> {
+  const pool = new WorkerPool({ handler, size: options.size ?? 1, maxQueue: options.maxQueue });
   pool.register('u', empty, { name: 'unit-config' });
   await pool.start();
   return pool;
@@ -20,7 +20,7 @@ function job(input: PoolTestInput, extra: Partial<PoolJob> = {}): PoolJob {
 
 describe('WorkerPool', () => {
   const pools: WorkerPool[] = [];
-  const pool = async (options?: { size?: number; maxQueue?: number; concurrency?: number }) => {
+  const pool = async (options?: { size?: number; maxQueue?: number }) => {
     const p = await makePool(options);
     pools.push(p);
     return p;
@@ -149,11 +149,14 @@ describe('WorkerPool', () => {
     clearTimeout(timer);
   });
 
-  test('a worker kept busy by a steady stream of jobs still runs its timers between them', async () => {
+  test('a handler that needs the event loop gets its timers run between jobs, under a steady stream of them', async () => {
     // Node drains a MessagePort for as long as messages keep arriving, and a job started from the
     // message callback kept the thread out of its event loop: timers, which jco's glue uses to
     // release each component instance, waited until the load stopped (and instances piled up).
-    const p = await pool({ size: 1, concurrency: 2, maxQueue: 200 });
+    const p = new WorkerPool({ handler: new URL('../../test/fixtures/serve/pool-handler-event-loop.ts', import.meta.url), size: 1, concurrency: 2, maxQueue: 200 });
+    pools.push(p);
+    p.register('u', empty, { name: 'unit-config' });
+    await p.start();
     const seen = await Promise.all(Array.from({ length: 80 }, () => p.run(job({ op: 'busy-timers', ms: 3 })))) as number[];
     assert.ok(seen.at(-1)! >= 40, `timers that had run by the last of 80 jobs: ${seen.at(-1)} (they wait for the event loop)`);
   });
