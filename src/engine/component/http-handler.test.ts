@@ -8,6 +8,7 @@ import { buildHttpEchoComponent } from '../../../test/support/components.ts';
 import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
 import { handleHttpRequest, handleHttpRequestOn, type HttpResponseOutput } from './http-handler.ts';
 import { PrewarmedInstances } from './prewarmed-instances.ts';
+import { createComponentHost } from './component-host.ts';
 import { prepareComponent, type PreparedComponent } from './transpile.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-http-test-'));
@@ -176,4 +177,32 @@ test('pre-warmed instances refill only when no taken instance is still serving',
   } finally {
     pool.close();
   }
+});
+
+test('a guest that returns from handle without finishing the body fails the response at once, after what it wrote', { timeout: 30_000 }, async () => {
+  const host = createComponentHost();
+  const types = host.http.types as {
+    Fields: new () => object;
+    OutgoingResponse: new (f: object) => { body(): { write(): { write(b: Uint8Array): void } } };
+    ResponseOutparam: { set(p: object, r: { tag: 'ok'; val: object }): void };
+  };
+  let retired = 0;
+  // A guest in JS, calling the host's wasi:http objects as a component's lowered calls would.
+  const handle = async (_request: object, outparam: object) => {
+    const res = new types.OutgoingResponse(new types.Fields());
+    const body = res.body();
+    types.ResponseOutparam.set(outparam, { tag: 'ok', val: res });
+    body.write().write(new TextEncoder().encode('half'));
+    // returns without outgoing-body.finish, the body still held
+  };
+  const out = await handleHttpRequestOn({
+    host, instance: { exports: { 'wasi:http/incoming-handler@0.2.0': { handle } }, retire: () => { retired++; } },
+  }, { method: 'GET', pathWithQuery: '/' });
+  const chunks: string[] = [];
+  await assert.rejects(async () => {
+    for await (const c of out.body) chunks.push(Buffer.from(c).toString());
+  }, (err: { code?: string; message?: string }) => err.code === 'WASMLET_ERR_HTTP_NO_RESPONSE'
+    && /returned from handle without finishing the response body/.test(err.message ?? ''));
+  assert.deepEqual(chunks, ['half']);
+  assert.equal(retired, 1);
 });

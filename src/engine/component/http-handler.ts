@@ -2,7 +2,7 @@
 import { WasmletError } from '../../util/errors.ts';
 import { QueueSource } from '../../host/wasi/p2/io.ts';
 import { isExitSignal } from '../../host/wasi/p2/exit-signal.ts';
-import type { OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
+import type { BodyPipe, OutgoingResponseResult } from '../../host/wasi/p2/http.ts';
 import { createComponentHost, type ComponentHostOptions } from './component-host.ts';
 import { createComponentInstance, findExport } from './instantiate.ts';
 import type { ReadyInstance } from './prewarmed-instances.ts';
@@ -125,5 +125,14 @@ export async function handleHttpRequestOn(ready: ReadyInstance, request: HttpReq
     throw new WasmletError('WASMLET_ERR_HTTP_GUEST_ERROR', `the guest answered with error-code ${JSON.stringify(err)}`, { blame: 'guest' });
   }
   noResponse.catch(() => {});
+  // `handle` returning ends the guest for good: a body it never finished never ends by itself,
+  // so fail it now rather than leave the client waiting until the deadline.
+  const pipe = res.body as BodyPipe;
+  done.then(() => {
+    if (pipe.ended === false) {
+      pipe.abort(new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',
+        'the guest returned from handle without finishing the response body (outgoing-body.finish)', { blame: 'guest' }));
+    }
+  }, () => {});
   return { ...res, done: done.then(() => undefined) };
 }

@@ -124,3 +124,43 @@ test('a response set without its body ever taken has an empty body (StarlingMonk
   types.OutgoingBody.finish(body, undefined);
   assert.equal(await collect(got), 'late');
 });
+
+test('an outgoing-body dropped without finish fails its reader after the bytes already written', async () => {
+  const http = createHttp();
+  const types = http.types as {
+    Fields: new () => object;
+    OutgoingResponse: new (f: object) => { body(): object };
+    ResponseOutparam: { set(p: object, r: { tag: 'ok'; val: object }): void };
+    OutgoingBody: { finish(b: object, t: undefined): void };
+  };
+  const read = async (body: AsyncIterable<Uint8Array>) => {
+    const chunks: string[] = [];
+    try {
+      for await (const c of body) chunks.push(Buffer.from(c).toString());
+    } catch (err) {
+      return { chunks, err };
+    }
+    return { chunks, err: undefined };
+  };
+  const { outparam, response } = http.createResponseOutparam();
+  const res = new types.OutgoingResponse(new types.Fields());
+  const body = res.body() as { write(): { write(b: Uint8Array): void }; [Symbol.dispose](): void };
+  types.ResponseOutparam.set(outparam, { tag: 'ok', val: res });
+  const reading = read((await response).body);
+  body.write().write(new TextEncoder().encode('partial'));
+  body[Symbol.dispose](); // what jco calls when the guest drops the handle
+  const { chunks, err } = await reading;
+  assert.deepEqual(chunks, ['partial']);
+  assert.equal((err as { code?: string })?.code, 'WASMLET_ERR_HTTP_NO_RESPONSE');
+  assert.match(String((err as Error).message), /dropped an outgoing-body without calling outgoing-body\.finish/);
+
+  // Finished, then dropped (the usual order): a complete body, no error.
+  const second = http.createResponseOutparam();
+  const done = new types.OutgoingResponse(new types.Fields());
+  const finished = done.body() as { write(): { write(b: Uint8Array): void }; [Symbol.dispose](): void };
+  types.ResponseOutparam.set(second.outparam, { tag: 'ok', val: done });
+  finished.write().write(new TextEncoder().encode('whole'));
+  types.OutgoingBody.finish(finished, undefined);
+  finished[Symbol.dispose]();
+  assert.deepEqual(await read((await second.response).body), { chunks: ['whole'], err: undefined });
+});

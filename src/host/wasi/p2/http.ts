@@ -6,6 +6,7 @@
 // (no authority, or the host `self.alt`) goes to the app's own listener, as in Spin's
 // `crates/factor-outbound-http/src/wasi.rs` `prepare_request`.
 import type { HostCallTracer } from '../../../util/trace-context.ts';
+import { WasmletError } from '../../../util/errors.ts';
 import {
   allowsSelfRequests, isOutboundAllowed, isSelfAuthority, type AllowedHost,
 } from '../../http-outbound/allowed-hosts.ts';
@@ -48,6 +49,8 @@ export class BodyPipe implements ByteSink {
   #queue = new QueueSource();
   #drainWaiters: (() => void)[] = [];
   #closed = false;
+  #ended = false;
+  #failure: Error | undefined;
   write(bytes: Uint8Array): void {
     this.#queue.push(bytes.slice());
   }
@@ -63,7 +66,21 @@ export class BodyPipe implements ByteSink {
   }
   /** Producer is done. */
   end(): void {
+    this.#ended = true;
     this.#queue.end();
+  }
+  /** Whether the producer ended the body (finished it, or {@link abort}ed it). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+  /**
+   * Producer failed (the guest dropped the body, or returned, without `outgoing-body.finish`):
+   * the consumer reads the bytes already queued, then `failure` is thrown. A no-op once ended.
+   */
+  abort(failure: Error): void {
+    if (this.#ended) return;
+    this.#failure = failure;
+    this.end();
   }
   /** Consumer went away: further writes fail with `closed`. */
   cancel(): void {
@@ -80,7 +97,10 @@ export class BodyPipe implements ByteSink {
       await this.#queue.wait();
       const chunk = this.#queue.read(Number.MAX_SAFE_INTEGER);
       if (this.#queue.buffered === 0) this.#drain();
-      if (chunk === null) return;
+      if (chunk === null) {
+        if (this.#failure !== undefined) throw this.#failure;
+        return;
+      }
       if (chunk.length > 0) yield chunk;
     }
   }
@@ -268,6 +288,7 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
   class OutgoingBody {
     #pipe: BodyPipe;
     #taken = false;
+    #finished = false;
     #onFinish: () => void;
     constructor(pipe: BodyPipe, onFinish: () => void = () => {}) {
       this.#pipe = pipe;
@@ -279,8 +300,19 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
       return new OutputStream(this.#pipe);
     }
     static finish(body: OutgoingBody, _trailers: Fields | undefined): void {
+      body.#finished = true;
       body.#pipe.end();
       body.#onFinish();
+    }
+    /**
+     * The guest dropped the body. Without `finish` first, the body is incomplete: wasi:http
+     * (types.wit, `outgoing-body`) says to treat that as an error and make it visible on the wire,
+     * as wasmtime-wasi-http aborts the body when its `HostOutgoingBody` is dropped unfinished.
+     */
+    [Symbol.dispose](): void {
+      if (this.#finished) return;
+      this.#pipe.abort(new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',
+        'the guest dropped an outgoing-body without calling outgoing-body.finish, so the body is incomplete', { blame: 'guest' }));
     }
   }
 
