@@ -48,6 +48,11 @@ export class ByteWriter {
     this.bytes(inner.#buf, 0, inner.length);
   }
 
+  /** Appends another writer's contents. */
+  append(inner: ByteWriter): void {
+    this.bytes(inner.#buf, 0, inner.length);
+  }
+
   /** Empties the buffer (keeps its capacity), for reuse as scratch space. */
   clear(): void { this.length = 0; }
 

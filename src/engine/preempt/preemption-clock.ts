@@ -11,7 +11,7 @@ import { PREEMPT_IMPORT_MODULE, PREEMPT_IMPORT_NAME } from './rewrite-module.ts'
  * a tick costs ~0.1 µs (a Wasm-to-JS call and `performance.now()`) and a check ~1 ns, so at
  * this budget the ticks add about 1% and a loop is stopped within ~0.1 ms of its deadline.
  */
-export const DEFAULT_CHECKS_PER_TICK = 100_000;
+export const DEFAULT_CHECKS_PER_TICK = 10_000;
 
 /** Options of {@link PreemptionClock}. */
 export interface PreemptionClockOptions {

@@ -69,6 +69,38 @@ describe('every instruction family computes the same results after the rewrite',
     {}, [['mvp', 10], ['mvp', 100], ['loopparam', 10], ['multivalue', 6], ['numeric', 0x1_8000_0000n, 1e30], ['signext', 0xff], ['floats', 1.5]]);
   });
 
+  test('branch labels that cross the loop wrappers: br, br_if, br_table out of nested loops, loops with results', async () => {
+    await sameResults(`(module
+      (func (export "nested") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $acc i32)
+        (block $out
+          (loop $outer
+            (local.set $j (i32.const 0))
+            (block $next
+              (loop $inner
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_table $inner $next $out $inner (i32.rem_u (i32.add (local.get $i) (local.get $j)) (i32.const 4)))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $outer (i32.lt_u (local.get $i) (local.get $n)))))
+        (local.get $acc))
+      (func (export "deep") (param $n i32) (result i32) (local $k i32)
+        (block $done (result i32)
+          (loop $a (result i32)
+            (loop $b (result i32)
+              (loop $c (result i32)
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br_if $done (local.get $k) (i32.ge_u (local.get $k) (local.get $n)))
+                (br_if $c (i32.eqz (i32.rem_u (local.get $k) (i32.const 3))))
+                (br_if $b (i32.eqz (i32.rem_u (local.get $k) (i32.const 5))))
+                (br $a))))))
+      (func (export "counter") (param $n i32) (result i32) (local $i i32)
+        (loop $l (result i32)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (i32.mul (local.get $i) (i32.const 2))
+          (br_if $l (i32.eqz (i32.ge_u (local.get $i) (local.get $n)))))))`,
+    {}, [['nested', 7], ['nested', 40], ['deep', 1000], ['counter', 500]]);
+  });
+
   test('bulk memory and reference types (tables, passive segments, ref.func, typed select)', async () => {
     await sameResults(`(module
       (memory 1) (data $d "\\01\\02\\03\\04")
@@ -137,6 +169,25 @@ describe('every instruction family computes the same results after the rewrite',
           (catch $e)))
       (func (export "trytable") (param i32) (result i32)
         (block $h (result i32) (try_table (result i32) (catch $e $h) (call $thrower (local.get 0)) (i32.const 0))))
+      (func (export "delegateAcross") (param $n i32) (result i32) (local $i i32)
+        ;; legacy only: V8 does not let try_table catch what a legacy delegate passes on
+        (try (result i32)
+          (do
+            (loop $l
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (try (do (loop (try (do (if (i32.ge_u (local.get $i) (local.get $n)) (then (call $thrower (local.get $i))))) (delegate 2))))
+                (catch_all (throw $e (i32.const 1000))))
+              (br $l))
+            (i32.const -1))
+          (catch $e)))
+      (func (export "rethrowAcross") (param $n i32) (result i32)
+        (try (result i32)
+          (do (try (do (loop (call $thrower (local.get $n)))) (catch_all (loop (rethrow 1)))) (i32.const -1))
+          (catch $e)))
+      (func (export "tryTableInLoop") (param $n i32) (result i32)
+        (block $h (result i32)
+          (loop $l (try_table (catch $e $h) (loop (call $thrower (local.get $n)))) (br $l))
+          (i32.const -1)))
       (func (export "throwref") (param i32) (result i32)
         (block $outer (result i32)
           (try_table (catch $e $outer)
@@ -145,7 +196,7 @@ describe('every instruction family computes the same results after the rewrite',
               (unreachable))
             (throw_ref))
           (i32.const -1))))`,
-    { exceptions: true }, [['legacy', 41], ['rethrow', 9], ['trytable', 5], ['throwref', 6]]);
+    { exceptions: true }, [['legacy', 41], ['rethrow', 9], ['trytable', 5], ['delegateAcross', 25], ['rethrowAcross', 8], ['throwref', 6]]);
   });
 
   test('tail calls and multi-memory (memarg memory index) and memory64', async () => {

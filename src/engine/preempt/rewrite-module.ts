@@ -3,16 +3,26 @@
 // loop headers): a counter is decremented at every function entry and every `loop` header, and
 // when it runs out the host is called, which either hands out a new budget or ends the call. V8
 // has no interruption hook for Wasm on the thread that runs it, so the check is written into the
-// bytecode before compiling.
+// bytecode before compiling. Like Cranelift, which keeps fuel in a register between flushes to
+// the VMContext, loop iterations are counted in a local and only every Nth reaches the global.
 import { detectWasmKind, hex, malformed, uleb128, WasmReader } from '../binary.ts';
 import { WasmletError } from '../../util/errors.ts';
 import { ByteWriter } from './byte-writer.ts';
-import { rewriteExpr, skipValType, type ExprRewrite } from './instructions.ts';
+import { rewriteExpr, skipValType, type ExprRewrite, type LoopChecks } from './instructions.ts';
 
 /** Module name of the function import the checks call (a `:` no toolchain emits). */
 export const PREEMPT_IMPORT_MODULE = 'wasmlet:preempt';
 /** Field name of that import: `tick: [] -> [i32]`, returning the next budget (or throwing). */
 export const PREEMPT_IMPORT_NAME = 'tick';
+
+/** Options of {@link rewriteForPreemption}. */
+export interface PreemptRewriteOptions {
+  /**
+   * Loop iterations between two budget checks, counted in a local (1 to 2^31-1). Default
+   * {@link DEFAULT_ITERATIONS_PER_CHECK}. Function entries check the budget every time.
+   */
+  iterationsPerCheck?: number;
+}
 
 /** What {@link rewriteForPreemption} produced. */
 export interface PreemptRewrite {
@@ -59,15 +69,51 @@ function listSections(bytes: Uint8Array): Section[] {
   return out;
 }
 
-/** The check: `if (budget) budget -= 1 else budget = tick()`; 12 bytes plus the two indices. */
-function checkBytes(budgetGlobal: number, tickFunction: number): Uint8Array {
+/**
+ * Loop iterations counted in a function's own local between two budget checks (default). A
+ * local stays in a register, a global is a load and a store per check (bench/preempt.ts measures
+ * the variants).
+ */
+export const DEFAULT_ITERATIONS_PER_CHECK = 64;
+
+/** The budget check: `if (budget) budget -= 1 else budget = tick()`; 12 bytes plus the two indices. */
+function budgetCheck(budgetGlobal: number, tickFunction: number): number[] {
   const g = uleb128(budgetGlobal);
-  return Uint8Array.from([
+  return [
     0x23, ...g, 0x04, 0x40, // global.get $budget; if
     0x23, ...g, 0x41, 0x01, 0x6b, 0x24, ...g, // global.get $budget; i32.const 1; i32.sub; global.set $budget
     0x05, 0x10, ...uleb128(tickFunction), 0x24, ...g, // else; call $tick; global.set $budget
     0x0b, // end
-  ]);
+  ];
+}
+
+/**
+ * The two halves of a loop's check on the function's countdown local `n` (zero on entry):
+ * the wrapper refills `n` and checks the budget when `n` is 0; the loop header branches to the
+ * wrapper when `n` is 0, else counts down. So the budget is checked on the first iteration of a
+ * function's loops and then every `iterations` iterations.
+ */
+function loopChecks(local: number, iterations: number, budget: number[]): LoopChecks {
+  const l = uleb128(local);
+  return {
+    wrapperHead: Uint8Array.from([
+      0x20, ...l, 0x45, 0x04, 0x40, // local.get $n; i32.eqz; if
+      0x41, ...sleb128(iterations), 0x21, ...l, // i32.const iterations; local.set $n
+      ...budget,
+      0x0b, // end
+    ]),
+    loopHead: Uint8Array.from([
+      0x20, ...l, 0x45, 0x0d, 0x01, // local.get $n; i32.eqz; br_if 1 (the wrapper)
+      0x20, ...l, 0x41, 0x01, 0x6b, 0x21, ...l, // local.get $n; i32.const 1; i32.sub; local.set $n
+    ]),
+  };
+}
+
+/** Signed LEB128 of a non-negative i32 (spec §5.2.2): unsigned, plus a 0 byte when bit 6 of the last is set. */
+function sleb128(value: number): number[] {
+  const out = uleb128(value);
+  if (out[out.length - 1]! & 0x40) { out[out.length - 1]! |= 0x80; out.push(0); }
+  return out;
 }
 
 function nameBytes(out: ByteWriter, s: string): void {
@@ -90,9 +136,11 @@ function offsetBound(name: string): boolean {
  *   `name` section's function, local and label names (kept, remapped; a malformed `name`
  *   section is dropped);
  * - a mutable i32 global, the budget (initially 0), is appended to the globals;
- * - every function body starts with, and every `loop` header is followed by, the check
- *   `if (budget) budget -= 1 else budget = tick()`: the host's `tick` returns the next budget or
- *   throws to end the call (see preemption-clock.ts).
+ * - every function body starts with the check `if (budget) budget -= 1 else budget = tick()`:
+ *   the host's `tick` returns the next budget or throws to end the call (preemption-clock.ts);
+ * - every `loop` is wrapped in a second `loop` of the same block type and counts down a new i32
+ *   local of the function; every `iterationsPerCheck` iterations (and on the first) it branches
+ *   to the wrapper, which runs the same check (labels crossing a wrapper are renumbered);
  * Custom sections that hold code offsets (DWARF `.debug_*`, `metadata.code.*` branch hints,
  * `sourceMappingURL`) are dropped; all others are kept.
  * @throws WasmletError `WASMLET_ERR_PREEMPT_UNSUPPORTED` (blame guest) for what it cannot walk:
@@ -100,7 +148,11 @@ function offsetBound(name: string): boolean {
  *   `WASMLET_ERR_INVALID_WASM` / `WASMLET_ERR_TRUNCATED` for a malformed binary; as
  *   {@link detectWasmKind} for something that is not a core module.
  */
-export function rewriteForPreemption(bytes: Uint8Array): PreemptRewrite {
+export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteOptions = {}): PreemptRewrite {
+  const iterations = options.iterationsPerCheck ?? DEFAULT_ITERATIONS_PER_CHECK;
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0x7fffffff) {
+    throw new WasmletError('WASMLET_ERR_INVALID_OPTIONS', `iterationsPerCheck must be an integer from 1 to 2^31-1, got ${iterations}`, { blame: 'user' });
+  }
   if (detectWasmKind(bytes) !== 'module') {
     throw new WasmletError('WASMLET_ERR_COMPONENT_UNSUPPORTED', 'preemption checks are written into core modules; this is a component', { blame: 'user' });
   }
@@ -109,6 +161,9 @@ export function rewriteForPreemption(bytes: Uint8Array): PreemptRewrite {
   out.bytes(bytes, 0, 8);
   const payload = new ByteWriter(4096);
   const body = new ByteWriter(4096);
+  /** Parameter count of every type, and the type of every defined function: where a new local goes. */
+  const typeParams: number[] = [];
+  const functionTypes: number[] = [];
   let typeCount = 0;
   let importedFunctions = 0;
   let globals = 0;
@@ -118,7 +173,7 @@ export function rewriteForPreemption(bytes: Uint8Array): PreemptRewrite {
   let functions = 0;
   let loops = 0;
   const dropped: string[] = [];
-  const consts: ExprRewrite = { firstDefinedFunction: 0, loopCheck: null };
+  const consts: ExprRewrite = { firstDefinedFunction: 0, loops: null };
   const remap = (i: number): number => (i >= importedFunctions ? i + 1 : i);
   const emit = (id: number): void => { out.byte(id); out.sized(payload); payload.clear(); };
 
@@ -131,7 +186,11 @@ export function rewriteForPreemption(bytes: Uint8Array): PreemptRewrite {
         const at = r.pos;
         const form = r.byte('a type');
         if (form !== 0x60) throw new WasmletError('WASMLET_ERR_PREEMPT_UNSUPPORTED', `cannot make the module preemptible: type ${i} at byte offset ${hex(at)} has form ${hex(form)} (a GC-proposal type); only function types are supported`, { blame: 'guest' });
-        for (let k = 0; k < 2; k++) { const c = r.uleb('a function type'); for (let j = 0; j < c; j++) skipValType(r); }
+        for (let k = 0; k < 2; k++) {
+          const c = r.uleb('a function type');
+          if (k === 0) typeParams.push(c);
+          for (let j = 0; j < c; j++) skipValType(r);
+        }
       }
       payload.bytes(bytes, from, r.pos);
     }
@@ -232,24 +291,43 @@ export function rewriteForPreemption(bytes: Uint8Array): PreemptRewrite {
       }
       case 8: payload.uleb(remap(r.uleb('the start function'))); emit(8); break;
       case 9: writeElements(r, payload, consts, remap); emit(9); break;
+      case 3: { // function types: copied, and remembered for the local index of each countdown
+        const n = r.uleb('function section');
+        for (let i = 0; i < n; i++) functionTypes.push(r.uleb('a function type index'));
+        out.bytes(bytes, s.start, s.end);
+        break;
+      }
       case 10: {
-        const check = checkBytes(globals, importedFunctions);
-        const code: ExprRewrite = { firstDefinedFunction: importedFunctions, loopCheck: check };
+        const budget = budgetCheck(globals, importedFunctions);
+        const entry = Uint8Array.from(budget);
+        const checks = new Map<number, LoopChecks>(); // by countdown local index
+        const instrs = new ByteWriter(4096);
         const n = r.uleb('code section');
         payload.uleb(n);
         for (let i = 0; i < n; i++) {
           const size = r.uleb('a function body size');
           const end = r.pos + size;
           const f = new WasmReader(bytes, r.pos, end);
-          const locals = f.uleb('local declarations');
-          for (let j = 0; j < locals; j++) { f.uleb('a local count'); skipValType(f); }
-          body.bytes(bytes, r.pos, f.pos);
-          body.bytes(check);
-          loops += rewriteExpr(f, body, code);
+          const declarations = f.uleb('local declarations');
+          const declStart = f.pos;
+          let locals = typeParams[functionTypes[i]!] ?? 0;
+          for (let j = 0; j < declarations; j++) { locals += f.uleb('a local count'); skipValType(f); }
+          const declEnd = f.pos;
+          let check = checks.get(locals);
+          if (check === undefined) checks.set(locals, check = loopChecks(locals, iterations, budget));
+          const found = rewriteExpr(f, instrs, { firstDefinedFunction: importedFunctions, loops: check });
           if (f.pos !== end) throw malformed(f.pos, `function body ${i} ends before its declared size`);
+          // The countdown local is declared only where a loop uses it.
+          body.uleb(found > 0 ? declarations + 1 : declarations);
+          body.bytes(bytes, declStart, declEnd);
+          if (found > 0) body.bytes([0x01, 0x7f]);
+          body.bytes(entry);
+          body.append(instrs);
           payload.sized(body);
           body.clear();
+          instrs.clear();
           r.pos = end;
+          loops += found;
           functions++;
         }
         emit(10);
