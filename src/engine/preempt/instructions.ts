@@ -28,6 +28,14 @@ export interface LoopChecks {
   loopHead: Uint8Array;
 }
 
+/** What {@link rewriteExpr} saw in an expression. */
+export interface ExprFacts {
+  /** `loop` instructions. */
+  loops: number;
+  /** Calls of any kind: call, call_indirect, call_ref and their return_ (tail) forms. */
+  calls: number;
+}
+
 /** How one expression is rewritten. */
 export interface ExprRewrite {
   /** Function indices at or above this (the defined functions) move up by one (the import is inserted before them). */
@@ -100,16 +108,17 @@ function skipFe(r: WasmReader, at: number): void {
 /**
  * Copies one expression from `r` (positioned at its first instruction) to `out`, through the
  * `end` that closes it, rewritten as `how` says. On return `r.pos` is just past that `end`.
- * @returns the number of `loop` headers in the expression.
+ * @returns what the expression holds: its `loop` headers, and call instructions of any kind.
  * @throws WasmletError `WASMLET_ERR_PREEMPT_UNSUPPORTED` for an opcode this walker does not know
  *   (GC 0xFB, stringref, unknown prefixes), `WASMLET_ERR_TRUNCATED` / `WASMLET_ERR_INVALID_WASM`
  *   for an expression that runs past its end.
  */
-export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): number {
+export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): ExprFacts {
   const bytes = r.bytes;
   const { firstDefinedFunction, loops: wrap } = how;
   let copied = r.pos;
   let loops = 0;
+  let calls = 0;
   // The control stack (the function's own block at 0): `wrapped[i]` is 1 for a wrapped loop, and
   // `below[i]` counts the wrapped loops at 0..i, so a branch of depth d from the top crosses
   // below[top] - below[top - d] wrappers, each one more label to jump over.
@@ -162,18 +171,20 @@ export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): n
         break;
       }
       case 0x0b: // end
-        if (wrapped.length === 1) { out.bytes(bytes, copied, r.pos); return loops; }
+        if (wrapped.length === 1) { out.bytes(bytes, copied, r.pos); return { loops, calls }; }
         if (pop() === 1) { out.bytes(bytes, copied, r.pos); out.byte(0x0b); copied = r.pos; } // the wrapper's end
         break;
       case 0x18: pop(); label(); break; // delegate closes its try; its label does not count the try
       case 0x09: case 0x0c: case 0x0d: case 0xd5: case 0xd6: label(); break; // rethrow br br_if br_on_null br_on_non_null
       case 0x0e: { const n = r.uleb('br_table labels'); for (let i = 0; i <= n; i++) label(); break; }
-      case 0x07: case 0x08: case 0x14: case 0x15:
+      case 0x14: case 0x15: calls++; r.skipLeb('a type index', 5); break; // call_ref return_call_ref
+      case 0x07: case 0x08:
       case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: case 0x3f: case 0x40:
-        r.skipLeb('an immediate', 5); // catch throw call_ref return_call_ref locals globals tables memory.size/grow
+        r.skipLeb('an immediate', 5); // catch throw locals globals tables memory.size/grow
         break;
-      case 0x11: case 0x13: u32(r, 2); break; // (return_)call_indirect type table
+      case 0x11: case 0x13: calls++; u32(r, 2); break; // (return_)call_indirect type table
       case 0x10: case 0x12: case 0xd2: { // call, return_call, ref.func: the indices that move
+        if (op !== 0xd2) calls++;
         out.bytes(bytes, copied, r.pos);
         const index = r.uleb('a function index');
         out.uleb(index >= firstDefinedFunction ? index + 1 : index);

@@ -301,8 +301,8 @@ describe('function indices move past the inserted import everywhere', () => {
     });
   });
 
-  test('a module without type, import or global sections gets them, in order; the counts are reported', async () => {
-    const bytes = await watToBytes('(module (func (export "f") (loop) (loop (loop))))');
+  test('a module without type, import or global sections gets them, in order; only a function that calls gets an entry check', async () => {
+    const bytes = await watToBytes('(module (func $leaf (export "f") (loop) (loop (loop))) (func $caller (call $leaf)))');
     const r = rewriteForPreemption(bytes);
     assert.ok(WebAssembly.validate(r.bytes));
     assert.deepEqual({ functions: r.functions, loops: r.loops, tick: r.tickFunction, budget: r.budgetGlobal }, { functions: 1, loops: 3, tick: 0, budget: 0 });

@@ -28,7 +28,7 @@ export interface PreemptRewriteOptions {
 export interface PreemptRewrite {
   /** The rewritten module; it validates whenever the input does. */
   bytes: Uint8Array<ArrayBuffer>;
-  /** Function bodies given an entry check. */
+  /** Function bodies given an entry check: those that call (leaf functions cannot recurse). */
   functions: number;
   /** `loop` headers given a check. */
   loops: number;
@@ -136,8 +136,10 @@ function offsetBound(name: string): boolean {
  *   `name` section's function, local and label names (kept, remapped; a malformed `name`
  *   section is dropped);
  * - a mutable i32 global, the budget (initially 0), is appended to the globals;
- * - every function body starts with the check `if (budget) budget -= 1 else budget = tick()`:
- *   the host's `tick` returns the next budget or throws to end the call (preemption-clock.ts);
+ * - every function body that calls (directly, indirectly, by reference, or as a tail call) starts
+ *   with the check `if (budget) budget -= 1 else budget = tick()`: the host's `tick` returns the
+ *   next budget or throws to end the call (preemption-clock.ts). Every cycle of calls (recursion,
+ *   also through the host) passes such a function; a leaf function cannot be on one;
  * - every `loop` is wrapped in a second `loop` of the same block type and counts down a new i32
  *   local of the function; every `iterationsPerCheck` iterations (and on the first) it branches
  *   to the wrapper, which runs the same check (labels crossing a wrapper are renumbered);
@@ -315,20 +317,21 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
           const declEnd = f.pos;
           let check = checks.get(locals);
           if (check === undefined) checks.set(locals, check = loopChecks(locals, iterations, budget));
-          const found = rewriteExpr(f, instrs, { firstDefinedFunction: importedFunctions, loops: check });
+          const { loops: found, calls } = rewriteExpr(f, instrs, { firstDefinedFunction: importedFunctions, loops: check });
           if (f.pos !== end) throw malformed(f.pos, `function body ${i} ends before its declared size`);
           // The countdown local is declared only where a loop uses it.
           body.uleb(found > 0 ? declarations + 1 : declarations);
           body.bytes(bytes, declStart, declEnd);
           if (found > 0) body.bytes([0x01, 0x7f]);
-          body.bytes(entry);
+          // A function that calls nothing can be on no cycle of calls (recursion, or through the
+          // host): its loops are checked, and without loops it runs a bounded time. No entry check.
+          if (calls > 0) { body.bytes(entry); functions++; }
           body.append(instrs);
           payload.sized(body);
           body.clear();
           instrs.clear();
           r.pos = end;
           loops += found;
-          functions++;
         }
         emit(10);
         break;
