@@ -257,7 +257,7 @@ test('wasmlet in-process timeoutMs: a looping call is stopped on this thread wit
   await plugin.close();
 });
 
-test('wasmlet in-process timeoutMs: a call suspended on an async host function past the deadline is stopped; start-up that loops is stopped', async () => {
+test('wasmlet in-process timeoutMs: a call suspended on an async host function past the deadline is stopped; a guest that swallows the preemption still times out; start-up that loops is stopped', async () => {
   const plugin = await createPlugin({ wasm: [{ data: readFileSync(greetWasm()) }], timeoutMs: 100 }, {
     useWasi: true,
     functions: { 'extism:host/user': { decorate: async () => new Promise<bigint>(() => {}) } }, // never settles
@@ -266,6 +266,12 @@ test('wasmlet in-process timeoutMs: a call suspended on an async host function p
   await assert.rejects(plugin.call('greet_decorated', 'Bob'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' });
   assert.equal((await plugin.call('greet', 'Cy'))?.text(), 'Hello, Cy! (#1)', 'a fresh instance: its counter starts again');
   await plugin.close();
+  const swallows = await watToBytes(`(module (memory (export "memory") 1)
+    (func (export "swallow") (result i32) (try (do (loop $l (br $l))) (catch_all)) (i32.const 0)))`, { exceptions: true });
+  const swallowing = await createPlugin(swallows, { timeoutMs: 50 });
+  await assert.rejects(swallowing.call('swallow'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' },
+    'a guest that catches the preemption and returns is still past its deadline');
+  await swallowing.close();
   const spinsAtStart = await watToBytes('(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))))');
   await assert.rejects(createPlugin(spinsAtStart, { timeoutMs: 50 }),
     (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: timed out while waiting for plugin to instantiate');

@@ -173,7 +173,7 @@ class InProcessPlugin implements PluginBackend {
     }
     if (!(result instanceof Promise)) {
       clock.disarm();
-      return result;
+      return this.#returned(clock, result);
     }
     // Suspended on an async host function: no check runs until it settles, so a timer ends the
     // call at the deadline and makes the guest's next check throw if it ever resumes.
@@ -189,7 +189,7 @@ class InProcessPlugin implements PluginBackend {
         if (done) return;
         clearTimeout(timer);
         clock.disarm();
-        resolve(value);
+        try { resolve(this.#returned(clock, value)); } catch (err) { reject(err); }
       }, (err: unknown) => {
         if (done) return;
         clearTimeout(timer);
@@ -197,6 +197,17 @@ class InProcessPlugin implements PluginBackend {
         reject(this.#settle(clock, err));
       });
     });
+  }
+
+  /**
+   * A call that returned after its deadline (the guest caught the preemption and returned) is
+   * still a timeout, as the worker mode, which terminates at the deadline, would report it.
+   * @throws WasmletError `WASMLET_ERR_TIMEOUT` in that case.
+   */
+  #returned<T>(clock: PreemptionClock, value: T): T {
+    if (!clock.expired) return value;
+    this.#stale = true;
+    throw callTimeout();
   }
 
   /** The error a failed call ends with; a preempted call marks the instance stale. */

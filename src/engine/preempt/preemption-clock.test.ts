@@ -68,7 +68,8 @@ describe('a rewritten guest is stopped at its deadline and the thread goes on', 
       (if (i32.eqz (local.get $depth)) (then (call $spin)))
       (try (do (call $recursive (i32.sub (local.get $depth) (i32.const 1))))
         (catch_all (call $recursive (i32.sub (local.get $depth) (i32.const 1))))))
-    (func (export "thenTrap") (try (do (call $spin)) (catch_all (unreachable)))))`;
+    (func (export "thenTrap") (try (do (call $spin)) (catch_all (unreachable))))
+    (func (export "swallow") (result i32) (try (do (call $spin)) (catch_all)) (i32.const 7)))`;
 
   test('a guest that catches the preemption with EH catch_all (legacy try and try_table) and loops on is stopped anyway', async () => {
     const { clock, exports } = await preemptible(CATCHER, { exceptions: true });
@@ -86,6 +87,8 @@ describe('a rewritten guest is stopped at its deadline and the thread goes on', 
     assert.ok(isTimeout(recursion), String(recursion));
     const err = callArmed(clock, 20, () => exports['thenTrap']!());
     assert.ok(isTimeout(err), `not the RuntimeError the guest turned it into: ${String(err)}`);
+    assert.equal(callArmed(clock, 20, () => exports['swallow']!()), 7, 'a guest may swallow the preemption and return...');
+    assert.equal(clock.expired, true, '...and expired says it was past its deadline');
   });
 
   test('a start function that loops is stopped during instantiation', async () => {

@@ -7,9 +7,10 @@ import { WasmletError } from '../../util/errors.ts';
 import { PREEMPT_IMPORT_MODULE, PREEMPT_IMPORT_NAME } from './rewrite-module.ts';
 
 /**
- * Checks between two deadline reads (default). Measured (bench/preempt.ts) on a tight loop:
- * a tick costs ~0.1 µs (a Wasm-to-JS call and `performance.now()`) and a check ~1 ns, so at
- * this budget the ticks add about 1% and a loop is stopped within ~0.1 ms of its deadline.
+ * Checks between two deadline reads (default). A check is a function entry or 64 loop
+ * iterations (rewrite-module.ts); a tick (a Wasm-to-JS call and `performance.now()`) costs
+ * ~50-80 ns (bench/preempt.ts), so at this budget ticks are noise, and a tight loop (~0.5 ns an
+ * iteration) reads the clock every ~0.3 ms: it is stopped that close to its deadline.
  */
 export const DEFAULT_CHECKS_PER_TICK = 10_000;
 
@@ -38,7 +39,8 @@ export function isPreemptible(module: WebAssembly.Module): boolean {
  * throws the timeout error, so a guest that catches the exception (Wasm EH `catch_all`) and goes
  * on looping or recursing meets the next check and is thrown out again, one enclosing loop or
  * frame at a time. After a preemption, whatever the guest turned the exception into (a trap, its
- * own exception) the call is reported as the timeout: use {@link settle}.
+ * own exception) the call is reported as the timeout: use {@link settle}; a call that returns
+ * normally with {@link expired} set swallowed the preemption and is a timeout too.
  */
 export class PreemptionClock {
   readonly imports: PreemptImports;
