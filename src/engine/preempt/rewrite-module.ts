@@ -1,7 +1,7 @@
 // Makes a core module preemptible in-process, the way Wasmtime's fuel does it in generated code
 // (wasmtime crates/cranelift/src/func_environ.rs, `fuel_function_entry` / `fuel_before_op` at
-// loop headers): a counter is decremented at every function entry and every `loop` header, and
-// when it runs out the host is called, which either hands out a new budget or ends the call. V8
+// loop headers): a counter is decremented at function entries and `loop` headers, and when it
+// runs out the host is called, which either hands out a new budget or ends the call. V8
 // has no interruption hook for Wasm on the thread that runs it, so the check is written into the
 // bytecode before compiling. Like Cranelift, which keeps fuel in a register between flushes to
 // the VMContext, loop iterations are counted in a local and only every Nth reaches the global.
@@ -364,12 +364,18 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
   };
 }
 
-/** Table and memory limits: flags, min, and max when flag bit 0 is set (bit 2: 64-bit). */
+/**
+ * Table and memory limits: flags, min, and max when flag bit 0 is set (bit 1: shared, bit 2:
+ * 64-bit, bit 3: a custom page size's log2 follows, custom-page-sizes proposal).
+ */
 function skipLimits(r: WasmReader): void {
+  const at = r.pos;
   const flags = r.byte('limits');
+  if (flags > 0x0f) throw malformed(at, `unknown limits flags ${hex(flags)}`);
   const size = flags & 0x04 ? 10 : 5;
   r.skipLeb('a limit', size);
   if (flags & 0x01) r.skipLeb('a limit', size);
+  if (flags & 0x08) r.skipLeb('a page size', 5);
 }
 
 /**
