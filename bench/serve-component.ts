@@ -130,7 +130,7 @@ async function driver(): Promise<void> {
           '--jco-dir', join(dir, 'jco-instance'), wasm], port: ports[2]!,
       }] : [],
       { name: 'plain', argv: [node, SELF, '--child', 'plain', String(ports[3])], port: ports[3]! },
-    ].filter((s) => !only || only.includes(s.name));
+    ].filter((s) => !only || only.includes(s.name) || s.name === 'baseline'); // --baseline is its own ask
     const servers: Server[] = [];
     for (const s of all) servers.push(await startServer(s.name, s.argv, `http://127.0.0.1:${s.port}/`, s.env ?? {}));
     for (const s of servers) wrk(s.url, 1); // warm-up: JIT, workers, memory pools

@@ -40,6 +40,18 @@ export function serveWorker(port: MessagePort, handler: PoolHandler, claims: Int
       fail(err);
     }
   };
+  const runJobs = (jobs: WireJob[]) => {
+    for (const [id, cell, seq, unit, input] of jobs) {
+      if (Atomics.compareExchange(claims, cell, seq, CLAIMED) !== seq) continue; // taken back
+      runOne(id, unit, input);
+    }
+  };
+  let deferred: WireJob[] = [];
+  const runDeferred = () => {
+    const jobs = deferred;
+    deferred = [];
+    runJobs(jobs);
+  };
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'load') {
       try {
@@ -49,10 +61,16 @@ export function serveWorker(port: MessagePort, handler: PoolHandler, claims: Int
       }
       return;
     }
-    for (const [id, cell, seq, unit, input] of msg.jobs) {
-      if (Atomics.compareExchange(claims, cell, seq, CLAIMED) !== seq) continue; // taken back
-      runOne(id, unit, input);
+    if (!handler.needsEventLoop) {
+      runJobs(msg.jobs);
+      return;
     }
+    // Started from the next check phase, not from this callback: Node keeps draining the port
+    // while messages arrive, so a thread that ran its jobs here never left the drain under steady
+    // load, and its timers (jco's glue releases each component instance from one) and immediates
+    // waited until the load stopped: instances piled up by the hundred (issue 12).
+    deferred.push(...msg.jobs);
+    if (deferred.length === msg.jobs.length) setImmediate(runDeferred);
   });
 }
 

@@ -149,6 +149,18 @@ describe('WorkerPool', () => {
     clearTimeout(timer);
   });
 
+  test('a handler that needs the event loop gets its timers run between jobs, under a steady stream of them', async () => {
+    // Node drains a MessagePort for as long as messages keep arriving, and a job started from the
+    // message callback kept the thread out of its event loop: timers, which jco's glue uses to
+    // release each component instance, waited until the load stopped (and instances piled up).
+    const p = new WorkerPool({ handler: new URL('../../test/fixtures/serve/pool-handler-event-loop.ts', import.meta.url), size: 1, concurrency: 2, maxQueue: 200 });
+    pools.push(p);
+    p.register('u', empty, { name: 'unit-config' });
+    await p.start();
+    const seen = await Promise.all(Array.from({ length: 80 }, () => p.run(job({ op: 'busy-timers', ms: 3 })))) as number[];
+    assert.ok(seen.at(-1)! >= 40, `timers that had run by the last of 80 jobs: ${seen.at(-1)} (they wait for the event loop)`);
+  });
+
   test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
     const p = await pool();
     await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_HTTP_GUEST_ERROR', message: /on purpose/, blame: 'guest' });

@@ -60,6 +60,14 @@ export interface PoolHandler {
    * value) is the job's result; a throw is the job's failure.
    */
   run(prepared: unknown, input: unknown, emit: (event: unknown, transfer?: Transferable[]) => void): unknown;
+  /**
+   * True when runs rely on this thread's event loop turning while they are in flight: timers or
+   * immediates, as jco's async runtime uses to release each component instance. The worker then
+   * starts jobs from `setImmediate` instead of from the port's message callback, where Node keeps
+   * the thread for as long as messages keep arriving (under steady load: until the load stops).
+   * Default false: a synchronous guest (WAGI) starts a few microseconds sooner without the hop.
+   */
+  needsEventLoop?: boolean;
 }
 
 /** Options of {@link WorkerPool}. */

@@ -66,6 +66,7 @@ async function run(unit: { module: WebAssembly.Module; component: Promise<Prepar
 
 /** The pool handler for one-shot runs (see the header). */
 export const poolHandler: PoolHandler = {
+  needsEventLoop: true, // a component run uses jco's glue: see PoolHandler.needsEventLoop
   load(module, config) {
     const cfg = config as RunUnitConfig;
     // Component code is imported only by component units: a module run's worker starts lighter.

@@ -121,6 +121,7 @@ async function run(unit: Unit, input: PluginInput, emit: (event: unknown) => voi
 
 /** The pool handler for component plugins (see the header). */
 export const poolHandler: PoolHandler = {
+  needsEventLoop: true, // jco's glue (components): see PoolHandler.needsEventLoop
   load(_module, config) {
     const cfg = config as PluginUnitConfig;
     const unit: Unit = { instances: undefined!, current: undefined };

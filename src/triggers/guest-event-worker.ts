@@ -29,6 +29,7 @@ interface Unit { prepared: Promise<PreparedComponent>; config: ComponentUnitConf
 
 /** The pool handler the event triggers' workers import. */
 export const poolHandler: PoolHandler = {
+  needsEventLoop: true, // jco's glue (components): see PoolHandler.needsEventLoop
   load(_module, config) {
     const cfg = config as ComponentUnitConfig;
     const prepared = componentFromWire(cfg.component);

@@ -51,6 +51,27 @@ test('the head is returned as soon as the blank line arrives, before the body en
   assert.throws(() => p.push(enc.encode('more')), /after the head/);
 });
 
+test('borrowed chunks (guest memory) are copied only when kept: reusing the buffer after push changes nothing', () => {
+  for (const nl of ['\n', '\r\n']) {
+    const text = `Content-Type: text/html${nl}X-A: 1${nl}Status: 404 Not Found${nl}${nl}<h1>nope</h1>`;
+    for (const chunks of splits(text)) {
+      const p = new CgiResponseParser();
+      const scratch = new Uint8Array(text.length); // one buffer for every write, as guest memory is
+      let head: CgiHead | null = null;
+      for (const c of chunks) {
+        scratch.set(c);
+        head = p.push(scratch.subarray(0, c.length), true);
+        if (head) break;
+        scratch.fill(0x21); // the guest overwrites its buffer before the next write
+      }
+      assert.ok(head);
+      assert.equal(head.status, 404);
+      assert.deepEqual(head.headers, [['Content-Type', 'text/html'], ['X-A', '1']]);
+      assert.equal(dec.decode(head.bodyStart), `<h1>nope</h1>`.slice(0, head.bodyStart.length));
+    }
+  }
+});
+
 test('Location: client redirect is 302 unless Status is given; local paths are flagged', () => {
   let { head } = run([enc.encode('Location: https://example.com/x\n\n')]);
   assert.equal(head.status, 302);

@@ -77,9 +77,13 @@ export class CgiResponseParser {
   /**
    * Feeds the next stdout chunk. Returns the head when the blank line ending the header block is
    * in this chunk, else null.
+   * @param borrowed true when `chunk` is valid only during this call (a view of guest memory): the
+   *   parser then copies it only if it must keep it (the head is not complete yet), and the
+   *   returned `bodyStart` may be a view of it, to be consumed before the guest runs on. A head
+   *   written in one `fd_write`, the usual case, then costs no copy (an ArrayBuffer per request).
    * @throws CgiResponseError on a malformed head; Error if called after the head was returned.
    */
-  push(chunk: Uint8Array): CgiHead | null {
+  push(chunk: Uint8Array, borrowed = false): CgiHead | null {
     if (this.#done) throw new Error('CgiResponseParser.push called after the head was complete');
     if (chunk.length === 0) return null;
     this.#sawAny = true;
@@ -99,6 +103,7 @@ export class CgiResponseParser {
       this.#lineStart = lfAt + 1;
     }
     if (this.#length > this.#maxHeaderBytes) this.#tooLarge();
+    if (borrowed) this.#chunks[this.#chunks.length - 1] = chunk.slice();
     return null;
   }
 

@@ -127,7 +127,7 @@ class CgiStdout implements OutputStream {
     if (this.error !== undefined || bytes.length === 0) return;
     if (!this.head) {
       try {
-        const head = this.#parser.push(bytes.slice()); // the parser keeps chunks; `bytes` is guest memory
+        const head = this.#parser.push(bytes, true); // `bytes` is guest memory: copied only if kept
         if (!head) return;
         this.head = head;
         this.#append(head.bodyStart);

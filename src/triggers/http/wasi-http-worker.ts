@@ -268,6 +268,8 @@ async function serveTraced(unit: Unit, input: WasiHttpInput, emit: (event: WasiH
 
 /** The pool handler the `wasi-http` executor's workers import. */
 export const poolHandler: PoolHandler = {
+  // jco's async runtime releases each instance from a timer: see PoolHandler.needsEventLoop.
+  needsEventLoop: true,
   load(_module, config) {
     const unit = loadUnit(config as WasiHttpUnitConfig);
     unit.catch(() => {}); // reported by the first run
