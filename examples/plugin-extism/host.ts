@@ -13,7 +13,8 @@ console.log((await plugin.call('count_vowels', 'Hello, plugins!'))?.json());
 console.log('host saw', counts);
 await plugin.close();
 
-// Worker-backed (timeoutMs): a looping call is stopped, the host carries on.
+// With timeoutMs: the module gets preemption checks, and a looping call is stopped on this
+// thread at its deadline; the host carries on (runInWorker: true runs it on a worker instead).
 const guarded = await createPlugin({ wasm: [{ path: wasm }], timeoutMs: 500 }, { functions });
 console.log((await guarded.call('count_vowels', 'aeiou'))?.json());
 await guarded.call('spin').catch((err: Error) => console.log('spin:', err.message));

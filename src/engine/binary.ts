@@ -51,7 +51,8 @@ const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const KINDS: readonly ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
 const utf8 = new TextDecoder();
 
-function hex(offset: number): string { return `0x${offset.toString(16)}`; }
+/** `offset` as `0x…`, the way byte offsets appear in wasmlet's error messages. */
+export function hex(offset: number): string { return `0x${offset.toString(16)}`; }
 
 function truncated(offset: number, what: string): WasmletError {
   return new WasmletError('WASMLET_ERR_TRUNCATED',
@@ -59,7 +60,8 @@ function truncated(offset: number, what: string): WasmletError {
     { blame: 'guest' });
 }
 
-function malformed(offset: number, what: string): WasmletError {
+/** The `WASMLET_ERR_INVALID_WASM` error (blame guest) for a malformed binary at byte `offset`. */
+export function malformed(offset: number, what: string): WasmletError {
   return new WasmletError('WASMLET_ERR_INVALID_WASM', `invalid Wasm binary at byte offset ${hex(offset)}: ${what}`,
     { blame: 'guest' });
 }
@@ -93,8 +95,12 @@ export function detectWasmKind(bytes: Uint8Array): WasmKind {
   throw malformed(4, `unsupported binary version ${version} (expected 1)`);
 }
 
-/** A cursor over a byte range; every read checks bounds and reports truncation with the offset. */
-class Reader {
+/**
+ * A cursor over a byte range of a Wasm binary; every read checks bounds and reports truncation
+ * (`WASMLET_ERR_TRUNCATED`) or an over-long LEB128 (`WASMLET_ERR_INVALID_WASM`) with the offset.
+ * `what` names the thing being read, for the error message.
+ */
+export class WasmReader {
   pos: number;
   readonly #bytes: Uint8Array;
   readonly end: number;
@@ -105,9 +111,27 @@ class Reader {
     this.end = end;
   }
 
+  /** The bytes this reader reads from (the whole binary, not only `[pos, end)`). */
+  get bytes(): Uint8Array { return this.#bytes; }
+
   byte(what: string): number {
     if (this.pos >= this.end) throw truncated(this.pos, what);
     return this.#bytes[this.pos++]!;
+  }
+
+  /** The next byte, without consuming it. */
+  peek(what: string): number {
+    if (this.pos >= this.end) throw truncated(this.pos, what);
+    return this.#bytes[this.pos]!;
+  }
+
+  /** Skips one LEB128 number (signed or unsigned) of at most `maxBytes` bytes (5: 32/33 bits, 10: 64 bits). */
+  skipLeb(what: string, maxBytes: number): void {
+    const start = this.pos;
+    for (let i = 0; ; i++) {
+      if (i >= maxBytes) throw malformed(start, `${what}: integer representation too long`);
+      if ((this.byte(what) & 0x80) === 0) return;
+    }
   }
 
   /** Unsigned LEB128 (spec §5.2.2) of at most `bits` bits, as a number (exact up to 2^53). */
@@ -151,12 +175,24 @@ class Reader {
   }
 }
 
+/** Unsigned LEB128 encoding of `value` (spec §5.2.2), a non-negative integer up to 2^53. */
+export function uleb128(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) b |= 0x80;
+    out.push(b);
+  } while (value > 0);
+  return out;
+}
+
 const VALTYPES: Record<number, ValType> = {
   0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref',
 };
 
 /** A value type; returns undefined for encodings this reader does not know (it then stops decoding types). */
-function readValType(r: Reader): ValType | undefined {
+function readValType(r: WasmReader): ValType | undefined {
   const b = r.byte('a value type');
   const t = VALTYPES[b];
   if (t) return t;
@@ -166,7 +202,7 @@ function readValType(r: Reader): ValType | undefined {
 }
 
 /** Limits (spec §5.3.7), with the memory64 (bit 2) and threads (bit 1) flags. */
-function readLimits(r: Reader): MemoryLimits {
+function readLimits(r: WasmReader): MemoryLimits {
   const at = r.pos;
   const flags = r.byte('memory limits');
   if (flags > 0x07) throw malformed(at, `unknown memory limits flags ${hex(flags)}`);
@@ -192,7 +228,7 @@ export function inspectModule(bytes: Uint8Array): ModuleInfo {
       { blame: 'user' });
   }
   const info: ModuleInfo = { kind: 'module', imports: [], memories: [], exports: [], types: [], funcTypes: [], functionNames: new Map() };
-  const r = new Reader(bytes, 8, bytes.length);
+  const r = new WasmReader(bytes, 8, bytes.length);
   while (r.pos < bytes.length) {
     const start = r.pos;
     const id = r.byte('a section header');
@@ -200,7 +236,7 @@ export function inspectModule(bytes: Uint8Array): ModuleInfo {
     const payloadStart = r.pos;
     const end = payloadStart + size;
     if (end > bytes.length) throw truncated(bytes.length, `section ${id} (declared ${size} bytes at ${hex(start)})`);
-    const s = new Reader(bytes, payloadStart, end);
+    const s = new WasmReader(bytes, payloadStart, end);
     switch (id) {
       case 0: readCustom(s, info); break;
       case 1: readTypes(s, info); break;
@@ -230,7 +266,7 @@ export function inspectModule(bytes: Uint8Array): ModuleInfo {
   return info;
 }
 
-function readTypes(s: Reader, info: ModuleInfo): void {
+function readTypes(s: WasmReader, info: ModuleInfo): void {
   const n = s.uleb('type section');
   const types: FuncType[] = [];
   for (let i = 0; i < n; i++) {
@@ -250,7 +286,7 @@ function readTypes(s: Reader, info: ModuleInfo): void {
   info.types = types;
 }
 
-function readImports(s: Reader, info: ModuleInfo): void {
+function readImports(s: WasmReader, info: ModuleInfo): void {
   const n = s.uleb('import section');
   for (let i = 0; i < n; i++) {
     const module = s.name('an import module name');
@@ -274,7 +310,7 @@ function readImports(s: Reader, info: ModuleInfo): void {
 }
 
 /** The `name` custom section (spec §7.4.1), function-names subsection only. Malformed names are ignored. */
-function readCustom(s: Reader, info: ModuleInfo): void {
+function readCustom(s: WasmReader, info: ModuleInfo): void {
   try {
     if (s.name('a custom section name') !== 'name') return;
     while (s.pos < s.end) {

@@ -3,7 +3,7 @@
 // so the cap is written into the module itself: every defined memory gets `max <= cap` before
 // compiling, and V8 then refuses growth past it exactly as the spec's `memory.grow` says.
 import { WasmletError } from '../util/errors.ts';
-import type { ImportEntry, MemoryLimits, ModuleInfo } from './binary.ts';
+import { uleb128 as uleb, type ImportEntry, type MemoryLimits, type ModuleInfo } from './binary.ts';
 
 /** Bytes in one Wasm page (spec §4.2.8). */
 export const WASM_PAGE_BYTES = 65536;
@@ -23,17 +23,6 @@ export interface MemoryCapResult {
    * whoever creates that memory must give it `maximum <= capPages`.
    */
   importedMemories: ImportEntry[];
-}
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
 }
 
 function limitsBytes(l: MemoryLimits): number[] {

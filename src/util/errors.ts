@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   // Running a guest.
   WASMLET_ERR_TRAP: { meaning: 'the guest trapped (unreachable, out-of-bounds access, stack exhaustion, ...)', httpStatus: 500, exitStatus: 1 },
   WASMLET_ERR_TIMEOUT: { meaning: 'the invocation passed its wall-clock deadline (counted from submission): the guest was stopped, or never started', httpStatus: 504, exitStatus: 124 },
+  WASMLET_ERR_PREEMPT_UNSUPPORTED: { meaning: 'the module cannot be made preemptible in-process: it uses an encoding the preemption rewriter does not walk (GC, an unknown opcode), or is already rewritten', httpStatus: 500, exitStatus: 125 },
   WASMLET_ERR_MEMORY_LIMIT: { meaning: 'a linear memory starts larger than the memory cap', httpStatus: 500, exitStatus: 125 },
   // The binary.
   WASMLET_ERR_NOT_WASM: { meaning: 'the bytes are not a WebAssembly binary (no `\\0asm` magic, or empty)', httpStatus: 500, exitStatus: 125 },

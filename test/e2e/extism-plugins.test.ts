@@ -1,7 +1,9 @@
 // createPlugin against @extism/extism 2.0.0-rc13, side by side: Extism's own prebuilt test
 // plugins (test/fixtures/extism/, from extism/js-sdk wasm/ at v2.0.0-rc13) and a C plugin built
 // here against the kernel ABI must give the same outputs and error texts on both hosts. Then what
-// only wasmlet gives: timeouts that preempt, caps on output and linear memory.
+// only wasmlet gives: timeouts that preempt, caps on output and linear memory. Every side-by-side
+// scenario also runs on wasmlet's preemptible in-process mode (`timeoutMs` set: the module is
+// rewritten with preemption checks, engine/preempt/), which must give wasmlet's results exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as extism from '@extism/extism';
 import { createPlugin, isWasmletError, type CallContext, type ExtismPluginOptions, type ManifestLike } from '../../src/index.ts';
-import { buildC, repoRoot } from '../support/fixtures.ts';
+import { buildC, repoRoot, watToBytes } from '../support/fixtures.ts';
 
 const fixtures = join(repoRoot, 'test/fixtures/extism');
 const fx = (name: string): string => join(fixtures, name);
@@ -20,12 +22,18 @@ const greetWasm = (): string => buildC('test/fixtures/extism-src/greet.c', ['-me
 type AnyPlugin = Awaited<ReturnType<typeof createPlugin>>;
 const hosts: Record<string, (m: ManifestLike, o?: ExtismPluginOptions) => Promise<AnyPlugin>> = {
   wasmlet: (m, o) => createPlugin(m, o),
+  preemptible: (m, o) => createPlugin(m, { timeoutMs: 60_000, ...o }),
   extism: (m, o) => extism.createPlugin(m as never, o as never) as never,
 };
 
-/** Runs `scenario` on both hosts; returns [wasmlet's result, extism's result]. */
+/**
+ * Runs `scenario` on both hosts, and on wasmlet's preemptible in-process mode (whose result must
+ * equal wasmlet's); returns [wasmlet's result, extism's result].
+ */
 async function both<T>(scenario: (create: (m: ManifestLike, o?: ExtismPluginOptions) => Promise<AnyPlugin>) => Promise<T>): Promise<[T, T]> {
-  return [await scenario(hosts.wasmlet!), await scenario(hosts.extism!)];
+  const w = await scenario(hosts.wasmlet!);
+  assert.deepEqual(await scenario(hosts.preemptible!), w, 'the preemptible in-process mode gives the same results');
+  return [w, await scenario(hosts.extism!)];
 }
 
 const outcome = (p: Promise<{ text(): string } | null>): Promise<string> =>
@@ -126,7 +134,7 @@ test('http: allowedHosts globs gate http_request; the response body is the outpu
     `err Call error: HTTP request to "http://127.0.0.1:${port}/hi" is not allowed (no allowedHosts match "127.0.0.1")`,
   ]);
   // wasmlet's worker mode: the request is made on this thread for the blocked worker.
-  const onWorker = await createPlugin(fx('http.wasm'), { allowedHosts: ['127.0.0.1'], timeoutMs: 5000 });
+  const onWorker = await createPlugin(fx('http.wasm'), { allowedHosts: ['127.0.0.1'], timeoutMs: 5000, runInWorker: true });
   assert.equal(await outcome(onWorker.call('http_get', JSON.stringify({ url: `http://127.0.0.1:${port}/w` }))), 'ok GET /w');
   await onWorker.close();
 });
@@ -225,8 +233,8 @@ test('manifest: { data } with a matching hash loads; a wrong hash fails with js-
   await assert.rejects(createPlugin(new TextEncoder().encode('not wasm')), { code: 'WASMLET_ERR_INVALID_WASM' });
 });
 
-test('wasmlet: timeoutMs preempts a looping plugin with js-sdk text; the host and other plugins carry on', async () => {
-  const looping = await createPlugin(fx('loop-forever.wasm'), { timeoutMs: 300 });
+test('wasmlet worker mode: timeoutMs preempts a looping plugin with js-sdk text; the host and other plugins carry on', async () => {
+  const looping = await createPlugin(fx('loop-forever.wasm'), { timeoutMs: 300, runInWorker: true });
   const counter = await createPlugin(fx('code.wasm'));
   await assert.rejects(looping.call('loop', 'x'), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: call canceled due to timeout');
   assert.equal((await counter.call('count_vowels', 'aaa'))?.json().count, 3);
@@ -234,10 +242,46 @@ test('wasmlet: timeoutMs preempts a looping plugin with js-sdk text; the host an
   await looping.close();
 });
 
+test('wasmlet in-process timeoutMs: a looping call is stopped on this thread with js-sdk text; the next call gets a fresh instance', async () => {
+  const wasm = buildC('examples/plugin-extism/plugin.c', ['-mexec-model=reactor']);
+  const counts: bigint[] = [];
+  const plugin = await createPlugin({ wasm: [{ path: wasm }], timeoutMs: 200 }, {
+    functions: { 'extism:host/user': { record: (_ctx: CallContext, n: bigint) => { counts.push(n); } } },
+  });
+  assert.deepEqual(await plugin.getImports().then((i) => i.map((d) => d.module)).then((m) => [...new Set(m)].sort()), ['extism:host/env', 'extism:host/user']);
+  assert.equal((await plugin.call('count_vowels', 'aeiou'))?.json().count, 5);
+  await assert.rejects(plugin.call('spin'), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: call canceled due to timeout');
+  await new Promise((r) => setTimeout(r, 1)); // the event loop of this thread still turns
+  assert.equal((await plugin.call('count_vowels', 'abc'))?.json().count, 1);
+  assert.deepEqual(counts, [5n, 1n]);
+  await plugin.close();
+});
+
+test('wasmlet in-process timeoutMs: a call suspended on an async host function past the deadline is stopped; a guest that swallows the preemption still times out; start-up that loops is stopped', async () => {
+  const plugin = await createPlugin({ wasm: [{ data: readFileSync(greetWasm()) }], timeoutMs: 100 }, {
+    useWasi: true,
+    functions: { 'extism:host/user': { decorate: async () => new Promise<bigint>(() => {}) } }, // never settles
+  });
+  assert.equal((await plugin.call('greet', 'Ada'))?.text(), 'Hello, Ada! (#1)');
+  await assert.rejects(plugin.call('greet_decorated', 'Bob'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' });
+  assert.equal((await plugin.call('greet', 'Cy'))?.text(), 'Hello, Cy! (#1)', 'a fresh instance: its counter starts again');
+  await plugin.close();
+  const swallows = await watToBytes(`(module (memory (export "memory") 1)
+    (func (export "swallow") (result i32) (try (do (loop $l (br $l))) (catch_all)) (i32.const 0)))`, { exceptions: true });
+  const swallowing = await createPlugin(swallows, { timeoutMs: 50 });
+  await assert.rejects(swallowing.call('swallow'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' },
+    'a guest that catches the preemption and returns is still past its deadline');
+  await swallowing.close();
+  const spinsAtStart = await watToBytes('(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))))');
+  await assert.rejects(createPlugin(spinsAtStart, { timeoutMs: 50 }),
+    (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: timed out while waiting for plugin to instantiate');
+});
+
 test('wasmlet worker mode: host functions run on this thread (async too), vars and hostContext reach them, errors come back', async () => {
   const wasm = readFileSync(greetWasm());
   const plugin = await createPlugin({ wasm: [{ data: wasm }], timeoutMs: 5000 }, {
     useWasi: true,
+    runInWorker: true,
     functions: {
       'extism:host/user': {
         async decorate(ctx: CallContext, off: bigint) {

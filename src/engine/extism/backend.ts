@@ -1,12 +1,15 @@
-// Where an Extism plugin runs: in-process (the caller's thread; fastest, no preemption) or on a
-// worker of its own (when `timeoutMs` is set: a looping call is stopped by terminating the
-// worker). Both expose one interface to the embedding API (plugin/extism/create-plugin.ts).
+// Where an Extism plugin runs: in-process (the caller's thread; fastest; with `timeoutMs`, the
+// module is rewritten with preemption checks, engine/preempt/, and a looping call is stopped at
+// its deadline on this thread) or on a worker of its own (`runInWorker`, or a module the rewriter
+// refuses: a looping call is stopped by terminating the worker). Both expose one interface to the
+// embedding API (plugin/extism/create-plugin.ts).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CallContext } from '../../host/extism/call-context.ts';
 import { ExtismHttp, type ExtismHttpOptions } from '../../host/extism/http.ts';
 import { DEFAULT_KERNEL_MAX_BYTES, createKernelBuffer } from '../../host/extism/kernel-memory.ts';
 import { EXTISM_ENV, ExtismKernel, type ExtismLogger, type KernelOptions } from '../../host/extism/kernel.ts';
 import { WasmletError } from '../../util/errors.ts';
+import { isPreemptible, PreemptionClock } from '../preempt/preemption-clock.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
 import { instantiatePlugin, isAsyncFunction, type BoundHostFunction, type ExtismWasiGrants, type HostImports, type PluginInstance } from './instance.ts';
 import { deserializeError, serializeError, type HostReply, type PluginCallMessage, type PluginWorkerData, type PluginWorkerMessage } from './worker-protocol.ts';
@@ -27,9 +30,12 @@ export interface PluginBackendSpec {
   wasi: ExtismWasiGrants | null;
   http: Omit<ExtismHttpOptions, 'fetch'> & { fetch?: typeof fetch };
   logger: ExtismLogger;
-  /** Run on a worker of its own (required for `timeoutMs`). */
+  /** Run on a worker of its own (always, when `timeoutMs` is set and `module` is not preemptible). */
   worker: boolean;
-  /** Per call and start-up wall-clock limit, ms (worker mode only); null: none. */
+  /**
+   * Per call and start-up wall-clock limit, ms; null: none. In-process it needs a module rewritten
+   * by `rewriteForPreemption` (engine/preempt/rewrite-module.ts); otherwise the worker mode runs.
+   */
   timeoutMs: number | null;
 }
 
@@ -47,6 +53,10 @@ export interface PluginBackend {
 
 /** The js-sdk message of a call stopped at `timeoutMs` (callers match on it). */
 export const CALL_TIMEOUT_MESSAGE = 'EXTISM: call canceled due to timeout';
+/** The js-sdk message of a start-up (`_initialize`, `_start`) stopped at `timeoutMs`. */
+export const START_TIMEOUT_MESSAGE = 'EXTISM: timed out while waiting for plugin to instantiate';
+
+const callTimeout = (): WasmletError => new WasmletError('WASMLET_ERR_TIMEOUT', CALL_TIMEOUT_MESSAGE, { blame: 'guest' });
 
 function kernelMaxBytes(kernel: KernelOptions): number {
   // Room for the cap plus block headers; without a cap, a fixed reservation (virtual memory).
@@ -73,24 +83,44 @@ function httpFunctions(spec: PluginBackendSpec, ctx: CallContext, kernel: Extism
 }
 
 /**
- * Starts a plugin: on a worker when `spec.worker` (or a timeout is set), else in-process.
+ * Starts a plugin: on a worker when `spec.worker`, or when a timeout is set and the module is
+ * not preemptible in-process; else in-process.
  * @throws Error (js-sdk texts) when the module cannot be linked or its start-up fails;
- *   WasmletError `WASMLET_ERR_TIMEOUT` when a worker's start-up passes `timeoutMs`.
+ *   WasmletError `WASMLET_ERR_TIMEOUT` ({@link START_TIMEOUT_MESSAGE}) when start-up passes `timeoutMs`.
  */
 export async function startPlugin(spec: PluginBackendSpec): Promise<PluginBackend> {
-  return spec.worker || spec.timeoutMs !== null ? WorkerPlugin.start(spec) : new InProcessPlugin(spec);
+  const worker = spec.worker || (spec.timeoutMs !== null && !isPreemptible(spec.module));
+  return worker ? WorkerPlugin.start(spec) : new InProcessPlugin(spec);
 }
 
-/** The in-process mode: host functions are called directly; async ones and HTTP go through JSPI. */
+/**
+ * The in-process mode: host functions are called directly; async ones and HTTP go through JSPI.
+ * With `timeoutMs`, each call (and start-up) runs against a {@link PreemptionClock}: the guest's
+ * checks throw past the deadline, and a timer covers the time the guest is suspended on an async
+ * host function. A call stopped so leaves its instance in an unknown state, so the next call gets
+ * a fresh instance, kernel and clock (its vars are gone), as the worker mode's fresh worker does.
+ */
 class InProcessPlugin implements PluginBackend {
-  readonly callContext: CallContext;
-  readonly #kernel: ExtismKernel;
-  readonly #instance: PluginInstance;
+  readonly #spec: PluginBackendSpec;
+  #kernel!: ExtismKernel;
+  #ctx!: CallContext;
+  #instance!: PluginInstance;
+  #clock: PreemptionClock | null = null;
+  /** Set when a call was stopped at its deadline: the next call starts a fresh instance. */
+  #stale = false;
 
   constructor(spec: PluginBackendSpec) {
+    this.#spec = spec;
+    this.#start();
+  }
+
+  get callContext(): CallContext { return this.#ctx; }
+
+  #start(): void {
+    const spec = this.#spec;
     const max = kernelMaxBytes(spec.kernel);
     this.#kernel = new ExtismKernel(createKernelBuffer(max, false), spec.kernel, spec.logger, max);
-    const ctx = this.callContext = new CallContext(this.#kernel);
+    const ctx = this.#ctx = new CallContext(this.#kernel);
     const functions: HostImports = {};
     const suspending = new Set<BoundHostFunction>();
     for (const [ns, fns] of Object.entries(spec.functions)) {
@@ -104,11 +134,86 @@ class InProcessPlugin implements PluginBackend {
     const http = httpFunctions(spec, ctx, this.#kernel);
     if (http['http_request'] !== undefined) suspending.add(http['http_request']);
     functions[EXTISM_ENV] = { ...http, ...functions[EXTISM_ENV] };
-    this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
+    const ms = spec.timeoutMs;
+    if (ms === null) {
+      this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
+      return;
+    }
+    // One clock per instance: an instance abandoned at its deadline keeps its expired clock.
+    const clock = this.#clock = new PreemptionClock({ timeoutError: callTimeout });
+    Object.assign(functions, clock.imports);
+    clock.arm(ms);
+    try {
+      this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
+    } catch (err) {
+      if (clock.expired) throw new WasmletError('WASMLET_ERR_TIMEOUT', START_TIMEOUT_MESSAGE, { blame: 'guest', cause: err });
+      throw err;
+    } finally {
+      clock.disarm();
+    }
   }
 
   call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
-    return this.#instance.call(name, input, hostContext);
+    const ms = this.#spec.timeoutMs;
+    if (ms === null) return this.#instance.call(name, input, hostContext);
+    if (this.#stale) {
+      this.#stale = false;
+      this.#instance.close();
+      this.#start();
+    }
+    const clock = this.#clock!;
+    const deadline = performance.now() + ms;
+    clock.arm(ms);
+    let result: ReturnType<PluginInstance['call']>;
+    try {
+      result = this.#instance.call(name, input, hostContext);
+    } catch (err) {
+      clock.disarm();
+      throw this.#settle(clock, err);
+    }
+    if (!(result instanceof Promise)) {
+      clock.disarm();
+      return this.#returned(clock, result);
+    }
+    // Suspended on an async host function: no check runs until it settles, so a timer ends the
+    // call at the deadline and makes the guest's next check throw if it ever resumes.
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        clock.expire();
+        this.#stale = true;
+        reject(callTimeout());
+      }, Math.max(0, deadline - performance.now()));
+      result.then((value) => {
+        if (done) return;
+        clearTimeout(timer);
+        clock.disarm();
+        try { resolve(this.#returned(clock, value)); } catch (err) { reject(err); }
+      }, (err: unknown) => {
+        if (done) return;
+        clearTimeout(timer);
+        clock.disarm();
+        reject(this.#settle(clock, err));
+      });
+    });
+  }
+
+  /**
+   * A call that returned after its deadline (the guest caught the preemption and returned) is
+   * still a timeout, as the worker mode, which terminates at the deadline, would report it.
+   * @throws WasmletError `WASMLET_ERR_TIMEOUT` in that case.
+   */
+  #returned<T>(clock: PreemptionClock, value: T): T {
+    if (!clock.expired) return value;
+    this.#stale = true;
+    throw callTimeout();
+  }
+
+  /** The error a failed call ends with; a preempted call marks the instance stale. */
+  #settle(clock: PreemptionClock, err: unknown): unknown {
+    if (clock.expired) this.#stale = true;
+    return clock.settle(err);
   }
 
   functionExists(name: string): boolean { return this.#instance.functionExists(name); }

@@ -3,11 +3,12 @@
 import { applyMemoryCap } from '../../engine/limits.ts';
 import { inspectModule } from '../../engine/binary.ts';
 import { compileModule } from '../../engine/compile-cache.ts';
+import { PREEMPT_IMPORT_MODULE, rewriteForPreemption } from '../../engine/preempt/rewrite-module.ts';
 import {
   PluginOutput, startPlugin,
   type CallContext, type ExtismLogger, type HostFunction, type LogLevel, type PluginBackend,
 } from '../../engine/extism/backend.ts';
-import { WasmletError } from '../../util/errors.ts';
+import { isWasmletError, WasmletError } from '../../util/errors.ts';
 import { resolveManifest, type ManifestLike, type MemoryOptions } from './manifest.ts';
 
 /** Options of {@link createPlugin}; where a manifest field exists too, the option wins (js-sdk). */
@@ -22,9 +23,14 @@ export interface ExtismPluginOptions {
   allowedHosts?: string[];
   allowedPaths?: Record<string, string>;
   memory?: MemoryOptions;
-  /** Per-call (and start-up) wall-clock limit, ms. Set: worker mode. Default: none (in-process). */
+  /**
+   * Per-call (and start-up) wall-clock limit, ms. Default: none. In-process (the default mode)
+   * the module is rewritten with preemption checks and a call past the limit is stopped on the
+   * caller's thread, which it blocks meanwhile; with `runInWorker`, or for a `{ module }` source
+   * or a module the rewriter refuses (GC proposal), the plugin runs on a worker of its own.
+   */
   timeoutMs?: number | null;
-  /** Run on a worker even without a timeout (js-sdk `runInWorker`). Default false. */
+  /** Run on a worker of its own (js-sdk `runInWorker`): the caller's event loop stays free during calls. Default false. */
   runInWorker?: boolean;
   /** Where logs go. Default `console`. */
   logger?: ExtismLogger;
@@ -118,16 +124,34 @@ class ExtismPlugin implements Plugin {
 
   async getExports(): Promise<WebAssembly.ModuleExportDescriptor[]> { return WebAssembly.Module.exports(this.#module); }
 
-  async getImports(): Promise<WebAssembly.ModuleImportDescriptor[]> { return WebAssembly.Module.imports(this.#module); }
+  async getImports(): Promise<WebAssembly.ModuleImportDescriptor[]> {
+    return WebAssembly.Module.imports(this.#module).filter((i) => i.module !== PREEMPT_IMPORT_MODULE);
+  }
 
   close(): Promise<void> { return this.#backend.close(); }
 }
 
 /**
+ * The module bytes with preemption checks (engine/preempt/), or null when the rewriter refuses
+ * them: a GC-proposal module (the caller then uses the worker mode), or malformed bytes (left to
+ * the compiler, whose error names the problem as it does without a timeout).
+ */
+function preemptibleBytes(code: Uint8Array): Uint8Array | null {
+  try {
+    return rewriteForPreemption(code).bytes;
+  } catch (err) {
+    if (isWasmletError(err)) return null;
+    throw err;
+  }
+}
+
+/**
  * Loads an Extism plugin and starts it (module start-up runs now), mirroring `@extism/extism`'s
- * `createPlugin`. The mode follows the options: `timeoutMs` (option or manifest) or `runInWorker`
- * selects the worker mode (preemptible; host functions are called back on this thread);
- * otherwise the plugin runs in-process on this thread (fastest; a looping call cannot be stopped).
+ * `createPlugin`. The mode follows the options: `runInWorker` selects the worker mode (host
+ * functions are called back on this thread); otherwise the plugin runs in-process on this thread
+ * (fastest), and with `timeoutMs` (option or manifest) its module is rewritten so that a call
+ * past the limit is stopped there (a `{ module }` source, which cannot be rewritten, or a module
+ * the rewriter refuses, runs on a worker instead).
  * @param source bytes, a path, an http(s)/file URL, a manifest JSON text, a compiled module, or a manifest.
  * @throws WasmletError `WASMLET_ERR_EXTISM_MANIFEST` (blame user) for a malformed manifest or
  *   options, or a hash mismatch; `WASMLET_ERR_INVALID_WASM` (blame guest) for bytes V8 rejects; `WASMLET_ERR_MEMORY_LIMIT` when the initial memory is over
@@ -142,10 +166,16 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`, { blame: 'user' });
   }
   let module = given;
+  let worker = options.runInWorker === true;
   if (module === null) {
     let code = bytes!;
     if (memory.maxLinearMemoryBytes !== undefined) {
       code = applyMemoryCap(code, inspectModule(code), memory.maxLinearMemoryBytes, { setting: 'memory.maxLinearMemoryBytes' }).bytes;
+    }
+    if (timeoutMs !== null && !worker) {
+      const rewritten = preemptibleBytes(code);
+      if (rewritten === null) worker = true;
+      else code = rewritten;
     }
     // Synchronous compile up to SYNC_COMPILE_MAX_BYTES: V8 then compiles functions lazily on
     // first call; measured on count_vowels (1.8 MB): 5.5 ms vs 15.3 ms for WebAssembly.compile.
@@ -154,7 +184,6 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', 'memory.maxLinearMemoryBytes needs the module bytes: pass { data } or { path } instead of { module }', { blame: 'user' });
   }
   const logger = options.logger ?? console;
-  const worker = timeoutMs !== null || options.runInWorker === true;
   const backend = await startPlugin({
     module,
     kernel: {
