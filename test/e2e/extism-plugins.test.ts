@@ -272,6 +272,12 @@ test('wasmlet in-process timeoutMs: a call suspended on an async host function p
   await assert.rejects(swallowing.call('swallow'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' },
     'a guest that catches the preemption and returns is still past its deadline');
   await swallowing.close();
+  const catchesInLoop = await watToBytes(`(module (memory (export "memory") 1)
+    (func (export "run") (loop $outer (try (do (loop $inner (br $inner))) (catch_all)) (br $outer))))`, { exceptions: true });
+  const catching = await createPlugin(catchesInLoop, { timeoutMs: 50 });
+  await assert.rejects(catching.call('run'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' },
+    'a guest that catches the preemption in an outer loop of the same function is stopped again');
+  await catching.close();
   const spinsAtStart = await watToBytes('(module (memory (export "memory") 1) (func (export "_initialize") (loop $l (br $l))))');
   await assert.rejects(createPlugin(spinsAtStart, { timeoutMs: 50 }),
     (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: timed out while waiting for plugin to instantiate');

@@ -64,6 +64,7 @@ describe('a rewritten guest is stopped at its deadline and the thread goes on', 
     (func $spin (loop $l (br $l)))
     (func (export "legacy") (loop $again (try (do (call $spin)) (catch_all)) (br $again)))
     (func (export "tryTable") (loop $again (block $h (try_table (catch_all $h) (call $spin))) (br $again)))
+    (func (export "nested") (loop $outer (try (do (loop $inner (br $inner))) (catch_all)) (br $outer)))
     (func $recursive (export "recursive") (param $depth i32)
       (if (i32.eqz (local.get $depth)) (then (call $spin)))
       (try (do (call $recursive (i32.sub (local.get $depth) (i32.const 1))))
@@ -71,9 +72,11 @@ describe('a rewritten guest is stopped at its deadline and the thread goes on', 
     (func (export "thenTrap") (try (do (call $spin)) (catch_all (unreachable))))
     (func (export "swallow") (result i32) (try (do (call $spin)) (catch_all)) (i32.const 7)))`;
 
-  test('a guest that catches the preemption with EH catch_all (legacy try and try_table) and loops on is stopped anyway', async () => {
+  test('a guest that catches the preemption with EH catch_all (legacy try and try_table; a loop in the same function) and loops on is stopped anyway', async () => {
     const { clock, exports } = await preemptible(CATCHER, { exceptions: true });
-    for (const name of ['legacy', 'tryTable']) {
+    // nested: the inner loop's check throws inside the function whose outer loop catches it; the
+    // countdown it shares with the outer loop must still say "check" at the outer loop's header.
+    for (const name of ['legacy', 'tryTable', 'nested']) {
       const err = callArmed(clock, 20, () => exports[name]!());
       assert.ok(isTimeout(err), `${name}: ${String(err)}`);
     }

@@ -89,7 +89,8 @@ function budgetCheck(budgetGlobal: number, tickFunction: number): number[] {
 
 /**
  * The two halves of a loop's check on the function's countdown local `n` (zero on entry):
- * the wrapper refills `n` and checks the budget when `n` is 0; the loop header branches to the
+ * the wrapper checks the budget and then refills `n` when `n` is 0 (in that order: a guest that
+ * catches the check's exception finds `n` still 0, and the next loop header checks again); the loop header branches to the
  * wrapper when `n` is 0, else counts down. So the budget is checked on the first iteration of a
  * function's loops and then every `iterations` iterations.
  */
@@ -98,8 +99,8 @@ function loopChecks(local: number, iterations: number, budget: number[]): LoopCh
   return {
     wrapperHead: Uint8Array.from([
       0x20, ...l, 0x45, 0x04, 0x40, // local.get $n; i32.eqz; if
+      ...budget, // first: a check that throws leaves n at 0, so every later header checks (and throws) again
       0x41, ...sleb128(iterations), 0x21, ...l, // i32.const iterations; local.set $n
-      ...budget,
       0x0b, // end
     ]),
     loopHead: Uint8Array.from([
