@@ -283,6 +283,33 @@ test('wasmlet in-process timeoutMs: a call suspended on an async host function p
     (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT' && err.message === 'EXTISM: timed out while waiting for plugin to instantiate');
 });
 
+test('wasmlet in-process timeoutMs: an invalid module is refused as without a timeout, even one the rewrite would make valid; only bytes createPlugin rewrote run in-process', async () => {
+  for (const body of ['(local.set 0 (i32.const 5))', '(global.set 0 (i32.const 100000))']) { // the countdown local, the budget global
+    const invalid = await watToBytes(`(module (memory (export "memory") 1) (func (export "run") (loop $l ${body} (br $l))))`);
+    const without = await createPlugin(invalid).then(() => null, (err: unknown) => err);
+    assert.ok(isWasmletError(without) && without.code === 'WASMLET_ERR_INVALID_WASM', String(without));
+    await assert.rejects(createPlugin(invalid, { timeoutMs: 50 }), { code: 'WASMLET_ERR_INVALID_WASM', message: (without as Error).message });
+  }
+  // A { module } source that imports wasmlet:preempt tick but has no checks: the worker mode stops it.
+  const unchecked = await watToBytes(`(module (import "wasmlet:preempt" "tick" (func (result i32))) (memory (export "memory") 1)
+    (func (export "run") (result i32) (loop $l (br $l)) (i32.const 0)))`);
+  const plugin = await createPlugin({ wasm: [{ module: new WebAssembly.Module(unchecked) }] }, {
+    timeoutMs: 100, functions: { 'wasmlet:preempt': { tick: () => 1 } },
+  });
+  assert.deepEqual((await plugin.getImports()).map((i) => i.module), ['wasmlet:preempt'], 'the guest\'s own import is listed');
+  await assert.rejects(plugin.call('run'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' });
+  await plugin.close();
+});
+
+test('wasmlet in-process timeoutMs: a module past a V8 limit once rewritten (50000 locals, one more for the countdown) runs on a worker instead', async () => {
+  const atLimit = await watToBytes(`(module (memory (export "memory") 1)
+    (func (export "run") (result i32) (local ${'i32 '.repeat(50_000)}) (loop $l (br $l)) (i32.const 0)))`);
+  const plugin = await createPlugin(atLimit, { timeoutMs: 100 });
+  assert.deepEqual(await plugin.getImports(), [], 'the original module, not the rewritten one');
+  await assert.rejects(plugin.call('run'), { code: 'WASMLET_ERR_TIMEOUT', message: 'EXTISM: call canceled due to timeout' });
+  await plugin.close();
+});
+
 test('wasmlet worker mode: host functions run on this thread (async too), vars and hostContext reach them, errors come back', async () => {
   const wasm = readFileSync(greetWasm());
   const plugin = await createPlugin({ wasm: [{ data: wasm }], timeoutMs: 5000 }, {

@@ -9,7 +9,7 @@ import { ExtismHttp, type ExtismHttpOptions } from '../../host/extism/http.ts';
 import { DEFAULT_KERNEL_MAX_BYTES, createKernelBuffer } from '../../host/extism/kernel-memory.ts';
 import { EXTISM_ENV, ExtismKernel, type ExtismLogger, type KernelOptions } from '../../host/extism/kernel.ts';
 import { WasmletError } from '../../util/errors.ts';
-import { isPreemptible, PreemptionClock } from '../preempt/preemption-clock.ts';
+import { PreemptionClock } from '../preempt/preemption-clock.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
 import { instantiatePlugin, isAsyncFunction, type BoundHostFunction, type ExtismWasiGrants, type HostImports, type PluginInstance } from './instance.ts';
 import { deserializeError, serializeError, type HostReply, type PluginCallMessage, type PluginWorkerData, type PluginWorkerMessage } from './worker-protocol.ts';
@@ -30,13 +30,19 @@ export interface PluginBackendSpec {
   wasi: ExtismWasiGrants | null;
   http: Omit<ExtismHttpOptions, 'fetch'> & { fetch?: typeof fetch };
   logger: ExtismLogger;
-  /** Run on a worker of its own (always, when `timeoutMs` is set and `module` is not preemptible). */
+  /** Run on a worker of its own (always, when `timeoutMs` is set and `module` is not `preempted`). */
   worker: boolean;
   /**
-   * Per call and start-up wall-clock limit, ms; null: none. In-process it needs a module rewritten
-   * by `rewriteForPreemption` (engine/preempt/rewrite-module.ts); otherwise the worker mode runs.
+   * Per call and start-up wall-clock limit, ms; null: none. In-process it needs `preempted`;
+   * otherwise the worker mode runs.
    */
   timeoutMs: number | null;
+  /**
+   * True only when the caller itself wrote `module`'s checks with `rewriteForPreemption`
+   * (engine/preempt/rewrite-module.ts). Never inferred from the module's imports: a module that
+   * merely imports `wasmlet:preempt` `tick` may have no checks, and would run unstoppable in-process.
+   */
+  preempted: boolean;
 }
 
 /** A running plugin, whichever mode. */
@@ -84,12 +90,12 @@ function httpFunctions(spec: PluginBackendSpec, ctx: CallContext, kernel: Extism
 
 /**
  * Starts a plugin: on a worker when `spec.worker`, or when a timeout is set and the module is
- * not preemptible in-process; else in-process.
+ * not `spec.preempted`; else in-process.
  * @throws Error (js-sdk texts) when the module cannot be linked or its start-up fails;
  *   WasmletError `WASMLET_ERR_TIMEOUT` ({@link START_TIMEOUT_MESSAGE}) when start-up passes `timeoutMs`.
  */
 export async function startPlugin(spec: PluginBackendSpec): Promise<PluginBackend> {
-  const worker = spec.worker || (spec.timeoutMs !== null && !isPreemptible(spec.module));
+  const worker = spec.worker || (spec.timeoutMs !== null && !spec.preempted);
   return worker ? WorkerPlugin.start(spec) : new InProcessPlugin(spec);
 }
 

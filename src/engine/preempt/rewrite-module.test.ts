@@ -329,6 +329,16 @@ describe('what the rewriter refuses', () => {
     refused(bytes, /type 0 at byte offset 0xb has form 0x5f \(a GC-proposal type\)/);
   });
 
+  test('an invalid module, even one that uses exactly the local or global index the rewrite appends (it would be valid afterwards): WASMLET_ERR_INVALID_WASM', async () => {
+    for (const wat of [
+      '(module (func (loop $l (local.set 0 (i32.const 5)) (br $l))))', // the countdown local
+      '(module (func (loop $l (global.set 0 (i32.const 100000)) (br $l))))', // the budget global
+    ]) {
+      assert.throws(() => rewriteForPreemption(await watToBytes(wat)),
+        (err) => isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM' && err.blame === 'guest', wat);
+    }
+  });
+
   test('a module already rewritten', async () => {
     const once = rewriteForPreemption(await watToBytes('(module (func (loop)))')).bytes;
     refused(once, /already rewritten/);

@@ -148,7 +148,7 @@ function offsetBound(name: string): boolean {
  * `sourceMappingURL`) are dropped; all others are kept.
  * @throws WasmletError `WASMLET_ERR_PREEMPT_UNSUPPORTED` (blame guest) for what it cannot walk:
  *   GC types or instructions, unknown opcodes, or a module already rewritten;
- *   `WASMLET_ERR_INVALID_WASM` / `WASMLET_ERR_TRUNCATED` for a malformed binary; as
+ *   `WASMLET_ERR_INVALID_WASM` for a module `WebAssembly.validate` rejects; as
  *   {@link detectWasmKind} for something that is not a core module.
  */
 export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteOptions = {}): PreemptRewrite {
@@ -359,6 +359,12 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
     }
   }
   if (!wroteGlobal) writeGlobals(null);
+  // An invalid module that uses exactly the local, global or type index the rewrite appends would
+  // be valid afterwards, with the guest writing its own countdown or budget: only valid input is
+  // taken (checked last, so what the walker refuses is named first).
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+    throw new WasmletError('WASMLET_ERR_INVALID_WASM', 'invalid WebAssembly module (WebAssembly.validate rejects it): preemption checks are written only into a valid module', { blame: 'guest' });
+  }
   return {
     bytes: out.toBytes(), functions, loops,
     tickFunction: importedFunctions, budgetGlobal: globals, droppedCustomSections: dropped,

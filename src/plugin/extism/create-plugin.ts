@@ -82,15 +82,29 @@ function compileSync(bytes: Uint8Array): WebAssembly.Module {
   }
 }
 
+/**
+ * Compiles `bytes`: synchronously up to SYNC_COMPILE_MAX_BYTES (V8 then compiles functions lazily
+ * on first call; measured on count_vowels, 1.8 MB: 5.5 ms vs 15.3 ms for WebAssembly.compile),
+ * else off the thread.
+ * @throws WasmletError `WASMLET_ERR_INVALID_WASM` (blame guest) for bytes V8 rejects.
+ */
+async function compile(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  return bytes.byteLength <= SYNC_COMPILE_MAX_BYTES ? compileSync(bytes) : compileModule(bytes);
+}
+
 class ExtismPlugin implements Plugin {
   readonly #backend: PluginBackend;
   readonly #module: WebAssembly.Module;
   #active = false;
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(backend: PluginBackend, module: WebAssembly.Module) {
+  /** Whether createPlugin wrote preemption checks into `module` (its `wasmlet:preempt` import is then hidden). */
+  readonly #preempted: boolean;
+
+  constructor(backend: PluginBackend, module: WebAssembly.Module, preempted: boolean) {
     this.#backend = backend;
     this.#module = module;
+    this.#preempted = preempted;
   }
 
   call(name: string, input?: string | Uint8Array, hostContext?: unknown): Promise<PluginOutput | null> {
@@ -125,16 +139,16 @@ class ExtismPlugin implements Plugin {
   async getExports(): Promise<WebAssembly.ModuleExportDescriptor[]> { return WebAssembly.Module.exports(this.#module); }
 
   async getImports(): Promise<WebAssembly.ModuleImportDescriptor[]> {
-    return WebAssembly.Module.imports(this.#module).filter((i) => i.module !== PREEMPT_IMPORT_MODULE);
+    const imports = WebAssembly.Module.imports(this.#module);
+    return this.#preempted ? imports.filter((i) => i.module !== PREEMPT_IMPORT_MODULE) : imports;
   }
 
   close(): Promise<void> { return this.#backend.close(); }
 }
 
 /**
- * The module bytes with preemption checks (engine/preempt/), or null when the rewriter refuses
- * them: a GC-proposal module (the caller then uses the worker mode), or malformed bytes (left to
- * the compiler, whose error names the problem as it does without a timeout).
+ * The module bytes (already compiled, so valid) with preemption checks (engine/preempt/), or null
+ * when the rewriter refuses them (a GC-proposal module): the caller then uses the worker mode.
  */
 function preemptibleBytes(code: Uint8Array): Uint8Array | null {
   try {
@@ -167,19 +181,27 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
   }
   let module = given;
   let worker = options.runInWorker === true;
+  let preempted = false;
   if (module === null) {
     let code = bytes!;
     if (memory.maxLinearMemoryBytes !== undefined) {
       code = applyMemoryCap(code, inspectModule(code), memory.maxLinearMemoryBytes, { setting: 'memory.maxLinearMemoryBytes' }).bytes;
     }
+    // The original is compiled (so validated) first, even when it is rewritten: an invalid module
+    // that uses exactly the local or global index the rewrite adds would be valid afterwards,
+    // with the guest writing its own countdown or budget.
+    module = await compile(code);
     if (timeoutMs !== null && !worker) {
       const rewritten = preemptibleBytes(code);
-      if (rewritten === null) worker = true;
-      else code = rewritten;
+      // Refused by the rewriter, or past a V8 limit once rewritten (function size, locals): the
+      // original runs on a worker.
+      const compiled = rewritten === null ? null : await compile(rewritten).catch((err: unknown) => {
+        if (isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM') return null;
+        throw err;
+      });
+      if (compiled === null) worker = true;
+      else { module = compiled; preempted = true; }
     }
-    // Synchronous compile up to SYNC_COMPILE_MAX_BYTES: V8 then compiles functions lazily on
-    // first call; measured on count_vowels (1.8 MB): 5.5 ms vs 15.3 ms for WebAssembly.compile.
-    module = code.byteLength <= SYNC_COMPILE_MAX_BYTES ? compileSync(code) : await compileModule(code);
   } else if (memory.maxLinearMemoryBytes !== undefined) {
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', 'memory.maxLinearMemoryBytes needs the module bytes: pass { data } or { path } instead of { module }', { blame: 'user' });
   }
@@ -206,8 +228,9 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
     logger,
     timeoutMs,
     worker,
+    preempted,
   });
-  return new ExtismPlugin(backend, module);
+  return new ExtismPlugin(backend, module, preempted);
 }
 
 export type { CallContext, ExtismLogger, HostFunction, LogLevel };
