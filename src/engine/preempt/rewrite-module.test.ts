@@ -334,7 +334,8 @@ describe('what the rewriter refuses', () => {
       '(module (func (loop $l (local.set 0 (i32.const 5)) (br $l))))', // the countdown local
       '(module (func (loop $l (global.set 0 (i32.const 100000)) (br $l))))', // the budget global
     ]) {
-      assert.throws(() => rewriteForPreemption(await watToBytes(wat)),
+      const bytes = await watToBytes(wat);
+      assert.throws(() => rewriteForPreemption(bytes),
         (err) => isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM' && err.blame === 'guest', wat);
     }
   });
