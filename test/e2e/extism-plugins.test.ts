@@ -310,6 +310,39 @@ test('wasmlet in-process timeoutMs: a module past a V8 limit once rewritten (500
   await plugin.close();
 });
 
+test('wasmlet in-process timeoutMs: a restart that fails after a timeout leaves the plugin stale, and the next call restarts and is stopped again', async () => {
+  const wat = `(module (import "user" "hook" (func $hook)) (memory (export "memory") 1)
+    (func (export "_initialize") (call $hook))
+    (func (export "run") (result i32) (loop $l (br $l)) (i32.const 0)))`;
+  let starts = 0;
+  const plugin = await createPlugin(await watToBytes(wat), {
+    timeoutMs: 100,
+    functions: { user: { hook: () => { if (++starts === 2) throw new Error('init failed once'); } } },
+  });
+  await assert.rejects(plugin.call('run'), { code: 'WASMLET_ERR_TIMEOUT' });
+  await assert.rejects(plugin.call('run'), { message: 'init failed once' }, 'the restart fails');
+  await assert.rejects(plugin.call('run'), { code: 'WASMLET_ERR_TIMEOUT' }, 'a restart that succeeds, with a deadline again');
+  assert.equal(starts, 3);
+  await plugin.close();
+});
+
+test('wasmlet in-process timeoutMs: an instance stopped while suspended on an async host function cannot call host functions when it resumes', async () => {
+  const wat = `(module (import "user" "wait" (func $wait)) (import "user" "record" (func $record)) (memory (export "memory") 1)
+    (func (export "run") (result i32) (call $wait) (call $record) (i32.const 0)))`;
+  let release!: () => void;
+  const settled = new Promise<void>((r) => { release = r; });
+  let recorded = 0;
+  const plugin = await createPlugin(await watToBytes(wat), {
+    timeoutMs: 50,
+    functions: { user: { wait: async () => settled, record: () => { recorded++; } } },
+  });
+  await assert.rejects(plugin.call('run'), { code: 'WASMLET_ERR_TIMEOUT' });
+  release(); // the abandoned instance resumes now and calls record
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(recorded, 0);
+  await plugin.close();
+});
+
 test('wasmlet worker mode: host functions run on this thread (async too), vars and hostContext reach them, errors come back', async () => {
   const wasm = readFileSync(greetWasm());
   const plugin = await createPlugin({ wasm: [{ data: wasm }], timeoutMs: 5000 }, {

@@ -106,80 +106,109 @@ export async function startPlugin(spec: PluginBackendSpec): Promise<PluginBacken
  * host function. A call stopped so leaves its instance in an unknown state, so the next call gets
  * a fresh instance, kernel and clock (its vars are gone), as the worker mode's fresh worker does.
  */
+/** One start of an in-process plugin: its kernel, call context, instance and clock. */
+interface Generation {
+  kernel: ExtismKernel;
+  ctx: CallContext;
+  instance: PluginInstance;
+  clock: PreemptionClock | null;
+  /** Set once a call on it was stopped at its deadline: its host functions throw from then on. */
+  retired: boolean;
+}
+
 class InProcessPlugin implements PluginBackend {
   readonly #spec: PluginBackendSpec;
-  #kernel!: ExtismKernel;
-  #ctx!: CallContext;
-  #instance!: PluginInstance;
-  #clock: PreemptionClock | null = null;
-  /** Set when a call was stopped at its deadline: the next call starts a fresh instance. */
+  /** Replaced only by a start that succeeded: never a mix of a new kernel and an old instance. */
+  #live: Generation;
+  /** Set when a call was stopped at its deadline; cleared when a fresh instance has started. */
   #stale = false;
 
   constructor(spec: PluginBackendSpec) {
     this.#spec = spec;
-    this.#start();
+    this.#live = this.#start();
   }
 
-  get callContext(): CallContext { return this.#ctx; }
+  get callContext(): CallContext { return this.#live.ctx; }
 
-  #start(): void {
+  /**
+   * Builds a fresh kernel, context, clock and instance (start-up runs now, bounded by `timeoutMs`).
+   * @throws as {@link startPlugin}; nothing of `this` is changed then.
+   */
+  #start(): Generation {
     const spec = this.#spec;
     const max = kernelMaxBytes(spec.kernel);
-    this.#kernel = new ExtismKernel(createKernelBuffer(max, false), spec.kernel, spec.logger, max);
-    const ctx = this.#ctx = new CallContext(this.#kernel);
+    const kernel = new ExtismKernel(createKernelBuffer(max, false), spec.kernel, spec.logger, max);
+    const ctx = new CallContext(kernel);
+    const gen: Generation = { kernel, ctx, instance: null!, clock: null, retired: false };
+    // A retired instance may still resume (its async host function settled after the deadline)
+    // and run until its next check: its host functions refuse to act for it meanwhile.
+    const guard = <F extends (...args: any[]) => unknown>(fn: F): F => ((...args: unknown[]) => {
+      if (gen.retired) throw callTimeout();
+      return fn(...args);
+    }) as F;
     const functions: HostImports = {};
     const suspending = new Set<BoundHostFunction>();
     for (const [ns, fns] of Object.entries(spec.functions)) {
       functions[ns] = {};
       for (const [name, fn] of Object.entries(fns)) {
-        const bound = fn.bind(null, ctx);
+        const bound = guard(fn.bind(null, ctx));
         if (isAsyncFunction(fn)) suspending.add(bound);
         functions[ns][name] = bound;
       }
     }
-    const http = httpFunctions(spec, ctx, this.#kernel);
+    const http = Object.fromEntries(Object.entries(httpFunctions(spec, ctx, kernel)).map(([n, fn]) => [n, guard(fn)]));
     if (http['http_request'] !== undefined) suspending.add(http['http_request']);
     functions[EXTISM_ENV] = { ...http, ...functions[EXTISM_ENV] };
     const ms = spec.timeoutMs;
     if (ms === null) {
-      this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
-      return;
+      gen.instance = instantiatePlugin({ module: spec.module, kernel, functions, suspending, wasi: spec.wasi });
+      return gen;
     }
     // One clock per instance: an instance abandoned at its deadline keeps its expired clock.
-    const clock = this.#clock = new PreemptionClock({ timeoutError: callTimeout });
+    const clock = gen.clock = new PreemptionClock({ timeoutError: callTimeout });
     Object.assign(functions, clock.imports);
     clock.arm(ms);
     try {
-      this.#instance = instantiatePlugin({ module: spec.module, kernel: this.#kernel, functions, suspending, wasi: spec.wasi });
+      gen.instance = instantiatePlugin({ module: spec.module, kernel, functions, suspending, wasi: spec.wasi });
     } catch (err) {
       if (clock.expired) throw new WasmletError('WASMLET_ERR_TIMEOUT', START_TIMEOUT_MESSAGE, { blame: 'guest', cause: err });
       throw err;
     } finally {
       clock.disarm();
     }
+    return gen;
+  }
+
+  /** Marks the live instance stopped at its deadline: its clock stays expired, its host functions throw. */
+  #retire(gen: Generation): void {
+    gen.retired = true;
+    gen.clock!.expire();
+    if (gen === this.#live) this.#stale = true;
   }
 
   call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
     const ms = this.#spec.timeoutMs;
-    if (ms === null) return this.#instance.call(name, input, hostContext);
+    if (ms === null) return this.#live.instance.call(name, input, hostContext);
     if (this.#stale) {
+      const fresh = this.#start(); // throws: still stale, the next call tries again
+      this.#live.instance.close();
+      this.#live = fresh;
       this.#stale = false;
-      this.#instance.close();
-      this.#start();
     }
-    const clock = this.#clock!;
+    const gen = this.#live;
+    const clock = gen.clock!;
     const deadline = performance.now() + ms;
     clock.arm(ms);
     let result: ReturnType<PluginInstance['call']>;
     try {
-      result = this.#instance.call(name, input, hostContext);
+      result = gen.instance.call(name, input, hostContext);
     } catch (err) {
       clock.disarm();
-      throw this.#settle(clock, err);
+      throw this.#settle(gen, err);
     }
     if (!(result instanceof Promise)) {
       clock.disarm();
-      return this.#returned(clock, result);
+      return this.#returned(gen, result);
     }
     // Suspended on an async host function: no check runs until it settles, so a timer ends the
     // call at the deadline and makes the guest's next check throw if it ever resumes.
@@ -187,20 +216,19 @@ class InProcessPlugin implements PluginBackend {
       let done = false;
       const timer = setTimeout(() => {
         done = true;
-        clock.expire();
-        this.#stale = true;
+        this.#retire(gen);
         reject(callTimeout());
       }, Math.max(0, deadline - performance.now()));
       result.then((value) => {
         if (done) return;
         clearTimeout(timer);
         clock.disarm();
-        try { resolve(this.#returned(clock, value)); } catch (err) { reject(err); }
+        try { resolve(this.#returned(gen, value)); } catch (err) { reject(err); }
       }, (err: unknown) => {
         if (done) return;
         clearTimeout(timer);
         clock.disarm();
-        reject(this.#settle(clock, err));
+        reject(this.#settle(gen, err));
       });
     });
   }
@@ -210,23 +238,24 @@ class InProcessPlugin implements PluginBackend {
    * still a timeout, as the worker mode, which terminates at the deadline, would report it.
    * @throws WasmletError `WASMLET_ERR_TIMEOUT` in that case.
    */
-  #returned<T>(clock: PreemptionClock, value: T): T {
-    if (!clock.expired) return value;
-    this.#stale = true;
+  #returned<T>(gen: Generation, value: T): T {
+    if (!gen.clock!.expired) return value;
+    this.#retire(gen);
     throw callTimeout();
   }
 
-  /** The error a failed call ends with; a preempted call marks the instance stale. */
-  #settle(clock: PreemptionClock, err: unknown): unknown {
-    if (clock.expired) this.#stale = true;
+  /** The error a failed call ends with; a preempted call retires its instance. */
+  #settle(gen: Generation, err: unknown): unknown {
+    const clock = gen.clock!;
+    if (clock.expired) this.#retire(gen);
     return clock.settle(err);
   }
 
-  functionExists(name: string): boolean { return this.#instance.functionExists(name); }
+  functionExists(name: string): boolean { return this.#live.instance.functionExists(name); }
 
-  reset(): void { this.#kernel.memory.reset(); }
+  reset(): void { this.#live.kernel.memory.reset(); }
 
-  async close(): Promise<void> { this.#instance.close(); }
+  async close(): Promise<void> { this.#live.instance.close(); }
 }
 
 interface Pending { resolve(v: Uint8Array | null): void; reject(e: Error): void; timer: NodeJS.Timeout | undefined }
