@@ -286,6 +286,18 @@ describe('function indices move past the inserted import everywhere', () => {
     assert.deepEqual(probe(rewritten), want);
   });
 
+  test('label names (name subsection 3, keyed by block order the wrappers shift) are dropped; function and local names stay', async () => {
+    const bytes = await watToBytes('(module (func $f (param $p i32) (loop $l (br_if $l (local.get $p)))))');
+    // A name section of subsections 1, 2 and 3 (function 0: label 0 named "l"), as LLVM writes it.
+    const sub = (id: number, body: number[]): number[] => [id, body.length, ...body];
+    const names = [...sub(1, [1, 0, 1, 0x66]), ...sub(2, [1, 0, 1, 0, 1, 0x70]), ...sub(3, [1, 0, 1, 0, 1, 0x6c])];
+    const section = [0, names.length + 5, 4, ...Buffer.from('name'), ...names];
+    const withLabels = Uint8Array.from([...bytes.subarray(0, bytes.length - nameSectionBytes(bytes)), ...section]);
+    const out = rewriteForPreemption(withLabels).bytes;
+    const kept = out.subarray(out.length - nameSectionBytes(out));
+    assert.deepEqual([...kept.subarray(7)], [...sub(1, [1, 1, 1, 0x66]), ...sub(2, [1, 1, 1, 0, 1, 0x70])]);
+  });
+
   test('the name section is kept with its function names remapped (trap stack traces name the right function)', async () => {
     const bytes = await watToBytes(`(module (import "env" "f" (func $imported))
       (func $first (export "first") (call $boom)) (func $boom unreachable))`);
@@ -372,3 +384,16 @@ describe('real programs run with identical output', () => {
     });
   }
 });
+
+/** Size in bytes of the custom `name` section that ends `bytes` (wabt writes it last), 0 when none. */
+function nameSectionBytes(bytes: Uint8Array): number {
+  let pos = 8;
+  for (;;) {
+    const start = pos;
+    pos++;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) { const b = bytes[pos++]!; size |= (b & 0x7f) << shift; if (b < 0x80) break; }
+    pos += size;
+    if (pos >= bytes.length) return bytes[start] === 0 && Buffer.from(bytes.subarray(start + 3, start + 7)).toString() === 'name' ? pos - start : 0;
+  }
+}

@@ -134,8 +134,8 @@ function offsetBound(name: string): boolean {
  *   (a new type is appended for it), so every defined function index moves up by one, and every
  *   reference is remapped: `call`, `return_call`, `ref.func` (in code, global and table
  *   initializers and element segments of all eight forms), exports, the start function, and the
- *   `name` section's function, local and label names (kept, remapped; a malformed `name`
- *   section is dropped);
+ *   `name` section's function and local names (kept, remapped; label names are dropped; a
+ *   malformed `name` section is dropped);
  * - a mutable i32 global, the budget (initially 0), is appended to the globals;
  * - every function body that calls (directly, indirectly, by reference, or as a tail call) starts
  *   with the check `if (budget) budget -= 1 else budget = tick()`: the host's `tick` returns the
@@ -417,8 +417,9 @@ function writeElements(r: WasmReader, out: ByteWriter, consts: ExprRewrite, rema
 }
 
 /**
- * The `name` section (spec §7.4.1): subsections 1 (function names), 2 (local names) and 3 (label
- * names) are keyed by function index and are remapped; the others are copied. Returns false
+ * The `name` section (spec §7.4.1): subsections 1 (function names) and 2 (local names) are keyed
+ * by function index and are remapped; 3 (label names, by block order within a function, which
+ * the inserted wrapper loops shift) is dropped; the others are copied. Returns false
  * when the section is malformed (the caller then drops it: names are a debugging aid only).
  */
 function writeNames(r: WasmReader, out: ByteWriter, remap: (i: number) => number): boolean {
@@ -429,7 +430,9 @@ function writeNames(r: WasmReader, out: ByteWriter, remap: (i: number) => number
       const id = r.byte('a name subsection');
       const size = r.uleb('a name subsection size');
       const end = r.pos + size;
-      if (id < 1 || id > 3) { out.byte(id); out.uleb(size); out.bytes(bytes, r.pos, end); r.pos = end; continue; }
+      // Label names (3) are keyed by block order, which the loop wrappers shift: dropped, not renumbered.
+      if (id === 3) { r.pos = end; continue; }
+      if (id < 1 || id > 2) { out.byte(id); out.uleb(size); out.bytes(bytes, r.pos, end); r.pos = end; continue; }
       const s = new WasmReader(bytes, r.pos, end);
       const n = s.uleb('a name map');
       sub.uleb(n);
