@@ -104,7 +104,8 @@ export async function startPlugin(spec: PluginBackendSpec): Promise<PluginBacken
  * With `timeoutMs`, each call (and start-up) runs against a {@link PreemptionClock}: the guest's
  * checks throw past the deadline, and a timer covers the time the guest is suspended on an async
  * host function. A call stopped so leaves its instance in an unknown state, so the next call gets
- * a fresh instance, kernel and clock (its vars are gone), as the worker mode's fresh worker does.
+ * a fresh instance, kernel and clock (its vars are gone), as the worker mode's fresh worker does;
+ * the stopped instance's host functions throw the timeout should it resume.
  */
 /** One start of an in-process plugin: its kernel, call context, instance and clock. */
 interface Generation {
