@@ -92,6 +92,33 @@ describe('the library in process', () => {
     assert.ok(access.includes(201) && access.includes(404), 'access lines go to the log callback');
   });
 
+  test('createHandler under node:http2 (h2c): streamed request bodies without Content-Length reach WAGI and wasi:http guests', async () => {
+    const { createServer: createH2Server, connect } = await import('node:http2');
+    const handler = createHandler(app);
+    const h2 = createH2Server((req, res) => handler(req as never, res as never));
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    const client = connect(`http://127.0.0.1:${(h2.address() as { port: number }).port}`);
+    const send = (method: string, path: string, body?: string) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const stream = client.request({ ':method': method, ':path': path }); // a streamed body: no content-length
+      let status = 0;
+      let text = '';
+      stream.on('response', (headers) => { status = Number(headers[':status']); });
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => { text += c; });
+      stream.on('end', () => resolve({ status, text }));
+      stream.on('error', reject);
+      if (body !== undefined) { stream.write(body.slice(0, 3)); stream.end(body.slice(3)); } else stream.end();
+    });
+    try {
+      assert.match((await send('POST', '/hello/echo', 'an h2 body for WAGI')).text, /body:\nan h2 body for WAGI$/);
+      assert.equal((await send('PUT', '/notes/h2', 'h2 milk')).status, 201);
+      assert.deepEqual(await send('GET', '/notes/h2'), { status: 200, text: 'h2 milk' });
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
+  });
+
   test('app.fetch answers fetch Requests the same way, and sees what createHandler stored', async () => {
     const read = await app.fetch(new Request('http://example.test/notes/node'));
     assert.equal(read.status, 200);

@@ -9,6 +9,7 @@ import { parseAllowedHosts } from '../../host/http-outbound/allowed-hosts.ts';
 import { handleHttpRequest, handleHttpRequestOn, type HttpResponseOutput } from './http-handler.ts';
 import { PrewarmedInstances } from './prewarmed-instances.ts';
 import { createComponentHost } from './component-host.ts';
+import { ExitSignal } from '../../host/wasi/p2/exit-signal.ts';
 import { prepareComponent, type PreparedComponent } from './transpile.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmlet-http-test-'));
@@ -205,4 +206,27 @@ test('a guest that returns from handle without finishing the body fails the resp
     && /returned from handle without finishing the response body/.test(err.message ?? ''));
   assert.deepEqual(chunks, ['half']);
   assert.equal(retired, 1);
+});
+
+test('a guest that calls exit(ok) with the body unfinished fails the response at once too', { timeout: 30_000 }, async () => {
+  const host = createComponentHost();
+  const types = host.http.types as {
+    Fields: new () => object;
+    OutgoingResponse: new (f: object) => { body(): { write(): { write(b: Uint8Array): void } } };
+    ResponseOutparam: { set(p: object, r: { tag: 'ok'; val: object }): void };
+  };
+  const handle = async (_request: object, outparam: object) => {
+    const res = new types.OutgoingResponse(new types.Fields());
+    const body = res.body();
+    types.ResponseOutparam.set(outparam, { tag: 'ok', val: res });
+    body.write().write(new TextEncoder().encode('half'));
+    throw new ExitSignal(0); // what wasi:cli/exit.exit(ok) throws
+  };
+  const out = await handleHttpRequestOn({
+    host, instance: { exports: { 'wasi:http/incoming-handler@0.2.0': { handle } }, retire: () => {} },
+  }, { method: 'GET', pathWithQuery: '/' });
+  await assert.rejects(async () => {
+    for await (const _ of out.body) { /* drain */ }
+  }, (err: { code?: string; message?: string }) => err.code === 'WASMLET_ERR_HTTP_NO_RESPONSE' && /exited \(exit\(ok\)\)/.test(err.message ?? ''));
+  await assert.rejects(out.done, { name: 'ExitSignal' }); // the worker reads exit(ok) as a normal end
 });

@@ -125,14 +125,16 @@ export async function handleHttpRequestOn(ready: ReadyInstance, request: HttpReq
     throw new WasmletError('WASMLET_ERR_HTTP_GUEST_ERROR', `the guest answered with error-code ${JSON.stringify(err)}`, { blame: 'guest' });
   }
   noResponse.catch(() => {});
-  // `handle` returning ends the guest for good: a body it never finished never ends by itself,
-  // so fail it now rather than leave the client waiting until the deadline.
+  // `handle` returning (or `exit(ok)`) ends the guest for good: a body it never finished never
+  // ends by itself, so fail it now rather than leave the client waiting until the deadline. (A
+  // trap fails the response through `done` itself.)
   const pipe = res.body as BodyPipe;
-  done.then(() => {
+  const unfinished = (how: string) => {
     if (pipe.ended === false) {
       pipe.abort(new WasmletError('WASMLET_ERR_HTTP_NO_RESPONSE',
-        'the guest returned from handle without finishing the response body (outgoing-body.finish)', { blame: 'guest' }));
+        `the guest ${how} without finishing the response body (outgoing-body.finish)`, { blame: 'guest' }));
     }
-  }, () => {});
+  };
+  done.then(() => unfinished('returned from handle'), (err: unknown) => { if (isNormalExit(err)) unfinished('exited (exit(ok))'); });
   return { ...res, done: done.then(() => undefined) };
 }

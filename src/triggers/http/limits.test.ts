@@ -42,3 +42,29 @@ test('readBody: no body without Content-Length or Transfer-Encoding; bodies eith
     await server.close();
   }
 });
+
+test('an HTTP/2 request body without Content-Length (no Transfer-Encoding in h2) is still read', async () => {
+  const { createServer: createH2Server, connect } = await import('node:http2');
+  const server = createH2Server((req, res) => {
+    readBody(req as unknown as Parameters<typeof readBody>[0], 1024).then((body) => res.end(`${body.length}:${Buffer.from(body).toString()}`),
+      (err: Error) => { res.statusCode = 413; res.end(err.message); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const stream = client.request({ ':method': 'POST', ':path': '/' }); // streamed: no content-length
+      let out = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => { out += c; });
+      stream.on('end', () => resolve(out));
+      stream.on('error', reject);
+      stream.write('h2 ');
+      stream.end('body');
+    });
+    assert.equal(text, '7:h2 body');
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -56,12 +56,14 @@ export function checkContentLength(request: IncomingMessage, maxBytes: number): 
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   checkContentLength(request, maxBytes);
   // A request with neither Content-Length nor Transfer-Encoding (or Content-Length 0) has no body
-  // (RFC 9112 §6.3; the fetch adapter marks a body of unknown length chunked): answered at once,
+  // (HTTP/1.x: RFC 9112 §6.3; the fetch adapter marks a body of unknown length chunked; an
+  // HTTP/2 request, e.g. from a Fastify http2 server through createHandler, has no
+  // Transfer-Encoding and may still stream a body, so it always reads the stream): answered at once,
   // without a trip through the stream (four listeners, resume, 'end' on a later tick), which
   // cost the main thread more per GET than the rest of the body path. Node's server discards
   // the unread end of a request once its response is finished (`resOnFinish` in _http_server).
   const { 'content-length': declared, 'transfer-encoding': coding } = request.headers;
-  if (request.readableEnded || (coding === undefined && (declared === undefined || declared === '0'))) {
+  if (request.readableEnded || (request.httpVersionMajor === 1 && coding === undefined && (declared === undefined || declared === '0'))) {
     return Promise.resolve(new Uint8Array(0));
   }
   return new Promise((resolve, reject) => {

@@ -65,8 +65,10 @@ export class WasiHttpExecutor implements HttpExecutor {
       remoteAddr: request.socket.remoteAddress ?? '', remotePort: request.socket.remotePort ?? 0,
     }, invocation.matched.match as RouteMatch));
     const length = request.headers['content-length'];
-    const hasBody = !request.readableEnded
-      && ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
+    // HTTP/1.x frames a body only by Content-Length or Transfer-Encoding (RFC 9112 §6.3); an h2
+    // request (createHandler under an http2 server) may stream one with neither.
+    const hasBody = !request.readableEnded && (request.httpVersionMajor !== 1
+      || (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
     const method = request.method ?? 'GET';
     const base = {
       method,
