@@ -28,12 +28,30 @@ export interface LoopChecks {
   loopHead: Uint8Array;
 }
 
+/**
+ * What runs before each bulk instruction (`memory.fill/copy/init`, `table.fill/copy/init/grow`):
+ * one such instruction can take milliseconds, so it is charged by its length operand (the top
+ * of the stack), not as one instruction. Both codes are stack-neutral.
+ */
+export interface BulkCharges {
+  /** For an i32 length. */
+  i32: Uint8Array;
+  /** For an i64 length (memory64 / table64). */
+  i64: Uint8Array;
+  /** Whether memory `i` (imports first) is 64-bit (memory64): its fill length is an i64. */
+  memory64: boolean[];
+  /** Whether table `i` (imports first) is 64-bit (table64). */
+  table64: boolean[];
+}
+
 /** What {@link rewriteExpr} saw in an expression. */
 export interface ExprFacts {
   /** `loop` instructions. */
   loops: number;
   /** Calls of any kind: call, call_indirect, call_ref and their return_ (tail) forms. */
   calls: number;
+  /** Bulk instructions charged by length (see {@link BulkCharges}). */
+  bulk: number;
 }
 
 /** How one expression is rewritten. */
@@ -42,6 +60,8 @@ export interface ExprRewrite {
   firstDefinedFunction: number;
   /** How loops are wrapped, or null (constant expressions: no loops, no labels change). */
   loops: LoopChecks | null;
+  /** How bulk instructions are charged, or null (constant expressions have none). */
+  bulk: BulkCharges | null;
 }
 
 /** The error for an encoding the walker does not know: it never guesses an immediate's length. */
@@ -77,13 +97,22 @@ function u32(r: WasmReader, n: number): void {
   for (let i = 0; i < n; i++) r.skipLeb('an index', 5);
 }
 
-function skipFc(r: WasmReader, at: number): void {
+/**
+ * Skips a 0xFC instruction's immediates.
+ * @returns for a bulk instruction, whether its length operand is an i64 (memory64 / table64:
+ *   `memory.copy` and `table.copy` take an i64 length only between two 64-bit ones); else null.
+ */
+function skipFc(r: WasmReader, at: number, bulk: BulkCharges | null): boolean | null {
   const sub = r.uleb('a 0xFC opcode');
-  if (sub <= 7) return; // saturating truncation
+  if (sub <= 7) return null; // saturating truncation
+  const wide = (of: boolean[] | undefined): boolean => of?.[r.uleb('a memory or table index')] === true;
   switch (sub) {
-    case 8: u32(r, 2); return; // memory.init data mem
-    case 9: case 11: case 13: case 15: case 16: case 17: u32(r, 1); return; // data.drop, memory.fill, elem.drop, table.grow/size/fill
-    case 10: case 12: case 14: u32(r, 2); return; // memory.copy, table.init, table.copy
+    case 8: case 12: u32(r, 2); return false; // memory.init data mem, table.init elem table
+    case 9: case 13: case 16: u32(r, 1); return null; // data.drop, elem.drop, table.size
+    case 11: return wide(bulk?.memory64); // memory.fill mem
+    case 15: case 17: return wide(bulk?.table64); // table.grow, table.fill
+    case 10: { const d = wide(bulk?.memory64); return wide(bulk?.memory64) && d; } // memory.copy dst src
+    case 14: { const d = wide(bulk?.table64); return wide(bulk?.table64) && d; } // table.copy dst src
     default: throw unsupportedOpcode(at, `0xfc ${sub}`, 'is not a bulk-memory, reference-types or saturating-truncation instruction');
   }
 }
@@ -108,17 +137,19 @@ function skipFe(r: WasmReader, at: number): void {
 /**
  * Copies one expression from `r` (positioned at its first instruction) to `out`, through the
  * `end` that closes it, rewritten as `how` says. On return `r.pos` is just past that `end`.
- * @returns what the expression holds: its `loop` headers, and call instructions of any kind.
+ * @returns what the expression holds: its `loop` headers, call instructions of any kind, and
+ *   bulk instructions charged by length.
  * @throws WasmletError `WASMLET_ERR_PREEMPT_UNSUPPORTED` for an opcode this walker does not know
  *   (GC 0xFB, stringref, unknown prefixes), `WASMLET_ERR_TRUNCATED` / `WASMLET_ERR_INVALID_WASM`
  *   for an expression that runs past its end.
  */
 export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): ExprFacts {
   const bytes = r.bytes;
-  const { firstDefinedFunction, loops: wrap } = how;
+  const { firstDefinedFunction, loops: wrap, bulk: charges } = how;
   let copied = r.pos;
   let loops = 0;
   let calls = 0;
+  let bulk = 0;
   // The control stack (the function's own block at 0): `wrapped[i]` is 1 for a wrapped loop, and
   // `below[i]` counts the wrapped loops at 0..i, so a branch of depth d from the top crosses
   // below[top] - below[top - d] wrappers, each one more label to jump over.
@@ -171,7 +202,7 @@ export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): E
         break;
       }
       case 0x0b: // end
-        if (wrapped.length === 1) { out.bytes(bytes, copied, r.pos); return { loops, calls }; }
+        if (wrapped.length === 1) { out.bytes(bytes, copied, r.pos); return { loops, calls, bulk }; }
         if (pop() === 1) { out.bytes(bytes, copied, r.pos); out.byte(0x0b); copied = r.pos; } // the wrapper's end
         break;
       case 0x18: pop(); label(); break; // delegate closes its try; its label does not count the try
@@ -197,7 +228,15 @@ export function rewriteExpr(r: WasmReader, out: ByteWriter, how: ExprRewrite): E
       case 0x43: r.skip(4, 'f32.const'); break;
       case 0x44: r.skip(8, 'f64.const'); break;
       case 0xd0: r.skipLeb('a heap type', 5); break; // ref.null
-      case 0xfc: skipFc(r, at); break;
+      case 0xfc: {
+        const wide = skipFc(r, at, charges);
+        if (wide === null || charges === null) break;
+        out.bytes(bytes, copied, at); // the charge goes before the instruction, its length on top
+        out.bytes(wide ? charges.i64 : charges.i32);
+        copied = at;
+        bulk++;
+        break;
+      }
       case 0xfd: skipFd(r, at); break;
       case 0xfe: skipFe(r, at); break;
       case 0xfb: throw unsupportedOpcode(at, '0xfb', 'is a GC-proposal instruction (struct/array/i31/casts), which the rewriter does not walk');

@@ -94,6 +94,33 @@ describe('a rewritten guest is stopped at its deadline and the thread goes on', 
     assert.equal(clock.expired, true, '...and expired says it was past its deadline');
   });
 
+  test('a loop of 16 MiB memory.fill/copy/init (memory32 and memory64) and of 1M-element table.fill/copy/init is stopped: bulk instructions are charged by length', async () => {
+    const M = 16 << 20;
+    const { clock, exports } = await preemptible(`(module
+      (memory $m 257) (memory $w i64 257) (table $t 1000000 funcref) (table $u i64 1000000 funcref)
+      (data $d "x") (elem $e func) (elem declare func $f) (func $f)
+      (func (export "fill") (loop $l (memory.fill $m (i32.const 0) (i32.const 1) (i32.const ${M})) (br $l)))
+      (func (export "copy") (loop $l (memory.copy $m $m (i32.const 0) (i32.const 1) (i32.const ${M})) (br $l)))
+      (func (export "fill64") (loop $l (memory.fill $w (i64.const 0) (i32.const 1) (i64.const ${M})) (br $l)))
+      (func (export "copy64") (loop $l (memory.copy $w $w (i64.const 0) (i64.const 1) (i64.const ${M})) (br $l)))
+      (func (export "init") (loop $l (memory.init $m $d (i32.const 0) (i32.const 0) (i32.const 0)) (br $l)))
+      (func (export "tableFill") (loop $l (table.fill $t (i32.const 0) (ref.func $f) (i32.const 1000000)) (br $l)))
+      (func (export "tableFill64") (loop $l (table.fill $u (i64.const 0) (ref.func $f) (i64.const 1000000)) (br $l)))
+      (func (export "tableCopy") (loop $l (table.copy $t $t (i32.const 0) (i32.const 1) (i32.const 999999)) (br $l)))
+      (func (export "tableInit") (loop $l (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 0)) (br $l)))
+      (func (export "filled") (result i32 i32 i32) (memory.fill $m (i32.const ${M + 8}) (i32.const 7) (i32.const 3))
+        (i32.load8_u $m (i32.const ${M + 7})) (i32.load8_u $m (i32.const ${M + 10})) (i32.load8_u $m (i32.const ${M + 11}))))`,
+    { multi_memory: true, memory64: true, reference_types: true });
+    for (const name of ['fill', 'copy', 'fill64', 'copy64', 'tableFill', 'tableFill64', 'tableCopy']) {
+      const err = callArmed(clock, 30, () => exports[name]!());
+      assert.ok(isTimeout(err), `${name}: ${String(err)}`);
+    }
+    // Zero-length ones (init) are charged nothing and stopped by the loop check as before.
+    for (const name of ['init', 'tableInit']) assert.ok(isTimeout(callArmed(clock, 30, () => exports[name]!())), name);
+    // Past the 16 MiB the loops wrote: bytes M+8..M+10 only.
+    assert.deepEqual(callArmed(clock, 1000, () => exports['filled']!()), [0, 7, 0], 'the length still reaches the instruction');
+  });
+
   test('a start function that loops is stopped during instantiation', async () => {
     const module = new WebAssembly.Module(rewriteForPreemption(await watToBytes('(module (func $s (loop $l (br $l))) (start $s))')).bytes);
     assert.ok(isPreemptible(module));

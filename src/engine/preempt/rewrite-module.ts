@@ -8,7 +8,7 @@
 import { detectWasmKind, hex, malformed, uleb128, WasmReader } from '../binary.ts';
 import { WasmletError } from '../../util/errors.ts';
 import { ByteWriter } from './byte-writer.ts';
-import { rewriteExpr, skipValType, type ExprRewrite, type LoopChecks } from './instructions.ts';
+import { rewriteExpr, skipValType, type BulkCharges, type ExprRewrite, type LoopChecks } from './instructions.ts';
 
 /** Module name of the function import the checks call (a `:` no toolchain emits). */
 export const PREEMPT_IMPORT_MODULE = 'wasmlet:preempt';
@@ -88,6 +88,43 @@ function budgetCheck(budgetGlobal: number, tickFunction: number): number[] {
 }
 
 /**
+ * Bytes (or table elements) a bulk instruction may move per check it is charged: a check stands
+ * for ~0.5 ns of loop work, and `memory.fill` moves ~256 bytes in ~20-30 ns, so a long fill reads
+ * the clock about as often as a tight loop does (a fill under 256 bytes costs only the charge).
+ */
+export const BULK_BYTES_PER_CHECK_LOG2 = 8;
+
+/**
+ * The charge before a bulk instruction, for the function whose countdown local is `countdown`
+ * (scratch locals: `countdown + 1` an i32, `countdown + 2` an i64): with `c = length >> 8`,
+ * `if (c >= budget) budget = tick() else budget -= c`. Stack-neutral: the length stays on top.
+ */
+function bulkCharges(countdown: number, budgetGlobal: number, tickFunction: number, memory64: boolean[], table64: boolean[]): BulkCharges {
+  const s = uleb128(countdown + 1);
+  const w = uleb128(countdown + 2);
+  const g = uleb128(budgetGlobal);
+  const shift = BULK_BYTES_PER_CHECK_LOG2;
+  const orTick = (c: number[]): number[] => [
+    0x04, 0x40, 0x10, ...uleb128(tickFunction), 0x24, ...g, // if; call $tick; global.set $budget
+    0x05, 0x23, ...g, ...c, 0x6b, 0x24, ...g, 0x0b, // else; global.get $budget; c; i32.sub; global.set $budget; end
+  ];
+  return {
+    i32: Uint8Array.from([
+      0x22, ...s, 0x20, ...s, 0x41, shift, 0x76, 0x21, ...s, // local.tee $s; local.get $s; i32.const 8; i32.shr_u; local.set $s (= c)
+      0x20, ...s, 0x23, ...g, 0x4f, // local.get $s; global.get $budget; i32.ge_u
+      ...orTick([0x20, ...s]),
+    ]),
+    i64: Uint8Array.from([
+      0x22, ...w, // local.tee $w
+      0x20, ...w, 0x42, shift, 0x88, 0x23, ...g, 0xad, 0x5a, // (len >> 8) >=u (i64) budget
+      ...orTick([0x20, ...w, 0x42, shift, 0x88, 0xa7]), // c < budget < 2^31: wraps exactly
+    ]),
+    memory64,
+    table64,
+  };
+}
+
+/**
  * The two halves of a loop's check on the function's countdown local `n` (zero on entry):
  * the wrapper checks the budget and then refills `n` when `n` is 0 (in that order: a guest that
  * catches the check's exception finds `n` still 0, and the next loop header checks again); the loop header branches to the
@@ -144,6 +181,9 @@ function offsetBound(name: string): boolean {
  * - every `loop` is wrapped in a second `loop` of the same block type and counts down a new i32
  *   local of the function; every `iterationsPerCheck` iterations (and on the first) it branches
  *   to the wrapper, which runs the same check (labels crossing a wrapper are renumbered);
+ * - every bulk instruction (`memory.fill/copy/init`, `table.fill/copy/init/grow`) is charged
+ *   `length >> 8` checks first (`tick` when that is the budget or more), so a loop of long fills
+ *   reads the clock as often as a tight loop (two scratch locals after the countdown);
  * Custom sections that hold code offsets (DWARF `.debug_*`, `metadata.code.*` branch hints,
  * `sourceMappingURL`) are dropped; all others are kept.
  * @throws WasmletError `WASMLET_ERR_PREEMPT_UNSUPPORTED` (blame guest) for what it cannot walk:
@@ -176,7 +216,9 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
   let functions = 0;
   let loops = 0;
   const dropped: string[] = [];
-  const consts: ExprRewrite = { firstDefinedFunction: 0, loops: null };
+  const consts: ExprRewrite = { firstDefinedFunction: 0, loops: null, bulk: null };
+  const memory64: boolean[] = [];
+  const table64: boolean[] = [];
   const remap = (i: number): number => (i >= importedFunctions ? i + 1 : i);
   const emit = (id: number): void => { out.byte(id); out.sized(payload); payload.clear(); };
 
@@ -218,8 +260,8 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
         const at = r.pos;
         switch (r.byte('an import kind')) {
           case 0: importedFunctions++; r.uleb('an import type index'); break;
-          case 1: skipValType(r); skipLimits(r); break;
-          case 2: skipLimits(r); break;
+          case 1: skipValType(r); table64.push(skipLimits(r)); break;
+          case 2: memory64.push(skipLimits(r)); break;
           case 3: skipValType(r); r.byte('a global mutability'); globals++; break;
           case 4: r.byte('a tag attribute'); r.uleb('a tag type'); break;
           default: throw malformed(at, 'unknown import kind');
@@ -271,11 +313,17 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
           const init = r.peek('a table') === 0x40;
           if (init) r.skip(2, 'a table');
           skipValType(r);
-          skipLimits(r);
+          table64.push(skipLimits(r));
           payload.bytes(bytes, from, r.pos);
           if (init) rewriteExpr(r, payload, consts);
         }
         emit(4);
+        break;
+      }
+      case 5: { // memories: copied, and remembered for the length type of memory.fill/copy
+        const n = r.uleb('memory section');
+        for (let i = 0; i < n; i++) memory64.push(skipLimits(r));
+        out.bytes(bytes, s.start, s.end);
         break;
       }
       case 7: { // exports
@@ -304,6 +352,7 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
         const budget = budgetCheck(globals, importedFunctions);
         const entry = Uint8Array.from(budget);
         const checks = new Map<number, LoopChecks>(); // by countdown local index
+        const charges = new Map<number, BulkCharges>(); // by countdown local index
         const instrs = new ByteWriter(4096);
         const n = r.uleb('code section');
         payload.uleb(n);
@@ -318,12 +367,16 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
           const declEnd = f.pos;
           let check = checks.get(locals);
           if (check === undefined) checks.set(locals, check = loopChecks(locals, iterations, budget));
-          const { loops: found, calls } = rewriteExpr(f, instrs, { firstDefinedFunction: importedFunctions, loops: check });
+          let charge = charges.get(locals);
+          if (charge === undefined) charges.set(locals, charge = bulkCharges(locals, globals, importedFunctions, memory64, table64));
+          const { loops: found, calls, bulk } = rewriteExpr(f, instrs, { firstDefinedFunction: importedFunctions, loops: check, bulk: charge });
           if (f.pos !== end) throw malformed(f.pos, `function body ${i} ends before its declared size`);
-          // The countdown local is declared only where a loop uses it.
-          body.uleb(found > 0 ? declarations + 1 : declarations);
+          // The countdown local is declared only where a loop uses it, the two scratch locals of
+          // the bulk charges (after it) where a bulk instruction does.
+          body.uleb(bulk > 0 ? declarations + 2 : found > 0 ? declarations + 1 : declarations);
           body.bytes(bytes, declStart, declEnd);
-          if (found > 0) body.bytes([0x01, 0x7f]);
+          if (bulk > 0) body.bytes([0x02, 0x7f, 0x01, 0x7e]);
+          else if (found > 0) body.bytes([0x01, 0x7f]);
           // A function that calls nothing can be on no cycle of calls (recursion, or through the
           // host): its loops are checked, and without loops it runs a bounded time. No entry check.
           if (calls > 0) { body.bytes(entry); functions++; }
@@ -375,7 +428,7 @@ export function rewriteForPreemption(bytes: Uint8Array, options: PreemptRewriteO
  * Table and memory limits: flags, min, and max when flag bit 0 is set (bit 1: shared, bit 2:
  * 64-bit, bit 3: a custom page size's log2 follows, custom-page-sizes proposal).
  */
-function skipLimits(r: WasmReader): void {
+function skipLimits(r: WasmReader): boolean {
   const at = r.pos;
   const flags = r.byte('limits');
   if (flags > 0x0f) throw malformed(at, `unknown limits flags ${hex(flags)}`);
@@ -383,6 +436,7 @@ function skipLimits(r: WasmReader): void {
   r.skipLeb('a limit', size);
   if (flags & 0x01) r.skipLeb('a limit', size);
   if (flags & 0x08) r.skipLeb('a page size', 5);
+  return (flags & 0x04) !== 0;
 }
 
 /**
