@@ -47,6 +47,19 @@ export function checkContentLength(request: IncomingMessage, maxBytes: number): 
 }
 
 /**
+ * Whether `request` may carry a body. An HTTP/1.x request with neither Content-Length nor
+ * Transfer-Encoding, or with Content-Length 0, has none (RFC 9112 §6.3; the fetch adapter marks a
+ * body of unknown length chunked). An HTTP/2 request (createHandler under a `node:http2` server)
+ * frames its body itself, without either header, so it may always have one.
+ */
+export function mayHaveBody(request: IncomingMessage): boolean {
+  if (request.readableEnded) return false;
+  if (request.httpVersionMajor !== 1) return true;
+  const { 'content-length': declared, 'transfer-encoding': coding } = request.headers;
+  return coding !== undefined || (declared !== undefined && declared !== '0');
+}
+
+/**
  * Reads the whole body of `request`, failing as soon as it passes `maxBytes` (so a chunked body
  * without Content-Length cannot grow memory without bound). Returns an empty array for no body.
  * The result owns its whole `ArrayBuffer` (safe to transfer).
@@ -55,15 +68,11 @@ export function checkContentLength(request: IncomingMessage, maxBytes: number): 
  */
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   checkContentLength(request, maxBytes);
-  // A request with neither Content-Length nor Transfer-Encoding (or Content-Length 0) has no body
-  // (HTTP/1.x: RFC 9112 §6.3; the fetch adapter marks a body of unknown length chunked; an
-  // HTTP/2 request, e.g. from a Fastify http2 server through createHandler, has no
-  // Transfer-Encoding and may still stream a body, so it always reads the stream): answered at once,
-  // without a trip through the stream (four listeners, resume, 'end' on a later tick), which
-  // cost the main thread more per GET than the rest of the body path. Node's server discards
-  // the unread end of a request once its response is finished (`resOnFinish` in _http_server).
-  const { 'content-length': declared, 'transfer-encoding': coding } = request.headers;
-  if (request.readableEnded || (request.httpVersionMajor === 1 && coding === undefined && (declared === undefined || declared === '0'))) {
+  // No body: answered at once, without a trip through the stream (four listeners, resume, 'end'
+  // on a later tick), which cost the main thread more per GET than the rest of the body path.
+  // Node's server discards the unread end of a request once its response is finished
+  // (`resOnFinish` in _http_server).
+  if (!mayHaveBody(request)) {
     return Promise.resolve(new Uint8Array(0));
   }
   return new Promise((resolve, reject) => {

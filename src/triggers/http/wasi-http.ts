@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { PoolJob, WorkerPool } from '../../engine/pool.ts';
 import { WasmletError, isWasmletError } from '../../util/errors.ts';
 import type { HttpExecutor, HttpInvocation, HttpResponseWriter, ServerInfo } from './executor.ts';
-import { bodyTooLarge, guestHeaders, headerPairs } from './limits.ts';
+import { bodyTooLarge, guestHeaders, headerPairs, mayHaveBody } from './limits.ts';
 import { LineSplitter } from './guest-output.ts';
 import type { RouteMatch } from './router.ts';
 import { spinRequestHeaders, withSpinHeaders } from './spin-headers.ts';
@@ -64,11 +64,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       url: pathWithQuery, authority,
       remoteAddr: request.socket.remoteAddress ?? '', remotePort: request.socket.remotePort ?? 0,
     }, invocation.matched.match as RouteMatch));
-    const length = request.headers['content-length'];
-    // HTTP/1.x frames a body only by Content-Length or Transfer-Encoding (RFC 9112 §6.3); an h2
-    // request (createHandler under an http2 server) may stream one with neither.
-    const hasBody = !request.readableEnded && (request.httpVersionMajor !== 1
-      || (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined);
+    const hasBody = mayHaveBody(request);
     const method = request.method ?? 'GET';
     const base = {
       method,
