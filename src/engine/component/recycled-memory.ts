@@ -9,6 +9,7 @@
 // the next instance then starts from exactly the state a fresh memory has (all zero, same size,
 // same maximum) before V8 applies the module's data segments, so no byte of one request reaches
 // another.
+import { uleb128 } from '../binary.ts';
 
 /** Import module name the rewritten core modules use for their memory (no jco name has a `#`). */
 export const RECYCLED_MEMORY_MODULE = 'wasmlet#recycled';
@@ -58,20 +59,9 @@ function readU32(b: Uint8Array, p: number): [number, number] {
   }
 }
 
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
 function name(s: string): number[] {
   const bytes = [...new TextEncoder().encode(s)];
-  return [...u32(bytes.length), ...bytes];
+  return [...uleb128(bytes.length), ...bytes];
 }
 
 /**
@@ -120,24 +110,24 @@ export function rewriteMemoryAsImport(bytes: Uint8Array): MemoryImportRewrite | 
   }
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   const pushSection = (id: number, body: Uint8Array) => {
-    parts.push(new Uint8Array([id, ...u32(body.length)]), body);
+    parts.push(new Uint8Array([id, ...uleb128(body.length)]), body);
   };
   let inserted = false;
   for (const s of sections) {
     if (s.id === 5) continue;
     if (s.id === 2) {
       const [n, first] = readU32(bytes, s.bodyStart);
-      pushSection(2, concat([new Uint8Array(u32(n + 1)), bytes.subarray(first, s.end), new Uint8Array(entry)]));
+      pushSection(2, concat([new Uint8Array(uleb128(n + 1)), bytes.subarray(first, s.end), new Uint8Array(entry)]));
       inserted = true;
       continue;
     }
     if (!inserted && s.id !== 0 && s.id !== 1) {
-      pushSection(2, new Uint8Array([...u32(1), ...entry]));
+      pushSection(2, new Uint8Array([...uleb128(1), ...entry]));
       inserted = true;
     }
     parts.push(bytes.subarray(s.start, s.end));
   }
-  if (!inserted) pushSection(2, new Uint8Array([...u32(1), ...entry]));
+  if (!inserted) pushSection(2, new Uint8Array([...uleb128(1), ...entry]));
   return { bytes: concat(parts), initialPages, maximumPages };
 }
 

@@ -121,8 +121,6 @@ class InProcessPlugin implements PluginBackend {
   readonly #spec: PluginBackendSpec;
   /** Replaced only by a start that succeeded: never a mix of a new kernel and an old instance. */
   #live: Generation;
-  /** Set when a call was stopped at its deadline; cleared when a fresh instance has started. */
-  #stale = false;
 
   constructor(spec: PluginBackendSpec) {
     this.#spec = spec;
@@ -142,8 +140,9 @@ class InProcessPlugin implements PluginBackend {
     const ctx = new CallContext(kernel);
     const gen: Generation = { kernel, ctx, instance: null!, clock: null, retired: false };
     // A retired instance may still resume (its async host function settled after the deadline)
-    // and run until its next check: its host functions refuse to act for it meanwhile.
-    const guard = <F extends (...args: any[]) => unknown>(fn: F): F => ((...args: unknown[]) => {
+    // and run until its next check: its host functions refuse to act for it meanwhile. Without a
+    // timeout nothing is ever retired, so host calls go straight through.
+    const guard = spec.timeoutMs === null ? <F>(fn: F): F => fn : <F extends (...args: any[]) => unknown>(fn: F): F => ((...args: unknown[]) => {
       if (gen.retired) throw callTimeout();
       return fn(...args);
     }) as F;
@@ -184,22 +183,19 @@ class InProcessPlugin implements PluginBackend {
   #retire(gen: Generation): void {
     gen.retired = true;
     gen.clock!.expire();
-    if (gen === this.#live) this.#stale = true;
   }
 
   call(name: string, input: Uint8Array | string | undefined, hostContext: unknown): Promise<Uint8Array | null> | Uint8Array | null {
     const ms = this.#spec.timeoutMs;
     if (ms === null) return this.#live.instance.call(name, input, hostContext);
-    if (this.#stale) {
-      const fresh = this.#start(); // throws: still stale, the next call tries again
+    if (this.#live.retired) {
+      const fresh = this.#start(); // throws: the live one stays retired, the next call tries again
       this.#live.instance.close();
       this.#live = fresh;
-      this.#stale = false;
     }
     const gen = this.#live;
     const clock = gen.clock!;
-    const deadline = performance.now() + ms;
-    clock.arm(ms);
+    const deadline = clock.arm(ms);
     let result: ReturnType<PluginInstance['call']>;
     try {
       result = gen.instance.call(name, input, hostContext);

@@ -66,11 +66,11 @@ export class PreemptionClock {
     this.imports = { [PREEMPT_IMPORT_MODULE]: { [PREEMPT_IMPORT_NAME]: tick } } as PreemptImports;
   }
 
-  /** Starts a deadline `timeoutMs` (ms, > 0) from now; clears a past preemption. */
-  arm(timeoutMs: number): void {
+  /** Starts a deadline `timeoutMs` (ms, > 0) from now; clears a past preemption. Returns the deadline (`performance.now()` ms). */
+  arm(timeoutMs: number): number {
     this.#timeoutMs = timeoutMs;
-    this.#deadline = performance.now() + timeoutMs;
     this.#expired = false;
+    return this.#deadline = performance.now() + timeoutMs;
   }
 
   /** No deadline: ticks only refill the budget (start-up without a limit, calls between arms). */

@@ -147,8 +147,9 @@ class ExtismPlugin implements Plugin {
 }
 
 /**
- * The module bytes (already compiled, so valid) with preemption checks (engine/preempt/), or null
- * when the rewriter refuses them (a GC-proposal module): the caller then uses the worker mode.
+ * The module bytes with preemption checks (engine/preempt/), or null when the rewriter refuses
+ * them (invalid bytes, a GC-proposal module): the caller then compiles the original, which
+ * reports an invalid module, and uses the worker mode.
  */
 function preemptibleBytes(code: Uint8Array): Uint8Array | null {
   try {
@@ -187,20 +188,21 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
     if (memory.maxLinearMemoryBytes !== undefined) {
       code = applyMemoryCap(code, inspectModule(code), memory.maxLinearMemoryBytes, { setting: 'memory.maxLinearMemoryBytes' }).bytes;
     }
-    // The original is compiled (so validated) first, even when it is rewritten: an invalid module
-    // that uses exactly the local or global index the rewrite adds would be valid afterwards,
-    // with the guest writing its own countdown or budget.
-    module = await compile(code);
-    if (timeoutMs !== null && !worker) {
-      const rewritten = preemptibleBytes(code);
-      // Refused by the rewriter, or past a V8 limit once rewritten (function size, locals): the
-      // original runs on a worker.
-      const compiled = rewritten === null ? null : await compile(rewritten).catch((err: unknown) => {
-        if (isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM') return null;
-        throw err;
-      });
-      if (compiled === null) worker = true;
-      else { module = compiled; preempted = true; }
+    // With a timeout the rewritten bytes are compiled instead of the original (the rewriter takes
+    // only valid input: rewriteForPreemption validates it). Refused by the rewriter (invalid, or
+    // a GC-proposal module), or past a V8 limit once rewritten (function size, locals): the
+    // original is compiled, which reports an invalid module, and runs on a worker.
+    const rewritten = timeoutMs !== null && !worker ? preemptibleBytes(code) : null;
+    const compiled = rewritten === null ? null : await compile(rewritten).catch((err: unknown) => {
+      if (isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM') return null;
+      throw err;
+    });
+    if (compiled !== null) {
+      module = compiled;
+      preempted = true;
+    } else {
+      module = await compile(code);
+      if (timeoutMs !== null) worker = true;
     }
   } else if (memory.maxLinearMemoryBytes !== undefined) {
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', 'memory.maxLinearMemoryBytes needs the module bytes: pass { data } or { path } instead of { module }', { blame: 'user' });
