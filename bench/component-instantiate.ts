@@ -5,7 +5,7 @@
 // preview1 adapter). The baseline is plain `new WebAssembly.Instance` of the same core modules with
 // stub imports, in jco's order, so the ratio shows what jco's glue and our host add.
 //
-//   node_modules/.bin/node bench/component-instantiate.ts [--n 200] [--quick] [--no-recycle]
+//   node_modules/.bin/node bench/component-instantiate.ts [--n 200] [--quick] [--no-recycle] [--http PATH]
 //
 // --no-recycle prepares with `recycleMemory: false` (every instance gets a new linear memory), to
 // show what memory recycling buys.
@@ -15,7 +15,7 @@
 // Figures are wall-clock median / p90 per operation plus CPU per operation (process CPU time over
 // the timed loop, all threads: includes GC and V8 background work a sustained load pays for).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCComponent, buildHttpEchoComponent } from '../test/support/components.ts';
 import { repoRoot } from '../test/support/fixtures.ts';
@@ -33,6 +33,10 @@ const nIdx = argv.indexOf('--n');
 const n = nIdx >= 0 ? Number(argv[nIdx + 1]) : quick ? 60 : 200;
 const warmup = Math.max(10, n >> 2);
 const recycleMemory = !argv.includes('--no-recycle');
+// --http PATH: measure this wasi:http component instead of the http-echo fixture (serve-component.ts
+// passes the component it serves, to print the floor beside its served figures).
+const httpIdx = argv.indexOf('--http');
+const httpPath = httpIdx >= 0 ? argv[httpIdx + 1] : undefined;
 
 interface Row { name: string; medianMs: number; p90Ms: number; cpuMs: number }
 
@@ -108,7 +112,7 @@ const rows: { fixture: string; rows: Row[] }[] = [];
 const saturated: string[] = [];
 try {
   const fixtures = [
-    { fixture: 'http-echo (componentize-js)', path: await buildHttpEchoComponent(), kind: 'http' as const },
+    { fixture: httpPath ? `http ${httpPath}` : 'http-echo (componentize-js)', path: httpPath ?? await buildHttpEchoComponent(), kind: 'http' as const },
     { fixture: 'c-hello (C + preview1 adapter)', path: await buildCComponent(join(repoRoot, 'test/fixtures/components/c-hello/hello.c')), kind: 'command' as const },
   ];
   for (const f of fixtures) {
@@ -177,5 +181,14 @@ for (const { fixture, rows: rs } of rows) {
   }
   const full = rs.find((r) => r.name.startsWith('full'))!;
   console.log(`=> ${(1000 / full.cpuMs).toFixed(0)} requests/s per core at 100% CPU (fresh instance each)`);
+  const handle = rs.find((r) => r.name.startsWith('(floor)'));
+  if (handle) {
+    // No fresh-instance server can do less per request than instantiate (the cheaper of the bare and
+    // the full row) plus the guest's own handling on a ready instance; HTTP, glue and host come on top.
+    const inst = rs.find((r) => r.name.startsWith('instantiate'))!;
+    const floorMs = Math.min(base.cpuMs, inst.cpuMs) + handle.cpuMs;
+    console.log(`=> floor ${floorMs.toFixed(2)} ms CPU per request (instantiation + handling alone): at most `
+      + `${(availableParallelism() * 1000 / floorMs).toFixed(0)} requests/s on this machine's ${availableParallelism()} cores`);
+  }
   if (fixture.startsWith('http')) for (const line of saturated) console.log(line);
 }

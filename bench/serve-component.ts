@@ -179,6 +179,14 @@ async function driver(): Promise<void> {
       console.log(`wasmlet serve, never-seen component, process start to first 200: cold transpile cache median ${median(cold).toFixed(0)} ms `
         + `(${cold.map((x) => x.toFixed(0)).join(', ')}), warm cache median ${median(warm).toFixed(0)} ms (${warm.map((x) => x.toFixed(0)).join(', ')})`);
     }
+    // What no fresh-instance server can beat on this machine: instantiation + the guest's own
+    // handling, measured in process on the same component (bench/component-instantiate.ts --http).
+    if (!only || only.includes('wasmlet')) {
+      const report = execFileSync(node, ['--no-warnings', join(root, 'bench/component-instantiate.ts'), '--http', wasm, '--n', values.quick ? '30' : '100'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const floor = report.split('\n').find((l) => l.startsWith('=> floor'));
+      console.log(`\nthe same component in process, ${floor ?? report}`);
+    }
     console.log(`load average at end: ${loadavg()}`);
   } finally {
     killAll();

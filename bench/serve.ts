@@ -5,6 +5,8 @@
 //          thread instantiates the module per request, stdin/stdout through temp files.
 //   inthread (only when named in --only) two threads that own their connections and run the guest
 //          in-thread, without preemption: the ceiling of that design (bench/inthread-server.ts).
+//   floor  (only when named in --only) the same two threads doing only a bare fresh instance per
+//          request (stub WASI, no sandbox): what no fresh-instance design can beat here.
 // Each server is its own process, started once; `wrk -t2 -c32 -d5s --latency` runs against each in
 // turn (the order rotates every round), 3 rounds, and the table shows medians. Then: the
 // in-process cost of a fresh instance (bench/instantiate.ts), process start to first 200, and the
@@ -153,13 +155,15 @@ async function driver(): Promise<void> {
 
   const servers: (Server & { ms: number })[] = [];
   try {
-    const ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const all = [
       { name: 'plain', args: ['plain', String(ports[0])], port: ports[0]! },
       { name: 'wasmlet', args: ['wasmlet', 'examples/hello', '--listen', `127.0.0.1:${ports[1]}`, ...extra], port: ports[1]!, log: join(dir, 'access.log') },
       { name: 'naive', args: ['naive', String(ports[2])], port: ports[2]! },
       // Only with --only ...,inthread: the ceiling of threads owning connections (bench/inthread-server.ts).
       ...only?.includes('inthread') ? [{ name: 'inthread', args: ['inthread', String(ports[4]), '2'], port: ports[4]! }] : [],
+      // Only with --only ...,floor: a bare fresh instance per request, nothing else (bench/inthread-server.ts).
+      ...only?.includes('floor') ? [{ name: 'floor', args: ['floor', String(ports[5]), '2'], port: ports[5]! }] : [],
       ...values.baseline ? [{
         name: 'baseline', args: ['baseline', values.baseline, 'examples/hello', '--listen', `127.0.0.1:${ports[3]}`, ...extra],
         port: ports[3]!, log: join(dir, 'baseline.log'),
@@ -243,6 +247,7 @@ if (childAt >= 0) {
   if (kind === 'plain') plainServer(Number(rest[0]), 'Hello from plain Node!\n');
   else if (kind === 'naive') await naiveServer(Number(rest[0]));
   else if (kind === 'inthread') (await import('./inthread-server.ts')).inThreadServer(HELLO_WASM, Number(rest[0]), Number(rest[1]));
+  else if (kind === 'floor') (await import('./inthread-server.ts')).inThreadServer(HELLO_WASM, Number(rest[0]), Number(rest[1]), true);
   else if (kind === 'wasmlet') await wasmletServer(rest);
   else if (kind === 'baseline') await wasmletServer(rest.slice(1), join(rest[0]!, 'src/cli/main.ts'));
   else throw new Error(`unknown child ${kind}`);
