@@ -14,7 +14,6 @@ import { loadApp } from '../app/loader.ts';
 import type { LockedApp } from '../app/locked-app.ts';
 import { startEventTriggers } from '../triggers/event-triggers.ts';
 import type { RunningEventTriggers } from '../triggers/event-triggers.ts';
-import { createServerLog } from '../triggers/http/access-log.ts';
 import type { ServerLog } from '../triggers/http/access-log.ts';
 import { DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
@@ -23,7 +22,8 @@ import { isWasmletError } from '../util/errors.ts';
 import { runBuilds, TERMINAL_BUILD_OUTPUT } from './build.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printError, printOut } from './output.ts';
-import { closeOnStopRequest, SERVER_FLAGS, SERVER_OPTIONS_HELP, serverSettings } from './serve.ts';
+import { closeOnStopRequest, parseListen, SERVER_FLAGS, SERVER_OPTIONS_HELP, serverSettings } from './serve.ts';
+import { OPERATOR_FLAGS, OPERATOR_OPTIONS_HELP, operatorSettings, startServerOperations } from './server-operations.ts';
 import { parseFlags, usageError } from './usage.ts';
 
 const HELP = `Usage: wasmlet watch [options] [DIR | MANIFEST]
@@ -41,9 +41,9 @@ Options:
       --skip-build     Do not run build commands: reload when the manifest, a source or a
                        files mount changes.
   -d, --debounce MS    Wait this long after the last change before rebuilding (default 100).
-${SERVER_OPTIONS_HELP}  -h, --help           Print this help.
+${SERVER_OPTIONS_HELP}${OPERATOR_OPTIONS_HELP}  -h, --help           Print this help.
 
-Ignored: node_modules, .git, .wasmlet and .spin directories. SIGINT/SIGTERM stop watching and
+Tracing (OTEL_* variables) as for \`wasmlet serve\`. Ignored: node_modules, .git, .wasmlet and .spin directories. SIGINT/SIGTERM stop watching and
 shut the server down as \`wasmlet serve\` does.
 `;
 
@@ -95,6 +95,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SERVER_FLAGS,
+      ...OPERATOR_FLAGS,
       'skip-build': { type: 'boolean' },
       debounce: { type: 'string', short: 'd' },
       help: { type: 'boolean', short: 'h' },
@@ -106,9 +107,12 @@ export async function watchCommand(argv: string[]): Promise<number> {
   if (values.debounce !== undefined && !/^\d+$/.test(values.debounce)) throw usageError('watch', `--debounce '${values.debounce}': expected milliseconds`);
   const skipBuild = values['skip-build'] === true;
   const settings = serverSettings('watch', values);
+  const operator = operatorSettings('watch', values, parseListen);
   const manifestPath = await locateManifest(positionals[0] ?? '.');
   let plan = await readBuildPlan(manifestPath);
-  const log = createServerLog(settings.logFormat, printOut, { flushMs: 10 });
+  const ops = await startServerOperations(operator, settings.logFormat);
+  const { log } = ops;
+  ops.announce();
 
   let app: LockedApp | undefined;
   let server: RunningHttpServer | undefined;
@@ -148,10 +152,13 @@ export async function watchCommand(argv: string[]): Promise<number> {
     if (stopped) return;
     try {
       if (server === undefined) {
-        server = await startHttpServer({ app: next, ...settings.server, log });
+        server = await startHttpServer({ app: next, ...settings.server, log, ...ops.http });
+        await ops.serving(next, server);
         log.event('info', `listening on ${server.url}`, { app: next.name, routes: next.triggers.http.length });
+        ops.announceAdmin();
       } else {
         await server.reload(next);
+        await ops.serving(next, server);
         log.event('info', 'reloaded', { app: next.name, routes: next.triggers.http.length });
       }
       app = next;
@@ -206,10 +213,15 @@ export async function watchCommand(argv: string[]): Promise<number> {
   });
   try {
     await Promise.race([stop, failed]);
+  } catch (err) {
+    // An address that cannot be bound (the admin one may fail after the HTTP listener started).
+    await server?.close(0);
+    throw err;
   } finally {
     stopped = true;
     clearTimeout(timer);
     await watcher.close();
+    await ops.close();
   }
   return EXIT.OK;
 }
