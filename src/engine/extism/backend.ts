@@ -11,26 +11,28 @@ import { EXTISM_ENV, ExtismKernel, type ExtismLogger, type KernelOptions } from 
 import { WasmletError } from '../../util/errors.ts';
 import { PreemptionClock } from '../preempt/preemption-clock.ts';
 import { workerEntry } from '../../util/worker-entry.ts';
-import { instantiatePlugin, isAsyncFunction, type BoundHostFunction, type ExtismWasiGrants, type HostImports, type PluginInstance } from './instance.ts';
+import { instantiatePlugin, isAsyncFunction, mainModule, type BoundHostFunction, type ExtismWasiGrants, type HostImports, type PluginInstance, type PluginModules } from './instance.ts';
 import { deserializeError, serializeError, type HostReply, type PluginCallMessage, type PluginWorkerData, type PluginWorkerMessage } from './worker-protocol.ts';
 
 export { CallContext } from '../../host/extism/call-context.ts';
 export { PluginOutput } from '../../host/extism/plugin-output.ts';
 export type { ExtismLogger, LogLevel } from '../../host/extism/kernel.ts';
-export type { ExtismWasiGrants } from './instance.ts';
+export { mainModule } from './instance.ts';
+export type { ExtismWasiGrants, PluginModules } from './instance.ts';
 
 /** A host function as the embedder writes it: js-sdk's `(callContext, ...args) => value`. */
 export type HostFunction = (callContext: CallContext, ...args: any[]) => any;
 
 /** Everything a backend is built from. */
 export interface PluginBackendSpec {
-  module: WebAssembly.Module;
+  /** The plugin's modules, `main` and those linked into it by name. */
+  modules: PluginModules;
   kernel: KernelOptions;
   functions: Record<string, Record<string, HostFunction>>;
   wasi: ExtismWasiGrants | null;
   http: Omit<ExtismHttpOptions, 'fetch'> & { fetch?: typeof fetch };
   logger: ExtismLogger;
-  /** Run on a worker of its own (always, when `timeoutMs` is set and `module` is not `preempted`). */
+  /** Run on a worker of its own (always, when `timeoutMs` is set and the modules are not `preempted`). */
   worker: boolean;
   /**
    * Per call and start-up wall-clock limit, ms; null: none. In-process it needs `preempted`;
@@ -38,7 +40,7 @@ export interface PluginBackendSpec {
    */
   timeoutMs: number | null;
   /**
-   * True only when the caller itself wrote `module`'s checks with `rewriteForPreemption`
+   * True only when the caller itself wrote every module's checks with `rewriteForPreemption`
    * (engine/preempt/rewrite-module.ts). Never inferred from the module's imports: a module that
    * merely imports `wasmlet:preempt` `tick` may have no checks, and would run unstoppable in-process.
    */
@@ -69,15 +71,17 @@ function kernelMaxBytes(kernel: KernelOptions): number {
   return kernel.maxPages === undefined ? DEFAULT_KERNEL_MAX_BYTES : Math.min(DEFAULT_KERNEL_MAX_BYTES * 4, kernel.maxPages * 65536 * 2 + 65536);
 }
 
-function importsHttp(module: WebAssembly.Module): string[] {
-  return WebAssembly.Module.imports(module)
+/** The `http_*` functions some module of the plugin imports (each once). */
+function importsHttp(modules: WebAssembly.Module[]): string[] {
+  const names = modules.flatMap((m) => WebAssembly.Module.imports(m))
     .filter((i) => i.module === EXTISM_ENV && (i.name === 'http_request' || i.name === 'http_status_code' || i.name === 'http_headers'))
     .map((i) => i.name);
+  return [...new Set(names)];
 }
 
-/** The host side of `http_request` & co. over `ctx`, or {} when the module imports none. */
+/** The host side of `http_request` & co. over `ctx`, or {} when no module imports them. */
 function httpFunctions(spec: PluginBackendSpec, ctx: CallContext, kernel: ExtismKernel): Record<string, BoundHostFunction> {
-  const names = importsHttp(spec.module);
+  const names = importsHttp(spec.modules.modules);
   if (names.length === 0) return {};
   const http = new ExtismHttp(spec.http);
   const all: Record<string, BoundHostFunction> = {
@@ -161,7 +165,7 @@ class InProcessPlugin implements PluginBackend {
     functions[EXTISM_ENV] = { ...http, ...functions[EXTISM_ENV] };
     const ms = spec.timeoutMs;
     if (ms === null) {
-      gen.instance = instantiatePlugin({ module: spec.module, kernel, functions, suspending, wasi: spec.wasi });
+      gen.instance = instantiatePlugin({ modules: spec.modules, kernel, functions, suspending, wasi: spec.wasi });
       return gen;
     }
     // One clock per instance: an instance abandoned at its deadline keeps its expired clock.
@@ -169,7 +173,7 @@ class InProcessPlugin implements PluginBackend {
     Object.assign(functions, clock.imports);
     clock.arm(ms);
     try {
-      gen.instance = instantiatePlugin({ module: spec.module, kernel, functions, suspending, wasi: spec.wasi });
+      gen.instance = instantiatePlugin({ modules: spec.modules, kernel, functions, suspending, wasi: spec.wasi });
     } catch (err) {
       if (clock.expired) throw new WasmletError('WASMLET_ERR_TIMEOUT', START_TIMEOUT_MESSAGE, { blame: 'guest', cause: err });
       throw err;
@@ -277,7 +281,7 @@ class WorkerPlugin implements PluginBackend {
 
   private constructor(spec: PluginBackendSpec) {
     this.#spec = spec;
-    this.#exports = new Set(WebAssembly.Module.exports(spec.module).filter((e) => e.kind === 'function').map((e) => e.name));
+    this.#exports = new Set(WebAssembly.Module.exports(mainModule(spec.modules)).filter((e) => e.kind === 'function').map((e) => e.name));
   }
 
   static async start(spec: PluginBackendSpec): Promise<WorkerPlugin> {
@@ -343,7 +347,7 @@ class WorkerPlugin implements PluginBackend {
     const { port1, port2 } = new MessageChannel();
     this.#replies = port1;
     const data: PluginWorkerData = {
-      module: spec.module, kernelOptions: spec.kernel, buffer, flag, replies: port2, wasi: spec.wasi,
+      modules: spec.modules, kernelOptions: spec.kernel, buffer, flag, replies: port2, wasi: spec.wasi,
       functions: Object.fromEntries(Object.entries(table).map(([ns, fns]) => [ns, Object.keys(fns)])),
     };
     const worker = new Worker(workerEntry(import.meta.url, './plugin-worker'), {

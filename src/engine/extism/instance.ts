@@ -1,11 +1,13 @@
-// Links and instantiates one Extism plugin module on this thread (the main thread in-process, or
-// the plugin's worker): `extism:host/env` from wasmlet's kernel, `wasi_snapshot_preview1` from
-// wasmlet's own p1 host (when WASI is enabled), every other namespace from the host functions.
-// Linking and start-up follow js-sdk's foreground plugin (extism/js-sdk src/foreground-plugin.ts
-// at v2.0.0-rc13, `instantiateModule`), including its error texts.
+// Links and instantiates one Extism plugin on this thread (the main thread in-process, or the
+// plugin's worker): its `main` module and the manifest's other modules it imports from by name,
+// `extism:host/env` from wasmlet's kernel, `wasi_snapshot_preview1` from wasmlet's own p1 host
+// (when WASI is enabled), every other namespace from the host functions. Linking and start-up
+// follow js-sdk's foreground plugin (extism/js-sdk src/foreground-plugin.ts at v2.0.0-rc13,
+// `createForegroundPlugin` and `instantiateModule`), including its error texts.
 import { WasiP1, type WasiP1Options } from '../../host/wasi/p1/wasi-p1.ts';
 import { EXTISM_ENV, type ExtismKernel } from '../../host/extism/kernel.ts';
 import { fdOutput } from '../../sandbox/stdio.ts';
+import { PREEMPT_IMPORT_MODULE } from '../preempt/rewrite-module.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
 
 /** A host import, already bound to the plugin's CallContext. */
@@ -44,9 +46,27 @@ export function wasiOptionsOf(grants: ExtismWasiGrants): WasiP1Options {
   return grants.enableWasiOutput ? { preopens, stdout: fdOutput(1), stderr: fdOutput(2) } : { preopens };
 }
 
+/**
+ * The modules of one plugin in manifest order, each with its Extism name (plugin/extism/manifest.ts
+ * `resolveManifest`): the one named `main` is the plugin, the others are linked into it by name.
+ * Plain data: it crosses to a worker.
+ */
+export interface PluginModules {
+  names: string[];
+  modules: WebAssembly.Module[];
+}
+
+/** The module named `main` of `m`. @throws Error when none is (resolveManifest refuses that manifest). */
+export function mainModule(m: PluginModules): WebAssembly.Module {
+  const module = m.modules[m.names.indexOf('main')];
+  if (module === undefined) throw new Error('manifest with multiple modules must designate one "main" module');
+  return module;
+}
+
 /** What {@link instantiatePlugin} needs. */
 export interface PluginInstanceSpec {
-  module: WebAssembly.Module;
+  modules: PluginModules;
+  /** The one kernel all modules of the plugin import `extism:host/env` from. */
   kernel: ExtismKernel;
   /** Host functions by namespace; may override `extism:host/env` entries (e.g. `http_request`). */
   functions: HostImports;
@@ -109,48 +129,142 @@ export class PluginInstance {
   }
 }
 
+/** The start-up js-sdk gives a module (`instantiateModule`'s guest types; `hs_init` is not run). */
+function startUp(instance: WebAssembly.Instance, wasi: WasiP1 | null): void {
+  const exports = instance.exports;
+  if (wasi !== null) {
+    wasi.initialize(instance); // `_initialize` if exported; a command's `_start` is not run
+    return;
+  }
+  if (typeof exports['_initialize'] === 'function') (exports['_initialize'] as () => void)();
+  if (typeof exports['_start'] === 'function') (exports['_start'] as () => void)();
+}
+
+/** Instances by module index while linking: null while a module is being instantiated (a cycle). */
+type Linked = Map<number, WebAssembly.Instance | null>;
+
 /**
- * Links `spec.module` and runs its start-up the way js-sdk does: with WASI, `_initialize` if
- * exported (a command's `_start` is not run); without, `_initialize` then `_start` when exported.
- * @throws Error with js-sdk's texts for an unresolvable import or WASI not enabled; what the
- *   start-up threw.
+ * One instantiation of a plugin: walks `main`'s imports depth first, instantiating providers on
+ * demand, as js-sdk's `instantiateModule`. Every module gets the same kernel, host functions and
+ * WASI context (each module's WASI calls read its own memory, as Wasmtime's linker gives every
+ * module of an Extism plugin's store its one `WasiCtx`: extism/extism runtime/src/plugin.rs).
  */
-export function instantiatePlugin(spec: PluginInstanceSpec): PluginInstance {
-  const { module, kernel, functions, suspending } = spec;
-  const imports: Record<string, Record<string, unknown>> = {};
-  let wasi: WasiP1 | null = null;
-  let suspends = false;
-  for (const { module: ns, name, kind } of WebAssembly.Module.imports(module)) {
-    if (ns === 'wasi_snapshot_preview1') {
-      if (spec.wasi === null) throw new Error('WASI is not enabled; see the "useWasi" plugin option');
-      wasi ??= new WasiP1(wasiOptionsOf(spec.wasi));
-      const fn = wasi.imports['wasi_snapshot_preview1']![name];
-      if (fn === undefined) throw new Error(`from module "main": cannot resolve import "${ns}" "${name}" ("${ns}" is a host module, but does not contain "${name}")`);
-      (imports[ns] ??= {})[name] = fn;
-      continue;
+class PluginLinker {
+  readonly #spec: PluginInstanceSpec;
+  /** The first WASI host made: its context is the plugin's, the others share it. */
+  wasi: WasiP1 | null = null;
+  /** Whether some module imports a suspending host function (calls then go through JSPI). */
+  suspends = false;
+
+  constructor(spec: PluginInstanceSpec) {
+    this.#spec = spec;
+  }
+
+  /**
+   * Instantiates module `idx` (reached through `path`, names from `main`) and runs its start-up.
+   * @throws Error with js-sdk's texts for an import nothing provides; what a start-up threw.
+   */
+  instantiate(path: string[], idx: number, linked: Linked): WebAssembly.Instance {
+    const { names, modules } = this.#spec.modules;
+    const module = modules[idx]!;
+    linked.set(idx, null);
+    const imports: Record<string, Record<string, unknown>> = {};
+    let wasi: WasiP1 | null = null;
+    const from = `from module "${path.join('"/"')}"`;
+    for (const { module: ns, name, kind } of WebAssembly.Module.imports(module)) {
+      // wasmlet's preemption import is never a manifest item's: the clock must stay in charge.
+      const provider = ns === PREEMPT_IMPORT_MODULE && this.#spec.functions[ns] !== undefined ? -1 : names.indexOf(ns);
+      let value: unknown;
+      if (provider !== -1) {
+        value = this.#provided(path, provider, ns, name, kind, linked);
+      } else if (ns === 'wasi_snapshot_preview1') {
+        if (this.#spec.wasi === null) throw new Error('WASI is not enabled; see the "useWasi" plugin option');
+        wasi ??= this.wasi === null ? (this.wasi = new WasiP1(wasiOptionsOf(this.#spec.wasi))) : new WasiP1({}, this.wasi);
+        value = wasi.imports['wasi_snapshot_preview1']![name];
+        if (value === undefined) throw new Error(`${from}: cannot resolve import "${ns}" "${name}" ("${ns}" is a host module, but does not contain "${name}")`);
+      } else {
+        value = this.#host(from, ns, name, kind);
+      }
+      (imports[ns] ??= {})[name] = value;
     }
+    const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
+    startUp(instance, wasi);
+    linked.set(idx, instance);
+    return instance;
+  }
+
+  /** A host function for `ns` `name`, JSPI-wrapped when it suspends. */
+  #host(from: string, ns: string, name: string, kind: string): unknown {
+    const { functions, kernel, suspending } = this.#spec;
     const own = functions[ns]?.[name];
     const fn = own ?? (ns === EXTISM_ENV ? kernel.env[name] : undefined);
     if (fn === undefined) {
       if (ns !== EXTISM_ENV && functions[ns] === undefined) {
-        throw new Error(`from module "main": cannot resolve import "${ns}" "${name}": not provided by host imports nor linked manifest items`);
+        throw new Error(`${from}: cannot resolve import "${ns}" "${name}": not provided by host imports nor linked manifest items`);
       }
-      throw new Error(`from module "main": cannot resolve import "${ns}" "${name}" ("${ns}" is a host module, but does not contain "${name}")`);
+      throw new Error(`${from}: cannot resolve import "${ns}" "${name}" ("${ns}" is a host module, but does not contain "${name}")`);
     }
     if (kind !== 'function') {
-      throw new Error(`from module "main": in import "${ns}" "${name}", "${kind}"-typed host imports are not supported yet`);
+      throw new Error(`${from}: in import "${ns}" "${name}", "${kind}"-typed host imports are not supported yet`);
     }
     const isSuspending = own !== undefined && suspending.has(own);
-    suspends ||= isSuspending;
-    (imports[ns] ??= {})[name] = isSuspending ? new jspi.Suspending(fn) : fn;
+    this.suspends ||= isSuspending;
+    return isSuspending ? new jspi.Suspending(fn) : fn;
   }
-  const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
-  const exports = instance.exports;
-  if (wasi !== null) {
-    wasi.initialize(instance);
-  } else {
-    if (typeof exports['_initialize'] === 'function') (exports['_initialize'] as () => void)();
-    if (typeof exports['_start'] === 'function') (exports['_start'] as () => void)();
+
+  /**
+   * Export `name` of module `idx` (named `ns`) for its importer at `path`: a provider that
+   * exports `_start` (a command) is instantiated afresh for each importer, any other once per
+   * plugin; a function imported around a cycle goes through a trampoline that finds the export
+   * once the provider is instantiated.
+   * @throws Error (js-sdk texts) when the provider has no such export, or a non-function import
+   *   closes a cycle; a cycle through a command, which js-sdk would follow until the stack overflows.
+   */
+  #provided(path: string[], idx: number, ns: string, name: string, kind: string, linked: Linked): unknown {
+    const provider = this.#spec.modules.modules[idx]!;
+    const exported = WebAssembly.Module.exports(provider);
+    if (!exported.some((e) => e.name === name && e.kind === kind)) {
+      throw new Error(`from module "${path.join('"/"')}": cannot import "${ns}" "${name}"; no export matched request`);
+    }
+    let instance: WebAssembly.Instance | null;
+    if (exported.some((e) => e.name === '_start')) {
+      if (path.includes(ns)) throw new Error(`from module "${path.join('"/"')}": cannot import "${ns}" "${name}"; circular imports through a module exporting _start are not supported`);
+      instance = this.instantiate([...path, ns], idx, new Map());
+    } else {
+      instance = linked.has(idx) ? linked.get(idx) ?? null : this.instantiate([...path, ns], idx, linked);
+    }
+    if (instance !== null) return instance.exports[name];
+    if (kind !== 'function') {
+      throw new Error(`from module "${path.join('"/"')}": cannot import "${ns}" "${name}"; circular imports of type="${kind}" are not supported`);
+    }
+    let target: ((...args: unknown[]) => unknown) | null = null;
+    return (...args: unknown[]): unknown => {
+      if (target === null) {
+        const done = linked.get(idx);
+        if (!done) throw new Error(`from module instance "${path.join('"/"')}": target module "${ns}" was never instantiated`);
+        target = done.exports[name] as (...args: unknown[]) => unknown;
+      }
+      return target(...args);
+    };
   }
-  return new PluginInstance(instance, kernel, wasi, suspends);
+}
+
+/**
+ * Links the plugin's `main` module, instantiating the modules it imports from by name (their own
+ * imports first, depth first), and runs each module's start-up the way js-sdk does: with WASI,
+ * `_initialize` if exported (a command's `_start` is not run); without, `_initialize` then
+ * `_start` when exported.
+ * @throws Error with js-sdk's texts for an unresolvable import or WASI not enabled; what a
+ *   start-up threw.
+ */
+export function instantiatePlugin(spec: PluginInstanceSpec): PluginInstance {
+  mainModule(spec.modules); // throws without one
+  const linker = new PluginLinker(spec);
+  try {
+    const instance = linker.instantiate(['main'], spec.modules.names.indexOf('main'), new Map());
+    return new PluginInstance(instance, spec.kernel, linker.wasi, linker.suspends);
+  } catch (err) {
+    linker.wasi?.dispose();
+    throw err;
+  }
 }

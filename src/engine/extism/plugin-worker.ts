@@ -38,7 +38,7 @@ function main(data: PluginWorkerData): void {
   let instance: PluginInstance;
   post({ type: 'loaded' }); // the start-up timeout counts from here, not from thread boot
   try {
-    instance = instantiatePlugin({ module: data.module, kernel, functions, suspending: new Set(), wasi: data.wasi });
+    instance = instantiatePlugin({ modules: data.modules, kernel, functions, suspending: new Set(), wasi: data.wasi });
   } catch (err) {
     post({ type: 'failed', error: serializeError(err) });
     return;

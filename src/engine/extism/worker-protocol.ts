@@ -2,11 +2,12 @@
 // (plugin-worker.ts): structured-clone data only.
 import type { MessagePort } from 'node:worker_threads';
 import type { KernelOptions } from '../../host/extism/kernel.ts';
-import type { ExtismWasiGrants } from './instance.ts';
+import type { ExtismWasiGrants, PluginModules } from './instance.ts';
 
 /** What the main thread gives the worker (structured-clone data). */
 export interface PluginWorkerData {
-  module: WebAssembly.Module;
+  /** Every module of the plugin (compiled modules clone to the worker without recompiling). */
+  modules: PluginModules;
   kernelOptions: KernelOptions;
   buffer: SharedArrayBuffer;
   /** One Int32 word: 0 while a host call is pending, 1 once its reply is posted. */

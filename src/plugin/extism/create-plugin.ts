@@ -5,8 +5,8 @@ import { inspectModule } from '../../engine/binary.ts';
 import { compileModule } from '../../engine/compile-cache.ts';
 import { PREEMPT_IMPORT_MODULE, rewriteForPreemption } from '../../engine/preempt/rewrite-module.ts';
 import {
-  PluginOutput, startPlugin,
-  type CallContext, type ExtismLogger, type HostFunction, type LogLevel, type PluginBackend,
+  PluginOutput, mainModule, startPlugin,
+  type CallContext, type ExtismLogger, type HostFunction, type LogLevel, type PluginBackend, type PluginModules,
 } from '../../engine/extism/backend.ts';
 import { isWasmletError, WasmletError } from '../../util/errors.ts';
 import { resolveManifest, type ManifestLike, type MemoryOptions } from './manifest.ts';
@@ -161,55 +161,73 @@ function preemptibleBytes(code: Uint8Array): Uint8Array | null {
 }
 
 /**
+ * Every module rewritten with preemption checks and compiled, or null when one cannot be: the
+ * rewriter refuses it (it takes only valid input: rewriteForPreemption validates it; a GC-proposal
+ * module), or it is past a V8 limit once rewritten (function size, locals). All or none: in-process,
+ * a single unchecked module could loop past the deadline unstoppable.
+ */
+async function compilePreemptible(code: Uint8Array[]): Promise<WebAssembly.Module[] | null> {
+  const compiled: WebAssembly.Module[] = [];
+  for (const bytes of code) {
+    const rewritten = preemptibleBytes(bytes);
+    if (rewritten === null) return null;
+    const module = await compile(rewritten).catch((err: unknown) => {
+      if (isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM') return null;
+      throw err;
+    });
+    if (module === null) return null;
+    compiled.push(module);
+  }
+  return compiled;
+}
+
+/**
  * Loads an Extism plugin and starts it (module start-up runs now), mirroring `@extism/extism`'s
- * `createPlugin`. The mode follows the options: `runInWorker` selects the worker mode (host
- * functions are called back on this thread); otherwise the plugin runs in-process on this thread
- * (fastest), and with `timeoutMs` (option or manifest) its module is rewritten so that a call
- * past the limit is stopped there (a `{ module }` source, which cannot be rewritten, or a module
- * the rewriter refuses, runs on a worker instead).
+ * `createPlugin`. A manifest may list several modules: the one named `main` is the plugin, and
+ * its imports from another item's name are that item's exports (see plugin/extism/manifest.ts
+ * `resolveManifest` for the names, engine/extism/instance.ts for the linking). The mode follows
+ * the options: `runInWorker` selects the worker mode (host functions are called back on this
+ * thread); otherwise the plugin runs in-process on this thread (fastest), and with `timeoutMs`
+ * (option or manifest) every module is rewritten so that a call past the limit is stopped there
+ * (a `{ module }` item, which cannot be rewritten, or a module the rewriter refuses, sends the
+ * whole plugin to a worker instead). `memory.maxLinearMemoryBytes` caps every module's memories.
  * @param source bytes, a path, an http(s)/file URL, a manifest JSON text, a compiled module, or a manifest.
  * @throws WasmletError `WASMLET_ERR_EXTISM_MANIFEST` (blame user) for a malformed manifest or
- *   options, or a hash mismatch; `WASMLET_ERR_INVALID_WASM` (blame guest) for bytes V8 rejects; `WASMLET_ERR_MEMORY_LIMIT` when the initial memory is over
- *   `memory.maxLinearMemoryBytes`; js-sdk's link errors (`WASI is not enabled; see the "useWasi"
- *   plugin option`, `cannot resolve import ...`); `WASMLET_ERR_TIMEOUT` when start-up passes `timeoutMs`.
+ *   options, a hash mismatch, no module named `main` or two with one name;
+ *   `WASMLET_ERR_INVALID_WASM` (blame guest) for bytes V8 rejects; `WASMLET_ERR_MEMORY_LIMIT` when
+ *   a module's initial memory is over `memory.maxLinearMemoryBytes`; js-sdk's link errors (`WASI
+ *   is not enabled; see the "useWasi" plugin option`, `from module "main": cannot resolve import
+ *   ...`, `... cannot import "lib" "f"; no export matched request`); `WASMLET_ERR_TIMEOUT` when
+ *   start-up passes `timeoutMs`.
  */
 export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLike>, options: ExtismPluginOptions = {}): Promise<Plugin> {
-  const { manifest, module: given, bytes } = await resolveManifest(await source);
+  const { manifest, modules: items } = await resolveManifest(await source);
   const memory: MemoryOptions = options.memory ?? manifest.memory ?? {};
   const timeoutMs = options.timeoutMs ?? manifest.timeoutMs ?? null;
   if (timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`, { blame: 'user' });
   }
-  let module = given;
-  let worker = options.runInWorker === true;
-  let preempted = false;
-  if (module === null) {
-    let code = bytes!;
-    if (memory.maxLinearMemoryBytes !== undefined) {
-      code = applyMemoryCap(code, inspectModule(code), memory.maxLinearMemoryBytes, { setting: 'memory.maxLinearMemoryBytes' }).bytes;
-    }
-    // With a timeout the rewritten bytes are compiled instead of the original (the rewriter takes
-    // only valid input: rewriteForPreemption validates it). Refused by the rewriter (invalid, or
-    // a GC-proposal module), or past a V8 limit once rewritten (function size, locals): the
-    // original is compiled, which reports an invalid module, and runs on a worker.
-    const rewritten = timeoutMs !== null && !worker ? preemptibleBytes(code) : null;
-    const compiled = rewritten === null ? null : await compile(rewritten).catch((err: unknown) => {
-      if (isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM') return null;
-      throw err;
-    });
-    if (compiled !== null) {
-      module = compiled;
-      preempted = true;
-    } else {
-      module = await compile(code);
-      if (timeoutMs !== null) worker = true;
-    }
-  } else if (memory.maxLinearMemoryBytes !== undefined) {
+  const cap = memory.maxLinearMemoryBytes;
+  if (cap !== undefined && items.some((m) => m.bytes === null)) {
     throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST', 'memory.maxLinearMemoryBytes needs the module bytes: pass { data } or { path } instead of { module }', { blame: 'user' });
   }
+  const code = items.map((m) => m.bytes === null || cap === undefined ? m.bytes : applyMemoryCap(m.bytes, inspectModule(m.bytes), cap, {
+    subject: items.length > 1 ? `module "${m.name}"` : undefined, setting: 'memory.maxLinearMemoryBytes',
+  }).bytes);
+  let worker = options.runInWorker === true;
+  // With a timeout the rewritten bytes are compiled instead of the originals; when that cannot be
+  // done for every module, the originals are compiled (an invalid one is reported) and run on a worker.
+  let modules = timeoutMs !== null && !worker && code.every((c) => c !== null) ? await compilePreemptible(code as Uint8Array[]) : null;
+  const preempted = modules !== null;
+  if (modules === null) {
+    modules = [];
+    for (const [i, m] of items.entries()) modules.push(m.module ?? await compile(code[i]!));
+    if (timeoutMs !== null) worker = true;
+  }
+  const linked: PluginModules = { names: items.map((m) => m.name), modules };
   const logger = options.logger ?? console;
   const backend = await startPlugin({
-    module,
+    modules: linked,
     kernel: {
       config: options.config ?? manifest.config ?? {},
       logLevel: options.logLevel ?? 'silent',
@@ -232,7 +250,7 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
     worker,
     preempted,
   });
-  return new ExtismPlugin(backend, module, preempted);
+  return new ExtismPlugin(backend, mainModule(linked), preempted);
 }
 
 export type { CallContext, ExtismLogger, HostFunction, LogLevel };

@@ -24,7 +24,10 @@ export interface MemoryOptions {
   maxLinearMemoryBytes?: number;
 }
 
-/** A module given as bytes. `name`/`hash` as in Extism. */
+/**
+ * A module given as bytes. `name`: what other items import it by (`main` is the plugin; default:
+ * see {@link resolveManifest}); `hash`: its expected sha256, hex.
+ */
 export interface ManifestWasmData { data: Uint8Array | ArrayBuffer; name?: string; hash?: string }
 /** A module read from a file path. */
 export interface ManifestWasmPath { path: string; name?: string; hash?: string }
@@ -36,6 +39,7 @@ export type ManifestWasm = ManifestWasmData | ManifestWasmPath | ManifestWasmUrl
 
 /** An Extism manifest. */
 export interface Manifest {
+  /** The modules: the one named `main` (default: the last) is the plugin, the others are linked into it by name. */
   wasm: ManifestWasm[];
   /** `config_get` values. */
   config?: Record<string, string>;
@@ -51,11 +55,22 @@ export interface Manifest {
 /** What `createPlugin` accepts: bytes, a path or URL (string or URL), a manifest JSON text, a compiled module, or a manifest. */
 export type ManifestLike = Manifest | Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string;
 
-/** A manifest resolved: the main module, and its bytes when known. */
+/** One `wasm` item resolved: its Extism name, and its bytes or its compiled module. */
+export interface ResolvedModule {
+  /** The name other modules import it by (`main`: the plugin itself); see {@link resolveManifest}. */
+  name: string;
+  /** Set for a `{ module }` item (then `bytes` is null). */
+  module: WebAssembly.Module | null;
+  /** The module's bytes (hash already checked), for every other item. */
+  bytes: Uint8Array | null;
+}
+
+/** A manifest resolved: every module, in the manifest's order, named. */
 export interface ResolvedManifest {
   manifest: Manifest;
-  module: WebAssembly.Module | null;
-  bytes: Uint8Array | null;
+  modules: ResolvedModule[];
+  /** Index in `modules` of the one named `main`. */
+  main: number;
 }
 
 function bad(message: string): WasmletError {
@@ -130,30 +145,52 @@ async function bytesOf(item: ManifestWasm): Promise<Uint8Array | null> {
   return null;
 }
 
+/** The sha256 of `bytes` checked against `hash` (hex); returns the actual hash, hex. */
+function checkHash(bytes: Uint8Array, hash: string): string {
+  const actual = createHash('sha256').update(bytes).digest();
+  const expected = Buffer.from(/^[0-9a-f]{64}$/i.test(hash) ? hash : '', 'hex');
+  // constant time, as js-sdk's loop is meant to be
+  if (expected.length !== 32 || !timingSafeEqual(expected, actual)) {
+    throw bad(`Plugin error: hash mismatch. Expected: ${hash}. Actual: ${actual.toString('hex')}`);
+  }
+  return actual.toString('hex');
+}
+
+/** One item: read or fetched, its `hash` checked, named. */
+async function resolveItem(item: ManifestWasm, idx: number, count: number): Promise<ResolvedModule> {
+  // js-sdk's default: the last item is `main`, another is named by its sha256 (when it has a
+  // `hash`) or else by its index.
+  const byDefault = (hashName: string | null): string => item.name ?? (idx === count - 1 ? 'main' : hashName ?? String(idx));
+  if ('module' in item) {
+    if (item.hash) throw bad('Item specified a hash but WebAssembly.Module source data is unavailable for hashing');
+    return { name: byDefault(null), module: item.module, bytes: null };
+  }
+  const bytes = (await bytesOf(item))!;
+  return { name: byDefault(item.hash ? checkHash(bytes, item.hash) : null), module: null, bytes };
+}
+
 /**
- * Resolves `source`: reads or fetches the module, checks its `hash`.
- * @throws WasmletError `WASMLET_ERR_EXTISM_MANIFEST` (blame user) for a malformed manifest, more
- *   than one module (wasmlet links a single module), a hash on a `{ module }` item, or a hash
- *   mismatch (`Plugin error: hash mismatch. Expected: H. Actual: A`, js-sdk's text).
+ * Resolves `source`: reads or fetches every module of `wasm`, checks each `hash`, and names each
+ * as js-sdk does (extism/js-sdk src/manifest.ts `toWasmModuleData` at v2.0.0-rc13): an item's
+ * `name`; else `main` for the last item; else the sha256 hex of an item with a `hash`; else its
+ * index (`"0"`). The module named `main` is the plugin; the others are there to be imported by
+ * name (Extism's manifest: "the `main` module should be named `main` or listed last", extism/extism
+ * manifest/src/lib.rs `Manifest.wasm`, `WasmMetadata.name`).
+ * @throws WasmletError `WASMLET_ERR_EXTISM_MANIFEST` (blame user) for a malformed manifest, a
+ *   hash on a `{ module }` item, a hash mismatch (`Plugin error: hash mismatch. Expected: H.
+ *   Actual: A`, js-sdk's text), no module named `main` (`manifest with multiple modules must
+ *   designate one "main" module`, js-sdk's text, which a single item named otherwise gets too),
+ *   or two modules with one name (js-sdk would silently link the first).
  */
 export async function resolveManifest(source: ManifestLike): Promise<ResolvedManifest> {
   const manifest = toManifest(source);
-  if (manifest.wasm.length !== 1) {
-    throw bad(`the manifest lists ${manifest.wasm.length} modules; wasmlet's createPlugin runs exactly one (no linking of named modules yet)`);
+  const modules = await Promise.all(manifest.wasm.map((item, idx, all) => resolveItem(item, idx, all.length)));
+  const names = modules.map((m) => m.name);
+  const main = names.indexOf('main');
+  if (main === -1) throw bad('manifest with multiple modules must designate one "main" module');
+  const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (dup !== -1) {
+    throw bad(`manifest.wasm items ${names.indexOf(names[dup]!)} and ${dup} are both named "${names[dup]}": give each module a distinct "name" (an unnamed item is named by its index, or its sha256 when it has a "hash")`);
   }
-  const item = manifest.wasm[0]!;
-  if ('module' in item) {
-    if (item.hash) throw bad('Item specified a hash but WebAssembly.Module source data is unavailable for hashing');
-    return { manifest, module: item.module, bytes: null };
-  }
-  const bytes = (await bytesOf(item))!;
-  if (item.hash) {
-    const actual = createHash('sha256').update(bytes).digest();
-    const expected = Buffer.from(/^[0-9a-f]{64}$/i.test(item.hash) ? item.hash : '', 'hex');
-    // constant time, as js-sdk's loop is meant to be
-    if (expected.length !== 32 || !timingSafeEqual(expected, actual)) {
-      throw bad(`Plugin error: hash mismatch. Expected: ${item.hash}. Actual: ${actual.toString('hex')}`);
-    }
-  }
-  return { manifest, module: null, bytes };
+  return { manifest, modules, main };
 }

@@ -104,9 +104,19 @@ export class WasiP1 {
   readonly #only: readonly string[] | undefined;
   #imports: WebAssembly.Imports | null = null;
 
-  constructor(options: WasiP1Options = {}) {
+  /**
+   * @param sharing another instance whose context (descriptor table, preopens, args, env, stdio)
+   *   this one uses too, `options` then giving only `trace` and `only`: for modules linked into one
+   *   program (an Extism manifest's modules), each binding its own memory, as one Wasmtime store's
+   *   modules share one `WasiCtx`. Close it once, through either.
+   */
+  constructor(options: WasiP1Options = {}, sharing?: WasiP1) {
     this.#trace = options.trace;
     this.#only = options.only;
+    if (sharing !== undefined) {
+      this.#state = new P1State(sharing.#state.ctx);
+      return;
+    }
     const stdin = options.stdin ?? nullInput();
     const stdout = options.stdout ?? nullOutput();
     const stderr = options.stderr ?? nullOutput();
