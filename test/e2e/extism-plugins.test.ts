@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -370,4 +371,14 @@ test('wasmlet: memory.maxOutputBytes fails a larger output; maxLinearMemoryBytes
   await assert.rejects(createPlugin(fx('code.wasm'), { memory: { maxLinearMemoryBytes: 65536 } }), { code: 'WASMLET_ERR_MEMORY_LIMIT' });
   const capped = await createPlugin(fx('code.wasm'), { memory: { maxLinearMemoryBytes: 32 * 65536 } });
   assert.equal((await capped.call('count_vowels', 'aa'))?.json().count, 2);
+});
+
+test('wasmlet worker mode: an idle plugin never closed lets the process exit; a pending call keeps it alive until it settles', () => {
+  const script = `import { createPlugin } from ${JSON.stringify(join(repoRoot, 'src/index.ts'))};
+    const p = await createPlugin(${JSON.stringify(fx('code.wasm'))}, { runInWorker: true });
+    console.log((await p.call('count_vowels', 'aaa'))?.json().count);`;
+  const file = join(mkdtempSync(join(tmpdir(), 'wasmlet-idle-')), 'idle.mjs'); // not -e: the worker would inherit --input-type
+  writeFileSync(file, script);
+  const out = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(out, '3\n', 'the call settled (the process waited for it), then the process exited without close()');
 });

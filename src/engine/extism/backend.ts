@@ -304,6 +304,7 @@ class WorkerPlugin implements PluginBackend {
       const ms = this.#spec.timeoutMs;
       const timer = ms === null ? undefined : setTimeout(() => this.#timedOut(), ms);
       this.#pending = { resolve, reject, timer };
+      this.#worker!.ref();
       this.#worker!.postMessage({ type: 'call', name, input } satisfies PluginCallMessage);
     });
   }
@@ -321,6 +322,7 @@ class WorkerPlugin implements PluginBackend {
     this.#pending = null;
     this.#hostContext = undefined;
     if (p !== null) clearTimeout(p.timer);
+    this.#worker?.unref();
     return p;
   }
 
@@ -353,7 +355,6 @@ class WorkerPlugin implements PluginBackend {
     const worker = new Worker(workerEntry(import.meta.url, './plugin-worker'), {
       workerData: data, transferList: [port2 as never], name: 'wasmlet extism plugin',
     });
-    worker.unref();
     this.#worker = worker;
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -377,6 +378,9 @@ class WorkerPlugin implements PluginBackend {
     });
     worker.on('message', (m: PluginWorkerMessage) => this.#onMessage(worker, m));
     worker.on('error', (err) => { if (this.#worker === worker) { this.#worker = null; this.#settle()?.reject(err); } });
+    // Idle, the worker keeps no process alive (an unclosed plugin lets it exit); a call refs it
+    // until settled. After the listeners: Node refs a worker's port again when one is added.
+    worker.unref();
   }
 
   #onMessage(worker: Worker, m: PluginWorkerMessage): void {
