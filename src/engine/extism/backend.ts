@@ -1,7 +1,7 @@
-// Where an Extism plugin runs: in-process (the caller's thread; fastest; with `timeoutMs`, the
-// module is rewritten with preemption checks, engine/preempt/, and a looping call is stopped at
-// its deadline on this thread) or on a worker of its own (`runInWorker`, or a module the rewriter
-// refuses: a looping call is stopped by terminating the worker). Both expose one interface to the
+// Where an Extism plugin runs: in-process (the caller's thread; fastest; with `timeoutMs`, every
+// module of the plugin is rewritten with preemption checks, engine/preempt/, and a looping call is
+// stopped at its deadline on this thread) or on a worker of its own (`runInWorker`, or a module
+// the rewriter refuses: a looping call is stopped by terminating the worker). Both expose one interface to the
 // embedding API (plugin/extism/create-plugin.ts).
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CallContext } from '../../host/extism/call-context.ts';
