@@ -76,7 +76,7 @@ export interface PluginInstanceSpec {
   wasi: ExtismWasiGrants | null;
 }
 
-/** A live plugin instance: its exports, and the WASI host to close. */
+/** A live plugin instance: `main`'s exports, and the WASI context (all its modules') to close. */
 export class PluginInstance {
   readonly instance: WebAssembly.Instance;
   readonly #kernel: ExtismKernel;
