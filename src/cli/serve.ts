@@ -1,11 +1,7 @@
 // `wasmlet serve`: serve an app's triggers (HTTP, Redis, cron) (modelled on `spin up` / `wasmtime serve`).
 import { loadApp } from '../app/loader.ts';
 import type { LoadOptions } from '../app/host-services.ts';
-import { createServerLog } from '../triggers/http/access-log.ts';
-import type { AccessRecord, LogFormat, ServerLog } from '../triggers/http/access-log.ts';
-import type { RunningAdminServer } from '../triggers/admin/admin-server.ts';
-import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
-import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
+import type { LogFormat, ServerLog } from '../triggers/http/access-log.ts';
 import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
 import { DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
@@ -14,6 +10,7 @@ import { WasmletError } from '../util/errors.ts';
 import { parseDuration, parseSize } from '../util/units.ts';
 import { EXIT } from './exit-codes.ts';
 import { printOut } from './output.ts';
+import { OPERATOR_FLAGS, OPERATOR_OPTIONS_HELP, operatorSettings, startServerOperations } from './server-operations.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { parseFlags, usageError as usageErrorFor } from './usage.ts';
 
@@ -54,16 +51,7 @@ $WASMLET_CACHE_DIR, else .wasmlet/cache/ under the app dir (<os tmpdir>/wasmlet-
 cannot be written).
 
 Options:
-${SERVER_OPTIONS_HELP}  --log-dir DIR        Also write each component's guest output to DIR/<component>_stdout.txt
-                       and DIR/<component>_stderr.txt (Spin's names; WAGI's stdout is the
-                       response, so only its stderr), rotated by size (below). The lines still
-                       go to the console too.
-  --log-file-size SIZE With --log-dir: size at which a file is rotated to .1, .2, ... (default 10MiB).
-  --log-files N        With --log-dir: rotated files kept per stream (default 5).
-  --admin-listen ADDR  Also listen on ADDR (as --listen) for operators: Prometheus metrics at
-                       /metrics, a live dashboard at /, its data at /api/status. Off by default;
-                       bind it to a private address.
-  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
+${SERVER_OPTIONS_HELP}${OPERATOR_OPTIONS_HELP}  --from-registry REF  Pull REF (a Spin app, or one Wasm as \`wkg oci push\` writes) into the
                        registry cache, or reuse it there, and serve it (see wasmlet registry).
   --insecure           With --from-registry: plain HTTP for a registry not on loopback.
   -h, --help           Print this help.
@@ -110,10 +98,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SERVER_FLAGS,
-      'log-dir': { type: 'string' },
-      'log-file-size': { type: 'string' },
-      'log-files': { type: 'string' },
-      'admin-listen': { type: 'string' },
+      ...OPERATOR_FLAGS,
       'from-registry': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -122,14 +107,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (values.help) { printOut(HELP); return EXIT.OK; }
   if (positionals.length > 1) throw usageError(`expected one app (DIR, MANIFEST or module.wasm), got ${positionals.length}`);
   const settings = serverSettings('serve', values);
-  const adminAddress = values['admin-listen'] === undefined ? undefined : parseListen(values['admin-listen'], '--admin-listen');
-  const logDir = values['log-dir'];
-  if (logDir === '') throw usageError('--log-dir: expected a directory path');
-  if (logDir === undefined && (values['log-file-size'] !== undefined || values['log-files'] !== undefined)) {
-    throw usageError('--log-file-size and --log-files apply to --log-dir; add --log-dir DIR');
-  }
-  const logFileBytes = values['log-file-size'] === undefined ? undefined : parseSize(values['log-file-size']);
-  const logFiles = values['log-files'] === undefined ? undefined : positiveInt('--log-files', values['log-files'], 0);
+  const operator = operatorSettings('serve', values, parseListen);
 
   let appPath = positionals[0] ?? '.';
   // A registry app lives in the cache, one dir per version: its state stays in the current dir.
@@ -140,58 +118,27 @@ export async function serveCommand(argv: string[]): Promise<number> {
     defaultStateDir = '.wasmlet';
   }
   const app = await loadApp(appPath, { ...settings.load, defaultStateDir });
-  // With --admin-listen, metrics and dashboard see every request and every log line; without
-  // it, prom-client and the dashboard are not even loaded.
-  const ops = adminAddress === undefined ? undefined : await (async () => {
-    const [{ ServeMetrics }, { DashboardStats }, { startAdminServer }] = await Promise.all([
-      import('../triggers/admin/metrics.ts'), import('../triggers/admin/dashboard-stats.ts'), import('../triggers/admin/admin-server.ts'),
-    ]);
-    return { metrics: new ServeMetrics(), dashboard: new DashboardStats(app), startAdminServer };
-  })();
-  const write = ops === undefined ? printOut : (text: string) => { printOut(text); ops.dashboard.logText(text); };
-  const consoleLog = createServerLog(settings.logFormat, write, { flushMs: 10 });
-  const guestLogs = logDir === undefined ? undefined : new GuestLogFiles({
-    dir: logDir, maxFileBytes: logFileBytes, maxFiles: logFiles, onError: (message) => consoleLog.event('error', message),
-  });
-  const log = guestLogs === undefined ? consoleLog : withGuestLogFiles(consoleLog, guestLogs);
-  // OpenTelemetry is loaded only when an OTLP endpoint is configured (zero cost otherwise).
-  const tracer = tracingConfigured()
-    ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer()
-    : undefined;
-  const server = app.triggers.http.length === 0 ? undefined : await startHttpServer({
-    app, ...settings.server, log,
-    ...(tracer === undefined ? {} : { tracer }),
-    ...(ops === undefined ? {} : {
-      poolObserver: ops.metrics.poolObserver,
-      onRequest: (record: AccessRecord) => { ops.metrics.requestFinished(record); ops.dashboard.requestFinished(record); },
-    }),
-  });
-  let admin: RunningAdminServer | undefined;
+  const ops = await startServerOperations(operator, settings.logFormat);
+  const { log } = ops;
+  let server: RunningHttpServer | undefined;
   let events;
   try {
-    if (ops !== undefined) {
-      if (server) ops.metrics.attach(server);
-      admin = await ops.startAdminServer({ ...adminAddress!, metrics: ops.metrics, dashboard: ops.dashboard });
-    }
+    if (app.triggers.http.length > 0) server = await startHttpServer({ app, ...settings.server, log, ...ops.http });
+    await ops.serving(app, server);
     events = await startEventTriggers(app, {
       workers: settings.server.workers ?? defaultWorkerCount(),
       defaultTimeoutMs: settings.server.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log,
     });
   } catch (err) {
-    await admin?.close();
+    await ops.close();
     await server?.close(0);
     throw err;
   }
-  if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
-  if (tracer) {
-    log.event('info', 'tracing to OTLP endpoint', {
-      endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
-    });
-  }
+  ops.announce();
   // After the other start-up lines (scripts and tests wait for this one); the admin address next.
   if (server) log.event('info', `listening on ${server.url}`, { app: app.name, routes: app.triggers.http.length });
   if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
-  if (admin) log.event('info', `admin listening on ${admin.url}`, { dashboard: `${admin.url}/`, metrics: `${admin.url}/metrics` });
+  ops.announceAdmin();
   // On a stop request the event triggers stop reading at once and finish the handlers they started
   // while HTTP drains (one grace period, not two in a row); the admin listener closes last.
   let eventsClosed: Promise<void> | undefined;
@@ -199,10 +146,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     eventsClosed = events?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${(err as Error).message}`));
   });
   await eventsClosed;
-  await admin?.close().catch((err: unknown) => log.event('error', `closing the admin listener: ${(err as Error).message}`));
-  guestLogs?.close();
-  // Exports the spans still batched before the process exits.
-  await tracer?.shutdown().catch((err: unknown) => log.event('error', `cannot export the last traces: ${(err as Error).message}`));
+  await ops.close();
   return EXIT.OK;
 }
 

@@ -2,7 +2,8 @@
 // way `spin watch` does (spinframework/spin src/commands/watch.rs, watch/filters.rs), except
 // that the new app is swapped into the running server (RunningHttpServer.reload) rather than the
 // server restarted: no request is refused during a reload, and a broken build or manifest leaves
-// the previous app serving.
+// the previous app serving. The Redis and cron triggers are restarted with each new app, as
+// `spin watch` restarts `spin up` (the old ones stop first, so no message is handled twice).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { matchesGlob, relative, resolve, sep } from 'node:path';
@@ -11,14 +12,18 @@ import { locateManifest, readBuildPlan } from '../app/build-plan.ts';
 import type { BuildPlan } from '../app/build-plan.ts';
 import { loadApp } from '../app/loader.ts';
 import type { LockedApp } from '../app/locked-app.ts';
-import { createServerLog } from '../triggers/http/access-log.ts';
-import { startHttpServer } from '../triggers/http/server.ts';
+import { startEventTriggers } from '../triggers/event-triggers.ts';
+import type { RunningEventTriggers } from '../triggers/event-triggers.ts';
+import type { ServerLog } from '../triggers/http/access-log.ts';
+import { DEFAULT_TIMEOUT_MS } from '../triggers/http/limits.ts';
+import { defaultWorkerCount, startHttpServer } from '../triggers/http/server.ts';
 import type { RunningHttpServer } from '../triggers/http/server.ts';
 import { isWasmletError } from '../util/errors.ts';
 import { runBuilds, TERMINAL_BUILD_OUTPUT } from './build.ts';
 import { EXIT } from './exit-codes.ts';
 import { printErr, printError, printOut } from './output.ts';
-import { closeOnStopRequest, SERVER_FLAGS, SERVER_OPTIONS_HELP, serverSettings } from './serve.ts';
+import { closeOnStopRequest, parseListen, SERVER_FLAGS, SERVER_OPTIONS_HELP, serverSettings } from './serve.ts';
+import { OPERATOR_FLAGS, OPERATOR_OPTIONS_HELP, operatorSettings, startServerOperations } from './server-operations.ts';
 import { parseFlags, usageError } from './usage.ts';
 
 const HELP = `Usage: wasmlet watch [options] [DIR | MANIFEST]
@@ -28,17 +33,19 @@ component's build.watch globs (relative to its build.workdir, Spin's keys) rebui
 component, a change to the manifest rebuilds every component, a change to a component's source
 or files reloads. The new app is loaded and validated first, then swapped into the running
 server: requests that arrive go to it, requests in flight finish on the old one, and the
-listener never closes. A build or manifest that fails prints the error and keeps the previous
-app serving. DIR holds a wasmlet.toml (or spin.toml); default: the current directory.
+listener never closes. Redis and cron triggers are restarted with the new app (the old ones stop
+first). A build or manifest that fails prints the error and keeps the previous app serving. DIR
+holds a wasmlet.toml (or spin.toml); default: the current directory.
 
 Options:
       --skip-build     Do not run build commands: reload when the manifest, a source or a
                        files mount changes.
   -d, --debounce MS    Wait this long after the last change before rebuilding (default 100).
-${SERVER_OPTIONS_HELP}  -h, --help           Print this help.
+${SERVER_OPTIONS_HELP}${OPERATOR_OPTIONS_HELP}  -h, --help           Print this help.
 
-Ignored: node_modules, .git, .wasmlet and .spin directories. SIGINT/SIGTERM stop watching and
-shut the server down as \`wasmlet serve\` does.
+Tracing (OTEL_* variables) works as for \`wasmlet serve\`. Ignored: node_modules, .git, .wasmlet
+and .spin directories. SIGINT/SIGTERM stop watching and shut the server down as \`wasmlet serve\`
+does.
 `;
 
 /** Default debounce, in ms: Spin's `spin watch --debounce` default. */
@@ -89,6 +96,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SERVER_FLAGS,
+      ...OPERATOR_FLAGS,
       'skip-build': { type: 'boolean' },
       debounce: { type: 'string', short: 'd' },
       help: { type: 'boolean', short: 'h' },
@@ -100,12 +108,16 @@ export async function watchCommand(argv: string[]): Promise<number> {
   if (values.debounce !== undefined && !/^\d+$/.test(values.debounce)) throw usageError('watch', `--debounce '${values.debounce}': expected milliseconds`);
   const skipBuild = values['skip-build'] === true;
   const settings = serverSettings('watch', values);
+  const operator = operatorSettings('watch', values, parseListen);
   const manifestPath = await locateManifest(positionals[0] ?? '.');
   let plan = await readBuildPlan(manifestPath);
-  const log = createServerLog(settings.logFormat, printOut, { flushMs: 10 });
+  const ops = await startServerOperations(operator, settings.logFormat);
+  const { log } = ops;
+  ops.announce();
 
   let app: LockedApp | undefined;
   let server: RunningHttpServer | undefined;
+  let events: RunningEventTriggers | undefined;
   let stopped = false;
   let fatal: ((err: unknown) => void) | undefined;
   const failed = new Promise<never>((_, reject) => { fatal = reject; });
@@ -141,17 +153,24 @@ export async function watchCommand(argv: string[]): Promise<number> {
     if (stopped) return;
     try {
       if (server === undefined) {
-        server = await startHttpServer({ app: next, ...settings.server, log });
+        server = await startHttpServer({ app: next, ...settings.server, log, ...ops.http });
+        await ops.serving(next, server);
         log.event('info', `listening on ${server.url}`, { app: next.name, routes: next.triggers.http.length });
+        ops.announceAdmin();
       } else {
         await server.reload(next);
+        await ops.serving(next, server);
         log.event('info', 'reloaded', { app: next.name, routes: next.triggers.http.length });
       }
       app = next;
     } catch (err) {
       if (isWasmletError(err) && err.code === 'WASMLET_ERR_LISTEN') { fatal!(err); return; }
       printCycleError(describe(err), server !== undefined);
+      return;
     }
+    const old = events;
+    events = undefined;
+    events = await restartEventTriggers(old, next, settings.server, log);
   };
 
   // Changes are collected while a cycle runs and handled by the next one, debounced.
@@ -191,15 +210,44 @@ export async function watchCommand(argv: string[]): Promise<number> {
     clearTimeout(timer);
     await watcher.close();
     await running;
+    await events?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${describe(err)}`));
   });
   try {
     await Promise.race([stop, failed]);
+  } catch (err) {
+    // An address that cannot be bound (the admin one may fail after the HTTP listener started).
+    await server?.close(0);
+    throw err;
   } finally {
     stopped = true;
     clearTimeout(timer);
     await watcher.close();
+    await ops.close();
   }
   return EXIT.OK;
+}
+
+/**
+ * Stops `old` (no more messages or ticks; its running handlers finish), then starts the Redis and
+ * cron triggers of `app` on a new event pool. The HTTP side has already been swapped to `app`;
+ * a failure here (rare: `app` loaded and its components compiled) prints the error, and the app
+ * has no event triggers until the next cycle succeeds.
+ * @returns the running triggers, or undefined when `app` has none or they could not start.
+ */
+async function restartEventTriggers(old: RunningEventTriggers | undefined, app: LockedApp,
+  server: { workers?: number; defaultTimeoutMs?: number }, log: ServerLog): Promise<RunningEventTriggers | undefined> {
+  await old?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${describe(err)}`));
+  try {
+    const events = await startEventTriggers(app, {
+      workers: server.workers ?? defaultWorkerCount(), defaultTimeoutMs: server.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log,
+    });
+    if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
+    return events;
+  } catch (err) {
+    printError(describe(err));
+    printErr('wasmlet: the Redis and cron triggers are stopped until the next successful reload\n');
+    return undefined;
+  }
 }
 
 function describe(err: unknown): string {

@@ -108,8 +108,8 @@ interface RouteState {
 
 /** Collects the dashboard's figures from access records and log text. */
 export class DashboardStats {
-  readonly #app: LockedApp;
-  readonly #routes = new Map<string, RouteState>();
+  #app: LockedApp;
+  #routes = new Map<string, RouteState>();
   readonly #all = new PerSecond();
   readonly #errors: Ring<ErrorSnapshot>;
   readonly #logs: Ring<string>;
@@ -128,6 +128,23 @@ export class DashboardStats {
     for (const r of app.triggers.http) {
       this.#routes.set(r.route, this.#newRoute(r.route, r.component, r.executor.type));
     }
+  }
+
+  /**
+   * The app was reloaded (`wasmlet watch`): its name and routes are shown from now on. A route it
+   * still has keeps its counts and latencies; a route it no longer has is dropped.
+   */
+  setApp(app: LockedApp): void {
+    const before = this.#routes;
+    this.#app = app;
+    this.#routes = new Map();
+    for (const r of app.triggers.http) {
+      const kept = before.get(r.route);
+      const fresh = this.#newRoute(r.route, r.component, r.executor.type);
+      this.#routes.set(r.route, kept === undefined ? fresh : { ...kept, snapshot: fresh.snapshot });
+    }
+    const unrouted = before.get(NO_ROUTE);
+    if (unrouted !== undefined) this.#routes.set(NO_ROUTE, unrouted);
   }
 
   #newRoute(route: string, component: string, executor: string): RouteState {
