@@ -25,9 +25,10 @@ export interface ExtismPluginOptions {
   memory?: MemoryOptions;
   /**
    * Per-call (and start-up) wall-clock limit, ms. Default: none. In-process (the default mode)
-   * the module is rewritten with preemption checks and a call past the limit is stopped on the
-   * caller's thread, which it blocks meanwhile; with `runInWorker`, or for a `{ module }` source
-   * or a module the rewriter refuses (GC proposal), the plugin runs on a worker of its own.
+   * every module of the plugin is rewritten with preemption checks and a call past the limit is
+   * stopped on the caller's thread, which it blocks meanwhile; with `runInWorker`, or when one
+   * module is a `{ module }` item or one the rewriter refuses (GC proposal), the plugin runs on a
+   * worker of its own.
    */
   timeoutMs?: number | null;
   /** Run on a worker of its own (js-sdk `runInWorker`): the caller's event loop stays free during calls. Default false. */

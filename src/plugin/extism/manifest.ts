@@ -17,8 +17,8 @@ export interface MemoryOptions {
   /** wasmlet: cap on one call's output, bytes; past it the call rejects. */
   maxOutputBytes?: number;
   /**
-   * wasmlet: cap on the guest's own linear memory, bytes (whole 64 KiB pages): `memory.grow` past
-   * it fails (-1) as in Wasmtime; a module whose initial memory is larger fails to load
+   * wasmlet: cap on each linear memory of each of the plugin's modules, bytes (whole 64 KiB
+   * pages): `memory.grow` past it fails (-1) as in Wasmtime; a module whose initial memory is larger fails to load
    * (`WASMLET_ERR_MEMORY_LIMIT`). Not available for a `{ module }` item (its bytes are needed).
    */
   maxLinearMemoryBytes?: number;
