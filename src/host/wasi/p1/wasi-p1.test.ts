@@ -361,3 +361,32 @@ describe('only: building the imports a module uses', () => {
     }
   });
 });
+
+test('WAT: a WasiP1 sharing another\'s context sees its descriptors and reads its own module\'s memory', async () => {
+  const opener = await watToBytes(`(module
+    (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (memory (export "memory") 1) (data (i32.const 16) "f.txt")
+    (func (export "open") (result i32)
+      (drop (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 5) (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100)))
+      (i32.load (i32.const 100))))`);
+  const writer = await watToBytes(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1) (data (i32.const 32) "hi")
+    (func (export "write") (param i32) (result i32)
+      (i32.store (i32.const 0) (i32.const 32)) (i32.store (i32.const 4) (i32.const 2))
+      (call $fd_write (local.get 0) (i32.const 0) (i32.const 1) (i32.const 8))))`);
+  const vfs = new MemoryVfs();
+  const owner = new WasiP1({ preopens: [{ guestPath: '/w', vfs }] });
+  const sharer = new WasiP1({}, owner);
+  const a = new WebAssembly.Instance(new WebAssembly.Module(opener as Uint8Array<ArrayBuffer>), owner.imports);
+  const b = new WebAssembly.Instance(new WebAssembly.Module(writer as Uint8Array<ArrayBuffer>), sharer.imports);
+  owner.initialize(a);
+  sharer.initialize(b);
+  const fd = (a.exports['open'] as () => number)();
+  assert.equal(fd, 4, 'the opener got the next descriptor after the preopen');
+  assert.equal((b.exports['write'] as (fd: number) => number)(fd), 0, 'the writer uses the opener\'s descriptor: one table');
+  sharer.flush();
+  assert.equal(new TextDecoder().decode(vfs.readFile('f.txt')), 'hi', 'the bytes came from the writer\'s memory (the opener has none at 32)');
+  sharer.dispose();
+  assert.equal((b.exports['write'] as (fd: number) => number)(fd), 8, 'closed through either: EBADF');
+});
