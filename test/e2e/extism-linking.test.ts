@@ -144,7 +144,12 @@ test('names: an unnamed item is named by its sha256 when it has a hash, else by 
   ]);
 });
 
-test('wasmlet: two items with one name are refused (js-sdk links the first silently)', async () => {
+test('wasmlet refuses what js-sdk mislinks: two items with one name (js-sdk links the first), a cycle through a module exporting _start (js-sdk recurses until the stack overflows)', async () => {
+  const cyclicLib = await watToBytes(`(module (import "main" "g" (func $g (result i32))) (func (export "f") (result i32) (call $g)))`);
+  const commandMain = await watToBytes(`(module (import "lib" "f" (func $f (result i32))) (memory (export "memory") 1)
+    (func (export "_start")) (func (export "g") (result i32) (i32.const 1)))`);
+  await assert.rejects(createPlugin({ wasm: [{ data: cyclicLib, name: 'lib' }, { data: commandMain }] }),
+    { message: 'from module "main"/"lib": cannot import "main" "g"; circular imports through a module exporting _start are not supported' });
   const [libWasm, mainWasm] = [await lib(), await main()];
   for (const wasm of [[{ data: libWasm, name: 'lib' }, { data: libWasm, name: 'lib' }, { data: mainWasm }], [{ data: libWasm, name: '1' }, { data: libWasm }, { data: mainWasm }]]) {
     await assert.rejects(createPlugin({ wasm }, user()), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_EXTISM_MANIFEST'
