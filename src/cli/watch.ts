@@ -43,8 +43,9 @@ Options:
   -d, --debounce MS    Wait this long after the last change before rebuilding (default 100).
 ${SERVER_OPTIONS_HELP}${OPERATOR_OPTIONS_HELP}  -h, --help           Print this help.
 
-Tracing (OTEL_* variables) as for \`wasmlet serve\`. Ignored: node_modules, .git, .wasmlet and .spin directories. SIGINT/SIGTERM stop watching and
-shut the server down as \`wasmlet serve\` does.
+Tracing (OTEL_* variables) works as for \`wasmlet serve\`. Ignored: node_modules, .git, .wasmlet
+and .spin directories. SIGINT/SIGTERM stop watching and shut the server down as \`wasmlet serve\`
+does.
 `;
 
 /** Default debounce, in ms: Spin's `spin watch --debounce` default. */
