@@ -109,7 +109,7 @@ async function loadTracer(protocol: OtlpProtocol): Promise<RequestTracer> {
 
 /**
  * Creates the log (console in `format`, guest files per `settings.logDir`) and loads what
- * `settings` and the OTEL_* environment ask for. The admin listener starts at the first
+ * `settings` ask for (the admin parts; the tracer and its one OTLP exporter for `settings.tracing`). The admin listener starts at the first
  * {@link ServerOperations.serving}.
  */
 export async function startServerOperations(settings: OperatorSettings, format: LogFormat): Promise<ServerOperations> {
