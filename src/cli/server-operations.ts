@@ -109,8 +109,8 @@ async function loadTracer(protocol: OtlpProtocol): Promise<RequestTracer> {
 
 /**
  * Creates the log (console in `format`, guest files per `settings.logDir`) and loads what
- * `settings` ask for (the admin parts; the tracer and its one OTLP exporter for `settings.tracing`). The admin listener starts at the first
- * {@link ServerOperations.serving}.
+ * `settings` ask for (the admin parts; for `settings.tracing`, the tracer and its one OTLP
+ * exporter). The admin listener starts at the first {@link ServerOperations.serving}.
  */
 export async function startServerOperations(settings: OperatorSettings, format: LogFormat): Promise<ServerOperations> {
   const admin = settings.admin === undefined ? undefined : await (async () => {
