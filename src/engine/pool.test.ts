@@ -161,6 +161,38 @@ describe('WorkerPool', () => {
     assert.ok(seen.at(-1)! >= 40, `timers that had run by the last of 80 jobs: ${seen.at(-1)} (they wait for the event loop)`);
   });
 
+  for (const concurrency of [1, 4]) {
+    test(`a handler that needs the event loop (concurrency ${concurrency}) runs the jobs behind a trap, a throw and a timeout on the same worker`, { timeout: 60_000 }, async () => {
+      // Its jobs start from an immediate: jobs that arrive meanwhile join the pending batch, and a
+      // replaced worker's unclaimed ones go to the new worker. None may be lost (the test's
+      // timeout turns a lost job's hang into a failure) or run twice.
+      const p = new WorkerPool({ handler: new URL('../../test/fixtures/serve/pool-handler-event-loop.ts', import.meta.url), size: 1, concurrency, maxQueue: 100 });
+      pools.push(p);
+      p.register('u', empty, { name: 'unit-config' });
+      await p.start();
+      const echo = (value: number) => p.run(job({ op: 'echo', value }, { timeoutMs: 10_000 })) as Promise<{ value: number; threadRuns: number }>;
+      const trap = assert.rejects(p.run(job({ op: 'trap-later', ms: 5 })), { code: 'WASMLET_ERR_TRAP', message: /unreachable/ });
+      const echoes = [echo(0), echo(1)];
+      const thrown = assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_HTTP_GUEST_ERROR' });
+      echoes.push(echo(2));
+      await Promise.all([trap, thrown]);
+      const before = await Promise.all(echoes);
+      assert.deepEqual(before.map((r) => r.value), [0, 1, 2]);
+      // Each ran once (runs 1 and 4 of the thread failed); a sequential worker ran them in order.
+      const runs = before.map((r) => r.threadRuns);
+      assert.deepEqual(concurrency === 1 ? runs : runs.toSorted(), [2, 3, 5]);
+      // A timeout replaces the worker. A sequential one's prefetched jobs had not started: they run
+      // once each on the new worker. (A concurrent worker's jobs had all started: they die with it.)
+      const spinning = p.run(job({ op: 'spin' }, { timeoutMs: 300 }));
+      const behind = concurrency === 1 ? [3, 4, 5].map(echo) : [];
+      await assert.rejects(spinning, { code: 'WASMLET_ERR_TIMEOUT' });
+      const after = await Promise.all(behind);
+      assert.deepEqual(after.map((r) => r.value), behind.length > 0 ? [3, 4, 5] : []);
+      assert.deepEqual(after.map((r) => r.threadRuns), behind.length > 0 ? [1, 2, 3] : []);
+      assert.equal((await echo(6)).threadRuns, behind.length + 1, 'it ran on the fresh worker');
+    });
+  }
+
   test('handler errors keep their code; a failed load fails the unit\'s runs', async () => {
     const p = await pool();
     await assert.rejects(p.run(job({ op: 'throw' })), { code: 'WASMLET_ERR_HTTP_GUEST_ERROR', message: /on purpose/, blame: 'guest' });

@@ -29,9 +29,7 @@ interface Unit { prepared: Promise<PreparedComponent>; config: ComponentUnitConf
 
 /** The pool handler the event triggers' workers import. */
 export const poolHandler: PoolHandler = {
-  // Not `needsEventLoop`: with it, a message after a trap on the same worker hung in the full
-  // suite (test/e2e/serve-redis.test.ts, 2 runs of 2; not reproduced alone). A channel's messages
-  // run one at a time, so the port's drain rarely keeps the thread as the HTTP pool's does.
+  needsEventLoop: true, // jco's glue (components): see PoolHandler.needsEventLoop
   load(_module, config) {
     const cfg = config as ComponentUnitConfig;
     const prepared = componentFromWire(cfg.component);

@@ -37,7 +37,7 @@ test('examples/redis-jobs: HTTP publishes a job, the Redis worker stores its res
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const url = await waitFor('the listening line', () => /listening on (http:\/\/\S+)/.exec(out)?.[1], 120_000);
-  await waitFor(`the subscription\n${out}`, () => /subscribed to 'jobs'/.test(out) || undefined);
+  await waitFor(() => `the subscription\n${out}`, () => /subscribed to 'jobs'/.test(out) || undefined);
 
   const posted = await fetch(`${url}/jobs`, { method: 'POST', body: 'hello redis world' });
   assert.equal(posted.status, 202);

@@ -31,7 +31,7 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
   t.after(() => stopServe(serve));
 
   // Three consecutive ticks: one second apart, at least one odd (err) and one even (ok).
-  await waitFor(`three ticks\n${serve.logs()}`, () => outcomes.length >= 3 || undefined, 10_000);
+  await waitFor(() => `three ticks\n${serve.logs()}`, () => outcomes.length >= 3 || undefined, 10_000);
   const ticks = outcomes.slice(0, 3).map((o) => {
     const [verb, time] = o.split(' ');
     const timestamp = Number(time);
@@ -44,6 +44,6 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
   const odd = ticks.filter((s) => s % 2 === 1).length;
   assert.ok(odd >= 1);
   const failed = () => serve.logs().split('\n').filter((l) => /cron trigger 'cron-trigger1': component 'tick' failed/.test(l));
-  const errors = await waitFor(`${odd} failed runs logged\n${serve.logs()}`, () => failed().length >= odd ? failed() : undefined, 5_000);
+  const errors = await waitFor(() => `${odd} failed runs logged\n${serve.logs()}`, () => failed().length >= odd ? failed() : undefined, 5_000);
   assert.match(errors[0]!, /WASMLET_ERR_GUEST_HANDLER_ERROR.*the handler returned an error: other: odd tick/);
 });

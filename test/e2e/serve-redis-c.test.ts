@@ -36,7 +36,7 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
 
   const payloads = ['one', 'two', 'fail', 'three', ...Array.from({ length: 20 }, (_, i) => `m${i}`)];
   for (const p of payloads) assert.equal(await redis.publish('jobs', p), 1, 'serve is subscribed');
-  await waitFor(`the last message\n${serve.logs()}`, () => outcomes.includes('handled m19') || undefined, 10_000);
+  await waitFor(() => `the last message\n${serve.logs()}`, () => outcomes.includes('handled m19') || undefined, 10_000);
 
   assert.deepEqual(outcomes, payloads.map((p) => `${p === 'fail' ? 'rejected' : 'handled'} ${p}`));
   // The third message's `err(error::error)` is logged with channel and message id; nothing else failed.
@@ -45,7 +45,7 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${server.port}"]
   assert.match(errors[0]!, /channel 'jobs' message jobs#3: WASMLET_ERR_GUEST_HANDLER_ERROR.*the handler returned an error: error/);
   // The handler's stdout and stderr reach the log, tagged with component and message id (log lines
   // are flushed every 10 ms, so the last one may follow the handler's publish).
-  await waitFor(`the last handler output line\n${serve.logs()}`, () => /req=jobs#24 got m19\n/.test(serve.logs()) || undefined, 5_000);
+  await waitFor(() => `the last handler output line\n${serve.logs()}`, () => /req=jobs#24 got m19\n/.test(serve.logs()) || undefined, 5_000);
   const logs = serve.logs();
   assert.match(logs, /\[worker stdout\] req=jobs#1 got one\n/);
   assert.match(logs, /\[worker stdout\] req=jobs#24 got m19\n/);

@@ -54,7 +54,7 @@ replica = "{{ replica }}"
   const replicas = [startReplica(dir, 'a'), startReplica(dir, 'b')];
   t.after(() => { for (const r of replicas) r.proc.kill('SIGKILL'); });
   for (const r of replicas) {
-    await waitFor(`replica ready\n${r.out()}`, () => /reading stream 'jobs' as consumer .* of group 'workers'/.test(r.out()) || undefined, 60_000);
+    await waitFor(() => `replica ready\n${r.out()}`, () => /reading stream 'jobs' as consumer .* of group 'workers'/.test(r.out()) || undefined, 60_000);
   }
   const redis = await redisClient(t, server.url(0));
   for (let i = 0; i < 200; i++) await redis.xAdd('jobs', '*', { payload: `mark 20 handled ${i}` });

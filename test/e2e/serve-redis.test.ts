@@ -44,7 +44,11 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   const app = await loadTestApp(t, manifest(source, server));
   const lines: string[] = [];
   const log = { event: (level: string, message: string) => { lines.push(`${level} ${message}`); } };
-  const events = await startEventTriggers(app, { workers: 2, defaultTimeoutMs: 30_000, log });
+  // Three workers, so that step 3's two messages each find an idle one. With two, the worker that
+  // ran step 2's last message may still count as busy when `fast` arrives (the guest's RPUSH,
+  // which the test waits for, reaches Redis before the worker's `done` reaches the pool): `fast`
+  // then joins `slow`'s worker and waits out its 3 s spin (or its Redis `open` times out there).
+  const events = await startEventTriggers(app, { workers: 3, defaultTimeoutMs: 30_000, log });
   assert.ok(events);
   t.after(() => events.close());
   await events.ready;
@@ -70,10 +74,10 @@ test('redis trigger: in order per channel, failures logged and survived, slow ch
   assert.ok(lines.some((l) => /^error .*channel 'jobs' message jobs#102: WASMLET_ERR_GUEST_HANDLER_ERROR/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /^error .*channel 'jobs' message jobs#103: /.test(l)), lines.join('\n'));
 
-  // 3. A handler busy for 3 s on `slow` does not delay `fast` (handled on the other worker).
+  // 3. A handler busy for 3 s on `slow` does not delay `fast` (handled on another worker).
   await redis.publish('slow', 'spin 3000 order slow');
   await redis.publish('fast', 'record order fast');
-  await waitFor(`both handlers\n${lines.join('\n')}`, async () => (await redis.lRange('order', 0, -1)).length === 2 || undefined);
+  await waitFor(() => `both handlers\n${lines.join('\n')}`, async () => (await redis.lRange('order', 0, -1)).length === 2 || undefined);
   assert.deepEqual(await redis.lRange('order', 0, -1), ['fast', 'slow']);
 
   // 4. Redis restarts: the trigger logs the loss, reconnects, subscribes again and goes on.

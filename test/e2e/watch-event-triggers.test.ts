@@ -39,12 +39,12 @@ allowed_outbound_hosts = ["redis://127.0.0.1:${first.port}", "redis://127.0.0.1:
   t.after(async () => { child.proc.kill('SIGINT'); await child.exit; });
   const logs = () => `${child.stdout()}\n${child.stderr()}`;
 
-  await waitFor(`two ticks on the first server\n${logs()}`, () => heard.filter((h) => h.server === 'first').length >= 2 || undefined);
+  await waitFor(() => `two ticks on the first server\n${logs()}`, () => heard.filter((h) => h.server === 'first').length >= 2 || undefined);
   assert.match(child.stdout(), /serving 0 redis and 1 cron trigger\(s\)/);
 
   writeFileSync(join(dir, 'spin.toml'), readFileSync(join(dir, 'spin.toml'), 'utf8').replace(first.url(0), second.url(0)));
-  await waitFor(`the reload\n${logs()}`, () => / reloaded app=watched-cron/.test(child.stdout()) || undefined);
-  const secondTicks = await waitFor(`two ticks on the second server\n${logs()}`, () => {
+  await waitFor(() => `the reload\n${logs()}`, () => / reloaded app=watched-cron/.test(child.stdout()) || undefined);
+  const secondTicks = await waitFor(() => `two ticks on the second server\n${logs()}`, () => {
     const ticks = heard.filter((h) => h.server === 'second');
     return ticks.length >= 2 ? ticks : undefined;
   });

@@ -38,16 +38,17 @@ export async function redisClient(t: { after(fn: () => void | Promise<void>): vo
 
 /**
  * Calls `probe` every 25 ms until it returns a value other than undefined, and returns it.
- * @throws after `limitMs` (default 30 s), with `what` in the message.
+ * @throws after `limitMs` (default 30 s), with `what` in the message: a function is called only
+ *   then, so logs in it are the ones at the timeout, not (empty or stale) at the call.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 30_000): Promise<T> {
+export async function waitFor<T>(what: string | (() => string), probe: () => Promise<T | undefined> | T | undefined, limitMs = 30_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     try {
       const v = await probe();
       if (v !== undefined) return v;
     } catch { /* Redis restarting: try again */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
