@@ -2,11 +2,13 @@
 //   untraced  no OTEL_* variable: OpenTelemetry is not even imported;
 //   traced    OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP/HTTP sink (a third process that
 //             answers 200 to every export), so every request is a span tree (request, instantiate,
-//             guest run) exported in batches;
+//             guest run) exported in batches, over OTEL_EXPORTER_OTLP_PROTOCOL = --protocol
+//             (http/protobuf, the default, or http/json);
 // each under `wrk -t2 -cN -dSs --latency`, alternating in every round; medians of the rounds.
 // The app is examples/hello (the C WAGI hello): the cheapest request, where overhead shows most.
 //
 //   node_modules/.bin/node bench/tracing.ts [--rounds N] [--duration S] [--connections N] [--workers N]
+//                                            [--protocol http/protobuf|http/json]
 //
 // The machine is shared: the load average is printed with the results; rerun when it is high.
 import type { ChildProcess } from 'node:child_process';
@@ -20,7 +22,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const APP = join(root, 'examples/hello');
 
-/** An OTLP/HTTP sink: drains every request and answers 200 `{}`; prints the spans' bytes on exit. */
+/**
+ * An OTLP/HTTP sink: drains every request and answers 200 with an empty ExportTraceServiceResponse
+ * in the request's encoding (`{}` in JSON, no bytes in protobuf); prints the spans' bytes on exit.
+ */
 function otlpSink(port: number): void {
   let bytes = 0;
   let exports = 0;
@@ -28,8 +33,9 @@ function otlpSink(port: number): void {
     req.on('data', (d: Buffer) => { bytes += d.length; });
     req.on('end', () => {
       exports++;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{}');
+      const json = req.headers['content-type'] === 'application/json';
+      res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : '');
     });
   }).listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
   process.on('SIGTERM', () => { process.stderr.write(`otlp sink: ${exports} exports, ${(bytes / 1048576).toFixed(1)} MiB\n`); process.exit(0); });
@@ -42,17 +48,19 @@ async function driver(): Promise<void> {
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '32' },
       workers: { type: 'string', default: '2' },
+      protocol: { type: 'string', default: 'http/protobuf' },
     },
   });
   const rounds = Number(values.rounds);
   const seconds = Number(values.duration);
   const connections = Number(values.connections);
+  if (!['http/protobuf', 'http/json'].includes(values.protocol)) throw new Error(`--protocol ${values.protocol}: http/protobuf or http/json`);
   const [sinkPort, plainPort, tracedPort] = [await freePort(), await freePort(), await freePort()];
   const sink = await startChild(SELF, root, ['sink', String(sinkPort)], `http://127.0.0.1:${sinkPort}/`);
   const serveArgs = (port: number) => [APP, '--listen', `127.0.0.1:${port}`, '--workers', values.workers];
   const servers: { name: string; url: string; proc: ChildProcess }[] = [
     { name: 'untraced', url: `http://127.0.0.1:${plainPort}/hello`, proc: (await startChild(SELF, root, ['wasmlet', '-', ...serveArgs(plainPort)], `http://127.0.0.1:${plainPort}/hello`)).proc },
-    { name: 'traced', url: `http://127.0.0.1:${tracedPort}/hello`, proc: (await startChild(SELF, root, ['wasmlet', `http://127.0.0.1:${sinkPort}`, ...serveArgs(tracedPort)], `http://127.0.0.1:${tracedPort}/hello`)).proc },
+    { name: 'traced', url: `http://127.0.0.1:${tracedPort}/hello`, proc: (await startChild(SELF, root, ['wasmlet', `http://127.0.0.1:${sinkPort}`, values.protocol, ...serveArgs(tracedPort)], `http://127.0.0.1:${tracedPort}/hello`)).proc },
   ];
   const results = new Map<string, WrkResult[]>(servers.map((s) => [s.name, []]));
   for (let round = 0; round < rounds; round++) {
@@ -66,7 +74,7 @@ async function driver(): Promise<void> {
   }
   for (const s of servers) await stopChild(s.proc);
   await stopChild(sink.proc);
-  console.log(`\nwasmlet serve examples/hello, --workers ${values.workers}, wrk -t2 -c${connections} -d${seconds}s, ${rounds} rounds (medians)`);
+  console.log(`\nwasmlet serve examples/hello, --workers ${values.workers}, traced over ${values.protocol}, wrk -t2 -c${connections} -d${seconds}s, ${rounds} rounds (medians)`);
   console.log('| server   | req/s | p50 ms | p99 ms |');
   console.log('|---|---:|---:|---:|');
   const rps: Record<string, number> = {};
@@ -85,10 +93,13 @@ if (childAt >= 0) {
   if (kind === 'sink') {
     otlpSink(Number(rest[0]));
   } else if (kind === 'wasmlet') {
-    // `-`: untraced (no OTEL_* variable at all); else the OTLP endpoint.
+    // `-`: untraced (no OTEL_* variable at all); else the OTLP endpoint, then the protocol.
     for (const k of Object.keys(process.env)) if (k.startsWith('OTEL_')) delete process.env[k];
-    if (rest[0] !== '-') process.env.OTEL_EXPORTER_OTLP_ENDPOINT = rest[0];
-    await wasmletServer(rest.slice(1));
+    if (rest[0] !== '-') {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = rest[0];
+      process.env.OTEL_EXPORTER_OTLP_PROTOCOL = rest[1];
+    }
+    await wasmletServer(rest.slice(rest[0] === '-' ? 1 : 2));
   } else {
     throw new Error(`unknown child ${kind}`);
   }

@@ -10,8 +10,10 @@ import type { ServeMetrics } from '../triggers/admin/metrics.ts';
 import { createServerLog } from '../triggers/http/access-log.ts';
 import type { AccessRecord, LogFormat, ServerLog } from '../triggers/http/access-log.ts';
 import { GuestLogFiles, withGuestLogFiles } from '../triggers/http/guest-log-files.ts';
+import type { RequestTracer } from '../triggers/http/request-tracer.ts';
 import type { HttpServerOptions, RunningHttpServer } from '../triggers/http/server.ts';
-import { tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
+import { otlpTracesEndpoint, otlpTracesProtocol, tracingConfigured } from '../triggers/telemetry/tracing-env.ts';
+import type { OtlpProtocol } from '../triggers/telemetry/tracing-env.ts';
 import type { WasmletError } from '../util/errors.ts';
 import { parseSize } from '../util/units.ts';
 import { printOut } from './output.ts';
@@ -37,20 +39,24 @@ export const OPERATOR_OPTIONS_HELP = `  --log-dir DIR        Also write each com
                        bind it to a private address.
 `;
 
-/** What {@link OPERATOR_FLAGS} say. */
+/** What {@link OPERATOR_FLAGS} and the OTEL_* variables say. */
 export interface OperatorSettings {
   admin?: { host: string; port: number };
   logDir?: { dir: string; maxFileBytes?: number; maxFiles?: number };
+  /** Set when tracing is configured: the OTLP protocol, and where spans go (for the log line). */
+  tracing?: { protocol: OtlpProtocol; endpoint: string };
 }
 
 /**
- * Checks the values of {@link OPERATOR_FLAGS}.
+ * Checks the values of {@link OPERATOR_FLAGS} and of the OTEL_* variables in `env`, before the
+ * app is loaded (a bad protocol stops the command at once).
  * @param command `serve` or `watch`, for the usage error.
  * @param parseListen the `--listen` parser (`HOST:PORT`, `:PORT`, `PORT`).
- * @throws WasmletError `WASMLET_ERR_USAGE`, `WASMLET_ERR_INVALID_SIZE`.
+ * @throws WasmletError `WASMLET_ERR_USAGE`, `WASMLET_ERR_INVALID_SIZE`, `WASMLET_ERR_OTLP_PROTOCOL`.
  */
 export function operatorSettings(command: string, values: Partial<Record<keyof typeof OPERATOR_FLAGS, string>>,
-  parseListen: (text: string, flag: string) => { host: string; port: number }): OperatorSettings {
+  parseListen: (text: string, flag: string) => { host: string; port: number },
+  env: Readonly<Record<string, string | undefined>> = process.env): OperatorSettings {
   const fail = (message: string): WasmletError => usageError(command, message);
   const dir = values['log-dir'];
   if (dir === '') throw fail('--log-dir: expected a directory path');
@@ -59,7 +65,9 @@ export function operatorSettings(command: string, values: Partial<Record<keyof t
   }
   const files = values['log-files'];
   if (files !== undefined && !/^\d+$/.test(files)) throw fail(`--log-files '${files}': expected a whole number >= 0`);
+  const protocol = tracingConfigured(env) ? otlpTracesProtocol(env) : undefined;
   return {
+    ...protocol === undefined ? {} : { tracing: { protocol, endpoint: otlpTracesEndpoint(protocol, env) ?? '' } },
     ...values['admin-listen'] === undefined ? {} : { admin: parseListen(values['admin-listen'], '--admin-listen') },
     ...dir === undefined ? {} : {
       logDir: {
@@ -91,10 +99,18 @@ export interface ServerOperations {
   close(): Promise<void>;
 }
 
+/** The OpenTelemetry tracer exporting over `protocol`: the SDK and that one exporter load now. */
+async function loadTracer(protocol: OtlpProtocol): Promise<RequestTracer> {
+  const [{ createOtelTracer }, { createOtlpTraceExporter }] = await Promise.all([
+    import('../triggers/telemetry/otel-tracer.ts'), import('../triggers/telemetry/otlp-exporter.ts'),
+  ]);
+  return createOtelTracer({ exporter: await createOtlpTraceExporter(protocol) });
+}
+
 /**
  * Creates the log (console in `format`, guest files per `settings.logDir`) and loads what
- * `settings` and the OTEL_* environment ask for. The admin listener starts at the first
- * {@link ServerOperations.serving}.
+ * `settings` ask for (the admin parts; for `settings.tracing`, the tracer and its one OTLP
+ * exporter). The admin listener starts at the first {@link ServerOperations.serving}.
  */
 export async function startServerOperations(settings: OperatorSettings, format: LogFormat): Promise<ServerOperations> {
   const admin = settings.admin === undefined ? undefined : await (async () => {
@@ -109,7 +125,7 @@ export async function startServerOperations(settings: OperatorSettings, format: 
     ...settings.logDir, onError: (message) => consoleLog.event('error', message),
   });
   const log = guestLogs === undefined ? consoleLog : withGuestLogFiles(consoleLog, guestLogs);
-  const tracer = tracingConfigured() ? (await import('../triggers/telemetry/otel-tracer.ts')).createOtelTracer() : undefined;
+  const tracer = settings.tracing === undefined ? undefined : await loadTracer(settings.tracing.protocol);
   let listener: RunningAdminServer | undefined;
   return {
     log,
@@ -130,9 +146,7 @@ export async function startServerOperations(settings: OperatorSettings, format: 
     announce() {
       if (guestLogs) log.event('info', `logging component output to ${guestLogs.dir}`);
       if (tracer) {
-        log.event('info', 'tracing to OTLP endpoint', {
-          endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (+/v1/traces)`,
-        });
+        log.event('info', 'tracing to OTLP endpoint', { endpoint: settings.tracing!.endpoint, protocol: settings.tracing!.protocol });
       }
     },
     announceAdmin() {

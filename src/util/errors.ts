@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   WASMLET_ERR_INVALID_SIZE: { meaning: 'a size (`64MiB`) cannot be parsed or is out of range', httpStatus: 500, exitStatus: 2 },
   WASMLET_ERR_INVALID_DURATION: { meaning: 'a duration (`2s`) cannot be parsed or is out of range', httpStatus: 500, exitStatus: 2 },
   WASMLET_ERR_INVALID_OPTIONS: { meaning: 'an option has a bad value (including `invokeArgs` of the wrong count or type)', httpStatus: 500, exitStatus: 2 },
+  WASMLET_ERR_OTLP_PROTOCOL: { meaning: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL names no OTLP protocol (accepted: http/protobuf, http/json, grpc)', httpStatus: 500, exitStatus: 2 },
   WASMLET_ERR_PREOPEN: { meaning: 'a directory to preopen is not an existing directory', httpStatus: 500, exitStatus: 125 },
   // OCI registries (`wasmlet registry`, `serve --from-registry`).
   WASMLET_ERR_REFERENCE: { meaning: 'an OCI reference (`REGISTRY/REPOSITORY[:TAG][@DIGEST]`) cannot be parsed', httpStatus: 500, exitStatus: 2 },

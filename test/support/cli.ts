@@ -9,10 +9,10 @@ const ENTRY = 'test/fixtures/serve/wasmlet-cli.ts';
 /** A finished command: exit status and what it printed. */
 export interface CliResult { status: number | null; stdout: string; stderr: string }
 
-/** Runs `wasmlet ARGS` to completion in `cwd` (default: the repo root). */
-export function runCli(args: string[], cwd: string = repoRoot): Promise<CliResult> {
+/** Runs `wasmlet ARGS` to completion in `cwd` (default: the repo root), `env` added to the environment. */
+export function runCli(args: string[], cwd: string = repoRoot, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [`${repoRoot}/${ENTRY}`, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [`${repoRoot}/${ENTRY}`, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

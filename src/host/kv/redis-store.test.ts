@@ -78,3 +78,19 @@ test('a Redis that hangs (SIGSTOP) fails calls within the command timeout, and t
     await backend.close();
   }
 });
+
+test('a thread blocked past the connect and reply deadlines (a neighbour guest) does not fail an open or a command in flight', async () => {
+  const backend = openRedisKeyValueBackend({ url: await flushed(), connectTimeoutMs: 300, commandTimeoutMs: 300 });
+  try {
+    const block = () => { const end = performance.now() + 800; while (performance.now() < end) { /* CPU-bound neighbour */ } };
+    const opening = backend.open('default');
+    block();
+    const store = await opening;
+    const setting = store.set('k', new TextEncoder().encode('v'));
+    block();
+    await setting;
+    assert.deepEqual(await store.get('k'), new TextEncoder().encode('v'));
+  } finally {
+    await backend.close();
+  }
+});

@@ -26,6 +26,7 @@ import { createClient, RESP_TYPES } from '@redis/client';
 import { isKeyValueError, kvOther } from './kv-error.ts';
 import { checkDelta, checkKey, checkStoredValue, checkValue, resolveLimits, type KeyValueLimits } from './limits.ts';
 import type { KeyPage, KeyValueBackend, KeyValueStore } from './store.ts';
+import { loopDeadline } from '../../util/loop-deadline.ts';
 
 /** Options of {@link openRedisKeyValueBackend}. */
 export interface RedisKeyValueOptions {
@@ -92,11 +93,14 @@ function decodeKeys(raw: Buffer[]): string[] {
   });
 }
 
-/** `p`, or a rejection once `ms` pass without its settling (the reply deadline of a command). */
+/**
+ * `p`, or a rejection once `ms` of event-loop time pass without its settling (the reply deadline
+ * of a command; util/loop-deadline.ts: a neighbour guest blocking the thread does not use it up).
+ */
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(timer); resolve(v); }, (err: unknown) => { clearTimeout(timer); reject(err); });
+    const deadline = loopDeadline(ms, () => reject(new Error(`no reply within ${ms} ms`)));
+    p.then((v) => { deadline.clear(); resolve(v); }, (err: unknown) => { deadline.clear(); reject(err); });
   });
 }
 
@@ -123,7 +127,8 @@ export function openRedisKeyValueBackend(options: RedisKeyValueOptions): KeyValu
       url: options.url,
       disableOfflineQueue: true,
       socket: {
-        connectTimeout,
+        // The client's own timer counts a blocked thread as waiting: `ready` below bounds the wait.
+        connectTimeout: 10 * connectTimeout,
         reconnectStrategy: (retries: number) => Math.min(25 * 2 ** Math.min(retries, 10), maxDelay),
       },
       commandOptions: {
@@ -146,11 +151,11 @@ export function openRedisKeyValueBackend(options: RedisKeyValueOptions): KeyValu
   const ready = (): Promise<void> => {
     if (c.isReady) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const deadline = loopDeadline(connectTimeout, () => {
         c.off('ready', onReady);
         reject(kvOther(`${summary} is unreachable${lastError ? `: ${lastError.message}` : ''}`));
-      }, connectTimeout);
-      const onReady = (): void => { clearTimeout(timer); resolve(); };
+      });
+      const onReady = (): void => { deadline.clear(); resolve(); };
       c.once('ready', onReady);
     });
   };

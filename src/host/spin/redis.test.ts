@@ -158,3 +158,20 @@ test('outbound redis: an instance holds at most its cap of connections (too-many
   assert.equal(((await errorOf(() => second.get('k'))) as { tag: string }).tag, 'other');
   assert.equal(((await errorOf(() => third.get('k'))) as { tag: string }).tag, 'other');
 });
+
+test('outbound redis: a neighbour guest blocking the thread past the connect timeout does not fail an open in flight', async (t) => {
+  const server = await startRedisServer();
+  const backends = new SpinThreadBackends();
+  t.after(async () => { await backends.close(); await server.dispose(); });
+  const host = createSpinHost({ componentId: 'c', allowedOutboundHosts: parseAllowedHosts([`redis://127.0.0.1:${server.port}`]) }, backends);
+  const { Connection } = host.imports['fermyon:spin/redis'] as { Connection: { open(a: string): Promise<Conn> } };
+  const opening = Connection.open(server.url(0));
+  // Another guest on this worker holds the thread for longer than REDIS_CONNECT_TIMEOUT_MS (2 s);
+  // the connection completed meanwhile. (A plain 2 s timer fired first here: `other`, "did not answer".)
+  const end = performance.now() + 2600;
+  while (performance.now() < end) { /* a CPU-bound neighbour */ }
+  const c = await opening;
+  await c.set('after-stall', enc('ok'));
+  assert.deepEqual(await c.get('after-stall'), enc('ok'));
+  c[Symbol.dispose]();
+});

@@ -2,14 +2,12 @@
 // one SERVER span per request (`GET /hello/...`, with route, component, status), under the
 // incoming W3C `traceparent` if any; the worker's recorded spans (instantiate, guest run, host
 // calls) as its children, created with the span ids the worker chose (a worker sent them in
-// `traceparent` to outbound requests, so they must be the exported ids). Exported in batches over
-// OTLP/HTTP (JSON) to the endpoint in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
-// OTEL_EXPORTER_OTLP_ENDPOINT (+ `/v1/traces`); the exporter and batch processor read the other
-// standard variables (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_BSP_*). This module is imported
-// only when tracing is configured (tracing-env.ts): unconfigured, no OpenTelemetry code loads.
+// `traceparent` to outbound requests, so they must be the exported ids). Exported in batches by
+// the given exporter (otlp-exporter.ts: OTLP over the protocol OTEL_EXPORTER_OTLP_PROTOCOL names);
+// the batch processor reads OTEL_BSP_*. This module is imported only when tracing is configured
+// (tracing-env.ts): unconfigured, no OpenTelemetry code loads.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, RandomIdGenerator, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { IdGenerator, SpanExporter } from '@opentelemetry/sdk-trace';
@@ -23,8 +21,8 @@ export const DEFAULT_SERVICE_NAME = 'wasmlet';
 
 /** Options of {@link createOtelTracer}. */
 export interface OtelTracerOptions {
-  /** Where spans go; default an OTLP/HTTP exporter configured from the environment. */
-  exporter?: SpanExporter;
+  /** Where spans go: an OTLP exporter (otlp-exporter.ts `createOtlpTraceExporter`), or any other. */
+  exporter: SpanExporter;
   /** wasmlet's version, as the instrumentation scope's. */
   version?: string;
 }
@@ -97,12 +95,12 @@ class OtelRequestSpan implements RequestSpan {
 }
 
 /** A {@link RequestTracer} exporting through the OpenTelemetry SDK. */
-export function createOtelTracer(options: OtelTracerOptions = {}): RequestTracer {
+export function createOtelTracer(options: OtelTracerOptions): RequestTracer {
   const ids = new PresetIdGenerator();
   const detected = detectResources({ detectors: [envDetector] });
   const resource = resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME }).merge(detected);
   const provider = new TracerProvider({
-    resource, idGenerator: ids, spanProcessors: [new BatchSpanProcessor({ exporter: options.exporter ?? new OTLPTraceExporter() })],
+    resource, idGenerator: ids, spanProcessors: [new BatchSpanProcessor({ exporter: options.exporter })],
   });
   const tracer = provider.getTracer('wasmlet', options.version);
   return {
