@@ -153,9 +153,10 @@ async function serveFloor({ wasm, port }: InThreadConfig): Promise<void> {
       try { (instance.exports['_start'] as () => void)(); } catch (err) { if (!(err instanceof Exit)) throw err; }
     } finally { memories.release(memory); }
     const text = Buffer.concat(out);
-    const bodyAt = text.indexOf('\n\n');
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(text.subarray(bodyAt + 2));
+    const body = text.subarray(text.indexOf('\n\n') + 2);
+    // Content-Length, as wasmlet sends it (no chunked framing on either side).
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) });
+    res.end(body);
   }).listen({ port, host: '127.0.0.1', reusePort: true }, () => parentPort!.postMessage('listening'));
 }
 

@@ -59,9 +59,9 @@ ${SERVER_OPTIONS_HELP}${OPERATOR_OPTIONS_HELP}  --from-registry REF  Pull REF (a
 Tracing: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, every
 request is traced with OpenTelemetry (a span per request, children for instantiate, guest run and
 each outbound HTTP, key-value and SQLite call) and exported over the OTLP protocol in
-OTEL_EXPORTER_OTLP_PROTOCOL (or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL): http/protobuf (default) or
-http/json, to <endpoint>/v1/traces; grpc, to the endpoint as is (e.g. http://collector:4317, no
-path). Another value exits 2. The other standard OTEL_* variables apply (OTEL_SERVICE_NAME,
+OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (else OTEL_EXPORTER_OTLP_PROTOCOL): http/protobuf (default)
+or http/json, to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+as is; grpc, to the endpoint as is (e.g. http://collector:4317, no path). Another value exits 2. The other standard OTEL_* variables apply (OTEL_SERVICE_NAME,
 OTEL_EXPORTER_OTLP_HEADERS, OTEL_SDK_DISABLED, ...).
 
 Variables: an application variable's value comes from the runtime config's providers, then the

@@ -119,7 +119,14 @@ export async function startServerOperations(settings: OperatorSettings, format: 
     ]);
     return { metrics: new ServeMetrics() as ServeMetrics, dashboard: undefined as DashboardStats | undefined, DashboardStats, startAdminServer };
   })();
-  const write = admin === undefined ? printOut : (text: string) => { printOut(text); admin.dashboard?.logText(text); };
+  // Lines written before the dashboard exists (watch logs its start-up lines before the first app
+  // loads) are kept for its tail.
+  const early: string[] = [];
+  const write = admin === undefined ? printOut : (text: string) => {
+    printOut(text);
+    if (admin.dashboard) admin.dashboard.logText(text);
+    else early.push(text);
+  };
   const consoleLog = createServerLog(format, write, { flushMs: 10 });
   const guestLogs = settings.logDir === undefined ? undefined : new GuestLogFiles({
     ...settings.logDir, onError: (message) => consoleLog.event('error', message),
@@ -139,8 +146,12 @@ export async function startServerOperations(settings: OperatorSettings, format: 
     async serving(app, server) {
       if (admin === undefined) return;
       if (server) admin.metrics.attach(server);
-      if (admin.dashboard === undefined) admin.dashboard = new admin.DashboardStats(app);
-      else admin.dashboard.setApp(app);
+      if (admin.dashboard === undefined) {
+        admin.dashboard = new admin.DashboardStats(app);
+        for (const text of early.splice(0)) admin.dashboard.logText(text);
+      } else {
+        admin.dashboard.setApp(app);
+      }
       listener ??= await admin.startAdminServer({ ...settings.admin!, metrics: admin.metrics, dashboard: admin.dashboard });
     },
     announce() {

@@ -151,26 +151,26 @@ export async function watchCommand(argv: string[]): Promise<number> {
       return;
     }
     if (stopped) return;
+    const first = server === undefined;
     try {
-      if (server === undefined) {
-        server = await startHttpServer({ app: next, ...settings.server, log, ...ops.http });
-        await ops.serving(next, server);
-        log.event('info', `listening on ${server.url}`, { app: next.name, routes: next.triggers.http.length });
-        ops.announceAdmin();
-      } else {
-        await server.reload(next);
-        await ops.serving(next, server);
-        log.event('info', 'reloaded', { app: next.name, routes: next.triggers.http.length });
-      }
+      if (server === undefined) server = await startHttpServer({ app: next, ...settings.server, log, ...ops.http });
+      else await server.reload(next);
+      await ops.serving(next, server);
       app = next;
     } catch (err) {
       if (isWasmletError(err) && err.code === 'WASMLET_ERR_LISTEN') { fatal!(err); return; }
       printCycleError(describe(err), server !== undefined);
       return;
     }
+    // The event triggers follow the app; a stop that came meanwhile only closes the old ones.
     const old = events;
     events = undefined;
-    events = await restartEventTriggers(old, next, settings.server, log);
+    events = await restartEventTriggers(old, stopped ? undefined : next, settings.server, log);
+    // Start-up lines in serve's order: scripts wait for "listening on", and by then the Redis
+    // and cron triggers are running too.
+    log.event('info', first ? `listening on ${server.url}` : 'reloaded', { app: next.name, routes: next.triggers.http.length });
+    if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: next.name, ...events.counts });
+    if (first) ops.announceAdmin();
   };
 
   // Changes are collected while a cycle runs and handled by the next one, debounced.
@@ -205,15 +205,19 @@ export async function watchCommand(argv: string[]): Promise<number> {
   await new Promise<void>((resolveReady) => watcher.once('ready', () => resolveReady()));
 
   running = cycle({ manifest: true, build: new Set(), reload: true }).finally(() => { running = undefined; if (hasChanges(pending)) schedule(); });
+  // As serve: on a stop request the event triggers stop reading at once and finish the handlers
+  // they started while HTTP drains (one grace period, not two in a row).
+  let eventsClosed: Promise<void> | undefined;
   const stop = closeOnStopRequest(() => server, log, async () => {
     stopped = true;
     clearTimeout(timer);
     await watcher.close();
     await running;
-    await events?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${describe(err)}`));
+    eventsClosed = events?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${describe(err)}`));
   });
   try {
     await Promise.race([stop, failed]);
+    await eventsClosed;
   } catch (err) {
     // An address that cannot be bound (the admin one may fail after the HTTP listener started).
     await server?.close(0);
@@ -229,20 +233,20 @@ export async function watchCommand(argv: string[]): Promise<number> {
 
 /**
  * Stops `old` (no more messages or ticks; its running handlers finish), then starts the Redis and
- * cron triggers of `app` on a new event pool. The HTTP side has already been swapped to `app`;
- * a failure here (rare: `app` loaded and its components compiled) prints the error, and the app
- * has no event triggers until the next cycle succeeds.
+ * cron triggers of `app` (none when undefined: the watch is stopping) on a new event pool. The
+ * HTTP side has already been swapped to `app`; a failure here (rare: `app` loaded and its
+ * components compiled) prints the error, and the app has no event triggers until the next cycle
+ * succeeds.
  * @returns the running triggers, or undefined when `app` has none or they could not start.
  */
-async function restartEventTriggers(old: RunningEventTriggers | undefined, app: LockedApp,
+async function restartEventTriggers(old: RunningEventTriggers | undefined, app: LockedApp | undefined,
   server: { workers?: number; defaultTimeoutMs?: number }, log: ServerLog): Promise<RunningEventTriggers | undefined> {
   await old?.close().catch((err: unknown) => log.event('error', `stopping the Redis and cron triggers: ${describe(err)}`));
+  if (app === undefined) return undefined;
   try {
-    const events = await startEventTriggers(app, {
+    return await startEventTriggers(app, {
       workers: server.workers ?? defaultWorkerCount(), defaultTimeoutMs: server.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, log,
     });
-    if (events) log.event('info', `serving ${events.counts.redis} redis and ${events.counts.cron} cron trigger(s)`, { app: app.name, ...events.counts });
-    return events;
   } catch (err) {
     printError(describe(err));
     printErr('wasmlet: the Redis and cron triggers are stopped until the next successful reload\n');

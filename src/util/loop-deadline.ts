@@ -19,8 +19,12 @@ const GRACE_MS = 25;
  * Calls `onExpired` once `ms` of time in which the event loop could react has passed: each step
  * of `stepMs` is counted as its real length, but at most `stepMs + 25` ms, so time the thread
  * spent blocked (a CPU-bound guest, a GC pause) is not counted beyond that. Without stalls it
- * fires after `ms`, like `setTimeout`.
+ * fires after `ms`, like `setTimeout`; it never fires early (counted time never exceeds real
+ * time) and fires once. Under steady starvation it stretches in real time: a loop that gets a
+ * turn only once a second counts 75 ms per second, so a 2000 ms deadline takes about 27 s.
  * @param ms the budget, in ms (0 or less: fires on the first step).
+ * @param stepMs the step, in ms (default {@link DEFAULT_DEADLINE_STEP_MS}); a budget below one
+ *   step uses a single timer of the budget.
  */
 export function loopDeadline(ms: number, onExpired: () => void, stepMs = DEFAULT_DEADLINE_STEP_MS): LoopDeadline {
   let counted = 0;

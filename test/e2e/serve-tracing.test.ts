@@ -58,18 +58,21 @@ after(() => {
 const incoming = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
 
 /**
- * One `wasmlet serve` exporting to a receiver of `protocol`; `env` is how the protocol is chosen
- * (empty for the default).
+ * One `wasmlet serve` exporting to a receiver of `protocol`; `env` is how the protocol (and maybe
+ * the endpoint: it gets the receiver's) is chosen, empty for the default; `requireHeader` as
+ * `startOtlpReceiver`'s.
  */
-function tracedServe(protocol: OtlpTestProtocol, env: Record<string, string>, endpointLogged: RegExp): void {
+function tracedServe(protocol: OtlpTestProtocol, env: Record<string, string> | ((endpoint: string) => Record<string, string>), endpointLogged: RegExp,
+  requireHeader?: [string, string]): void {
   describe(`OpenTelemetry traces over OTLP ${protocol}`, () => {
     let receiver: OtlpReceiver;
     let serve: ServeChild;
 
     before(async () => {
-      receiver = await startOtlpReceiver(protocol);
+      receiver = await startOtlpReceiver(protocol, requireHeader);
       serve = await startServe([dir, '--workers', '1'], {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'traced-test', ...env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'traced-test',
+        ...typeof env === 'function' ? env(receiver.endpoint) : env,
       });
       assert.match(serve.logs(), endpointLogged);
     });
@@ -147,7 +150,12 @@ function assertSpanTrees(spans: readonly ReceivedSpan[]): void {
 // The default (no protocol variable, or an empty one: unset) is http/protobuf.
 tracedServe('http/protobuf', { OTEL_EXPORTER_OTLP_PROTOCOL: '', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '' },
   /tracing to OTLP endpoint.*http:\/\/127\.0\.0\.1:\d+\/v1\/traces.*http\/protobuf/);
-tracedServe('http/json', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, /tracing to OTLP endpoint.*\/v1\/traces.*http\/json/);
+// The per-signal endpoint is used as is (the receiver refuses a doubled /v1/traces), and
+// OTEL_EXPORTER_OTLP_HEADERS reaches the receiver.
+tracedServe('http/json', (endpoint) => ({
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '', OTEL_EXPORTER_OTLP_ENDPOINT: '',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces`, OTEL_EXPORTER_OTLP_HEADERS: 'x-otlp-test=from-env',
+}), /tracing to OTLP endpoint.*\/v1\/traces.*http\/json/, ['x-otlp-test', 'from-env']);
 // The per-signal variable wins over the general one; over gRPC the endpoint has no path.
 tracedServe('grpc', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' },
   /tracing to OTLP endpoint.*http:\/\/127\.0\.0\.1:\d+\b(?!\/v1).*grpc/);

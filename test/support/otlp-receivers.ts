@@ -90,8 +90,11 @@ function decodeRequest(type: protobuf.Type, bytes: Uint8Array): ExportRequest {
 
 const base64ToHex = (id: string): string => Buffer.from(id, 'base64').toString('hex');
 
-/** Starts a receiver for `protocol` on 127.0.0.1 (a free port). */
-export async function startOtlpReceiver(protocol: OtlpTestProtocol): Promise<OtlpReceiver> {
+/**
+ * Starts a receiver for `protocol` on 127.0.0.1 (a free port). With `requireHeader` (HTTP only),
+ * a request without that header and value is a problem (OTEL_EXPORTER_OTLP_HEADERS reached it).
+ */
+export async function startOtlpReceiver(protocol: OtlpTestProtocol, requireHeader?: [name: string, value: string]): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const serviceNames = new Set<string>();
   const problems: string[] = [];
@@ -129,7 +132,9 @@ export async function startOtlpReceiver(protocol: OtlpTestProtocol): Promise<Otl
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const problem = req.url !== '/v1/traces' ? `POST to ${req.url}, not /v1/traces`
-        : req.headers['content-type'] !== contentType ? `content-type ${req.headers['content-type']}, not ${contentType}` : undefined;
+        : req.headers['content-type'] !== contentType ? `content-type ${req.headers['content-type']}, not ${contentType}`
+          : requireHeader && req.headers[requireHeader[0]] !== requireHeader[1] ? `header ${requireHeader[0]}: ${String(req.headers[requireHeader[0]])}, not ${requireHeader[1]}`
+            : undefined;
       if (problem !== undefined) {
         problems.push(problem);
         res.writeHead(400).end();

@@ -127,8 +127,8 @@ export function openRedisKeyValueBackend(options: RedisKeyValueOptions): KeyValu
       url: options.url,
       disableOfflineQueue: true,
       socket: {
-        // The client's own timer counts a blocked thread as waiting: `ready` below bounds the wait.
-        connectTimeout: 10 * connectTimeout,
+        // Per attempt; an attempt timed out by a blocked thread is retried within `ready`'s deadline.
+        connectTimeout,
         reconnectStrategy: (retries: number) => Math.min(25 * 2 ** Math.min(retries, 10), maxDelay),
       },
       commandOptions: {

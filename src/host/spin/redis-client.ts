@@ -17,15 +17,10 @@ import type { RedisCommands } from './redis.ts';
 /**
  * Longest wait for the first connection, in ms; past it `open` fails with `other`. Counted as
  * event-loop time (util/loop-deadline.ts): a neighbour guest holding this worker's thread does
- * not use it up.
+ * not use it up. It also bounds each socket connect attempt, which node-redis retries within it
+ * (an attempt that timed out while the thread was blocked costs one retry, not the `open`).
  */
 export const REDIS_CONNECT_TIMEOUT_MS = 2000;
-/**
- * The client's own per-attempt socket timeout, in ms: far above {@link REDIS_CONNECT_TIMEOUT_MS},
- * since its timer counts a blocked thread as waiting; the loop deadline ends a first connect
- * that hangs, and this one only reconnect attempts.
- */
-const SOCKET_CONNECT_TIMEOUT_MS = 10 * REDIS_CONNECT_TIMEOUT_MS;
 
 /** An open client: its commands and the way to close it. */
 export interface RedisThreadClient extends RedisCommands {
@@ -44,7 +39,7 @@ export async function connectRedis(address: string): Promise<RedisThreadClient> 
   const client = createClient({
     url: address,
     disableOfflineQueue: true,
-    socket: { connectTimeout: SOCKET_CONNECT_TIMEOUT_MS, reconnectStrategy: (n: number) => Math.min(25 * 2 ** Math.min(n, 10), 500) },
+    socket: { connectTimeout: REDIS_CONNECT_TIMEOUT_MS, reconnectStrategy: (n: number) => Math.min(25 * 2 ** Math.min(n, 10), 500) },
     commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
   });
   client.on('error', () => {}); // reported by the calls; without a listener it would throw

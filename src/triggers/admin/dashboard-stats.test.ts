@@ -44,3 +44,26 @@ test('per-route counts, rates over complete seconds, percentiles, errors newest 
   assert.deepEqual(snap.logs, ['two', 'three']);
   assert.deepEqual(snap.series.slice(-5), [10, 10, 10, 10, 10]);
 });
+
+test('setApp (a reload): a route kept with its component keeps its counts, a reassigned or new one starts at 0, a removed one goes', () => {
+  const stats = new DashboardStats(app);
+  stats.requestFinished(record({}));
+  stats.requestFinished(record({}));
+  const reloaded = {
+    name: 'shop', version: '1.3.0',
+    triggers: {
+      http: [
+        { route: '/api/...', component: 'api', executor: { type: 'wagi' } },
+        { route: '/new', component: 'fresh', executor: { type: 'wasi-http' } },
+      ],
+    },
+  } as unknown as LockedApp;
+  stats.setApp(reloaded);
+  let snap = stats.snapshot();
+  assert.deepEqual(snap.app, { name: 'shop', version: '1.3.0' });
+  assert.deepEqual(snap.routes.map((r) => [r.route, r.component, r.total]), [['/api/...', 'api', 2], ['/new', 'fresh', 0]]);
+  // The same route given to another component: its figures are that component's from now on.
+  stats.setApp({ ...reloaded, triggers: { http: [{ route: '/api/...', component: 'api-v2', executor: { type: 'wagi' } }] } } as unknown as LockedApp);
+  snap = stats.snapshot();
+  assert.deepEqual(snap.routes.map((r) => [r.route, r.component, r.total]), [['/api/...', 'api-v2', 0]]);
+});

@@ -132,7 +132,9 @@ export class DashboardStats {
 
   /**
    * The app was reloaded (`wasmlet watch`): its name and routes are shown from now on. A route it
-   * still has keeps its counts and latencies; a route it no longer has is dropped.
+   * still has with the same component and executor keeps its counts and latencies (as the
+   * Prometheus series, labelled by route and component, go on); a route it no longer has, or now
+   * gives to another component, starts again.
    */
   setApp(app: LockedApp): void {
     const before = this.#routes;
@@ -140,8 +142,8 @@ export class DashboardStats {
     this.#routes = new Map();
     for (const r of app.triggers.http) {
       const kept = before.get(r.route);
-      const fresh = this.#newRoute(r.route, r.component, r.executor.type);
-      this.#routes.set(r.route, kept === undefined ? fresh : { ...kept, snapshot: fresh.snapshot });
+      const same = kept !== undefined && kept.snapshot.component === r.component && kept.snapshot.executor === r.executor.type;
+      this.#routes.set(r.route, same ? kept : this.#newRoute(r.route, r.component, r.executor.type));
     }
     const unrouted = before.get(NO_ROUTE);
     if (unrouted !== undefined) this.#routes.set(NO_ROUTE, unrouted);

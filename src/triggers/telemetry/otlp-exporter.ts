@@ -1,6 +1,7 @@
 // The OTLP span exporter of one protocol, from the official OpenTelemetry JS packages (all
-// 0.301.x, built on @opentelemetry/sdk-trace 3.1.x). Only the chosen package is imported: a server
-// exporting JSON never loads protobuf serialisers or gRPC (@grpc/grpc-js), which are large.
+// 0.301.x, built on @opentelemetry/sdk-trace 3.1.x). Only the chosen exporter package is imported
+// (the shared otlp-transformer comes with any of them; the gRPC exporter loads @grpc/grpc-js only
+// when it first exports).
 // Chosen as Spin chooses its exporter (spinframework/spin crates/telemetry/src/traces.rs
 // `otel_tracing_layer`: `with_tonic()` for grpc, `with_http()` for http/protobuf); Spin refuses
 // http/json, which wasmlet keeps (it was wasmlet's only protocol before).
