@@ -310,3 +310,15 @@ test('wasmlet: an invalid module among several is named in the error', async () 
   await assert.rejects(createPlugin({ wasm: [{ data: truncated, name: 'lib' }, { data: await watToBytes('(module)') }] }),
     (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM' && err.message.startsWith('module "lib": invalid WebAssembly module'));
 });
+
+test('wasmlet timeoutMs: a manifest item named wasmlet:preempt cannot stand in for the preemption clock', async () => {
+  // Its `tick` would hand out budget forever; the rewritten main's checks must still reach the clock.
+  const forged = await watToBytes('(module (func (export "tick") (result i32) (i32.const 1000000)))');
+  const spinning = await watToBytes('(module (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))');
+  const p = await createPlugin({ wasm: [{ data: forged, name: 'wasmlet:preempt' }, { data: spinning }], timeoutMs: 200 });
+  try {
+    await assert.rejects(p.call('spin'), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_TIMEOUT');
+  } finally {
+    await p.close();
+  }
+});
