@@ -23,6 +23,11 @@ export interface ServerInfo {
   host: string;
   /** Bound TCP port. */
   port: number;
+  /**
+   * The secret this listener accepts service-chained requests with (app-handler.ts), handed to
+   * guests' hosts, never to guests. Absent: guests cannot chain.
+   */
+  serviceChainingSecret?: string;
 }
 
 /** One request handed to an executor. */

@@ -72,6 +72,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       scheme: 'http' as const,
       authority,
       selfOrigin: this.#selfOrigin ??= selfOrigin(invocation.server),
+      ...(invocation.server.serviceChainingSecret === undefined ? {} : { serviceChainingSecret: invocation.server.serviceChainingSecret }),
       headers, hasBody,
     };
     // A worker terminated under this request (another guest on it ran past its deadline) lost
