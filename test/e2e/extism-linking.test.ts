@@ -157,7 +157,7 @@ test('wasmlet refuses what js-sdk mislinks: two items with one name (js-sdk link
   }
 });
 
-test('a provider exporting _start is instantiated (and started) afresh for each importer, any other once; a cycle of function imports links through a trampoline', async () => {
+test('a provider exporting _start is instantiated (and started, without WASI) afresh for each import from it, any other once; a cycle of function imports links through a trampoline', async () => {
   const counter = (start: boolean) => watToBytes(`(module (global $n (mut i32) (i32.const 0)) (memory (export "memory") 1)
     ${start ? '(func (export "_start") (global.set $n (i32.const 100)))' : ''}
     (func (export "bump") (result i32) (global.set $n (i32.add (global.get $n) (i32.const 1))) (global.get $n)))`);
@@ -187,7 +187,7 @@ test('a provider exporting _start is instantiated (and started) afresh for each 
   assert.deepEqual(w, e);
   const ok = 'ok '.split('').map((c) => c.charCodeAt(0)).join(',');
   assert.deepEqual(w, [
-    `${ok},101,101`, // each importer its own counter, started at 100
+    `${ok},101,101`, // each import its own counter, started at 100
     `${ok},1,2`, // one counter for both
     'ok *',
     'from module "main"/"lib": cannot import "main" "memory"; circular imports of type="memory" are not supported',
@@ -269,4 +269,44 @@ test('a host function the provider imports, async too, is called with the plugin
   });
   assert.deepEqual(w, e);
   assert.deepEqual(w, ['ok abab', 'ok ab!']);
+});
+
+test('wasmlet: the WASI context is one (descriptors, not only preopens): a descriptor the provider closes is gone for main', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmlet-extlink-'));
+  const libWasm = await watToBytes(`(module (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+    (memory (export "memory") 1) (func (export "close3") (result i32) (call $close (i32.const 3))))`);
+  const mainWasm = await watToBytes(`(module (import "wasi_snapshot_preview1" "fd_prestat_get" (func $prestat (param i32 i32) (result i32)))
+    (import "lib" "close3" (func $close3 (result i32))) ${KERNEL} ${OUTPUT} (memory (export "memory") 1)
+    (func (export "run") (result i32) (call $out2 (call $close3) (call $prestat (i32.const 3) (i32.const 8))) (i32.const 0)))`);
+  for (const [mode, create] of Object.entries(modes)) {
+    // errno 0 for the close, then EBADF (8) for main's look at the same descriptor; with a WASI
+    // context per module (js-sdk's), main would still see its preopen (0).
+    assert.equal(await callOnce(create({ wasm: [{ data: libWasm, name: 'lib' }, { data: mainWasm }] }, { useWasi: true, allowedPaths: { '/data': dir } }), 'run'),
+      'ok \x00\x08', mode);
+  }
+});
+
+test('wasmlet: a manifest whose _start modules would multiply into more than MAX_LINKED_INSTANCES instances is refused, in every mode', async () => {
+  // Each level exports _start and f0..f7, each imported from the next level: 8^depth instances.
+  const level = (next: string | undefined) => watToBytes(`(module
+    ${next === undefined ? '' : Array.from({ length: 8 }, (_, i) => `(import "${next}" "f${i}" (func (result i32)))`).join(' ')}
+    (func (export "_start")) ${Array.from({ length: 8 }, (_, i) => `(func (export "f${i}") (result i32) (i32.const ${i}))`).join(' ')})`);
+  const wasm = [
+    { data: await level('l1'), name: 'l0' }, { data: await level('l2'), name: 'l1' }, { data: await level('l3'), name: 'l2' },
+    { data: await level(undefined), name: 'l3' },
+    { data: await watToBytes('(module (import "l0" "f0" (func (result i32))) (func (export "run") (result i32) (i32.const 0)))') },
+  ];
+  for (const [mode, create] of Object.entries(modes)) {
+    await assert.rejects(create({ wasm }), (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_EXTISM_MANIFEST'
+      && /linking the manifest's modules needs more than 256 instances/.test(err.message), mode);
+  }
+  // Below the bound the same shape links: l0 -> l1 -> l2 (1 + 8 + 64 instances, with main).
+  const small = [wasm[0]!, wasm[1]!, { data: await level(undefined), name: 'l2' }, wasm[4]!];
+  for (const [mode, create] of Object.entries(modes)) assert.equal(await loads(create({ wasm: small })), 'loaded', mode);
+});
+
+test('wasmlet: an invalid module among several is named in the error', async () => {
+  const truncated = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01]);
+  await assert.rejects(createPlugin({ wasm: [{ data: truncated, name: 'lib' }, { data: await watToBytes('(module)') }] }),
+    (err: Error) => isWasmletError(err) && err.code === 'WASMLET_ERR_INVALID_WASM' && err.message.startsWith('module "lib": invalid WebAssembly module'));
 });

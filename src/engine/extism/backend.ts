@@ -173,7 +173,7 @@ class InProcessPlugin implements PluginBackend {
     Object.assign(functions, clock.imports);
     clock.arm(ms);
     try {
-      gen.instance = instantiatePlugin({ modules: spec.modules, kernel, functions, suspending, wasi: spec.wasi });
+      gen.instance = instantiatePlugin({ modules: spec.modules, kernel, functions, suspending, wasi: spec.wasi, beforeInstance: () => clock.check() });
     } catch (err) {
       if (clock.expired) throw new WasmletError('WASMLET_ERR_TIMEOUT', START_TIMEOUT_MESSAGE, { blame: 'guest', cause: err });
       throw err;

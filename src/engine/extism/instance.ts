@@ -9,6 +9,7 @@ import { EXTISM_ENV, type ExtismKernel } from '../../host/extism/kernel.ts';
 import { fdOutput } from '../../sandbox/stdio.ts';
 import { PREEMPT_IMPORT_MODULE } from '../preempt/rewrite-module.ts';
 import type { PreopenSpec } from '../../sandbox/preopen.ts';
+import { WasmletError } from '../../util/errors.ts';
 
 /** A host import, already bound to the plugin's CallContext. */
 export type BoundHostFunction = (...args: any[]) => any;
@@ -74,7 +75,19 @@ export interface PluginInstanceSpec {
   suspending: ReadonlySet<BoundHostFunction>;
   /** Null: WASI disabled (a module importing it fails to load, as in js-sdk). */
   wasi: ExtismWasiGrants | null;
+  /**
+   * Called before each core instance is made: throws to stop linking (the in-process mode's
+   * start-up deadline: a trivial start-up never reaches a preemption check).
+   */
+  beforeInstance?: () => void;
 }
+
+/**
+ * Most core instances one plugin start may make. A module exporting `_start` is instantiated once
+ * per import from it, with its own providers, so a chain of such modules multiplies: without a
+ * bound a small manifest could exhaust the process's Wasm memory reservation for every tenant.
+ */
+export const MAX_LINKED_INSTANCES = 256;
 
 /** A live plugin instance: `main`'s exports, and the WASI context (all its modules') to close. */
 export class PluginInstance {
@@ -155,6 +168,8 @@ class PluginLinker {
   wasi: WasiP1 | null = null;
   /** Whether some module imports a suspending host function (calls then go through JSPI). */
   suspends = false;
+  /** Core instances made so far (see {@link MAX_LINKED_INSTANCES}). */
+  #made = 0;
 
   constructor(spec: PluginInstanceSpec) {
     this.#spec = spec;
@@ -187,6 +202,12 @@ class PluginLinker {
       }
       (imports[ns] ??= {})[name] = value;
     }
+    if (++this.#made > MAX_LINKED_INSTANCES) {
+      throw new WasmletError('WASMLET_ERR_EXTISM_MANIFEST',
+        `${from}: linking the manifest's modules needs more than ${MAX_LINKED_INSTANCES} instances (a module exporting _start is instantiated once per import from it, with its own providers); link such modules fewer times or drop their _start`,
+        { blame: 'user' });
+    }
+    this.#spec.beforeInstance?.();
     const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
     startUp(instance, wasi);
     linked.set(idx, instance);
@@ -214,7 +235,8 @@ class PluginLinker {
 
   /**
    * Export `name` of module `idx` (named `ns`) for its importer at `path`: a provider that
-   * exports `_start` (a command) is instantiated afresh for each importer, any other once per
+   * exports `_start` (a command) is instantiated afresh for each import from it (js-sdk's rule:
+   * two functions main imports from one command live in separate instances), any other once per
    * plugin; a function imported around a cycle goes through a trampoline that finds the export
    * once the provider is instantiated.
    * @throws Error (js-sdk texts) when the provider has no such export, or a non-function import

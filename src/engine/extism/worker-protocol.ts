@@ -2,6 +2,7 @@
 // (plugin-worker.ts): structured-clone data only.
 import type { MessagePort } from 'node:worker_threads';
 import type { KernelOptions } from '../../host/extism/kernel.ts';
+import { WasmletError, isWasmletError, type WasmletErrorCode } from '../../util/errors.ts';
 import type { ExtismWasiGrants, PluginModules } from './instance.ts';
 
 /** What the main thread gives the worker (structured-clone data). */
@@ -33,19 +34,24 @@ export interface PluginCallMessage { type: 'call'; name: string; input: Uint8Arr
 /** The main thread's answer to a `host` message. */
 export interface HostReply { value?: unknown; error?: SerializedError; vars: Map<string, Uint8Array>; errorOffset: number }
 
-/** An Error as plain data. */
-export interface SerializedError { name: string; message: string; stack?: string }
+/** An Error as plain data (a WasmletError keeps its code and blame). */
+export interface SerializedError { name: string; message: string; stack?: string; code?: string; blame?: string }
 
 /** An Error as plain data for postMessage. */
 export function serializeError(err: unknown): SerializedError {
+  if (isWasmletError(err)) return { name: err.name, message: err.message, stack: err.stack, code: err.code, blame: err.blame };
   return err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
 }
 
-/** The Error back from {@link serializeError} (name, message, stack kept). */
+/** The Error back from {@link serializeError} (name, message, stack kept; a WasmletError as one). */
 export function deserializeError(e: SerializedError): Error {
-  const err = new Error(e.message);
-  err.name = e.name;
+  let err: Error;
+  if (e.code === undefined) {
+    err = new Error(e.message);
+    err.name = e.name;
+  } else {
+    err = new WasmletError(e.code as WasmletErrorCode, e.message, { blame: e.blame as WasmletError['blame'] });
+  }
   if (e.stack !== undefined) err.stack = e.stack;
   return err;
 }
-

@@ -59,9 +59,8 @@ export class PreemptionClock {
     this.#timeoutError = options.timeoutError
       ?? ((ms) => new WasmletError('WASMLET_ERR_TIMEOUT', `the guest ran past its deadline of ${ms} ms and was stopped`, { blame: 'guest' }));
     const tick = (): number => {
-      if (performance.now() < this.#deadline) return this.#budget;
-      this.#expired = true;
-      throw this.#timeoutError(this.#timeoutMs);
+      this.check();
+      return this.#budget;
     };
     this.imports = { [PREEMPT_IMPORT_MODULE]: { [PREEMPT_IMPORT_NAME]: tick } } as PreemptImports;
   }
@@ -83,7 +82,17 @@ export class PreemptionClock {
     this.#deadline = -Infinity;
   }
 
-  /** True once a tick threw since the last {@link arm}: the call was preempted. */
+  /**
+   * Throws the timeout error, and marks the call preempted, when the deadline has passed: what a
+   * tick does, for host code that runs between guest checks (e.g. linking a plugin's modules).
+   */
+  check(): void {
+    if (performance.now() < this.#deadline) return;
+    this.#expired = true;
+    throw this.#timeoutError(this.#timeoutMs);
+  }
+
+  /** True once a tick (or {@link check}) threw since the last {@link arm}: the call was preempted. */
   get expired(): boolean { return this.#expired; }
 
   /**

@@ -222,7 +222,15 @@ export async function createPlugin(source: ManifestLike | PromiseLike<ManifestLi
   const preempted = modules !== null;
   if (modules === null) {
     modules = [];
-    for (const [i, m] of items.entries()) modules.push(m.module ?? await compile(code[i]!));
+    for (const [i, m] of items.entries()) {
+      try {
+        modules.push(m.module ?? await compile(code[i]!));
+      } catch (err) {
+        // With several modules, say which one is broken.
+        if (items.length === 1 || !isWasmletError(err)) throw err;
+        throw new WasmletError(err.code, `module "${m.name}": ${err.message}`, { blame: err.blame, cause: err });
+      }
+    }
     if (timeoutMs !== null) worker = true;
   }
   const linked: PluginModules = { names: items.map((m) => m.name), modules };
