@@ -127,12 +127,13 @@ export async function loadApp(pathOrDir: string, options: LoadOptions = {}): Pro
   for (const [i, route] of app.triggers.http.entries()) {
     const component = app.components[route.component]!;
     const kind = await kindOf(component);
+    const routeName = route.private ? 'private route' : `route \`${route.route}\``;
     if (route.executor.type === 'auto' && kind !== 'not-wasm') {
       route.executor = kind === 'module' ? { type: 'wagi', argv: DEFAULT_WAGI_ARGV, entrypoint: '_start' } : { type: 'wasi-http' };
     } else if (route.executor.type === 'wagi' && kind === 'component') {
-      problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wagi" needs a core module, but component \`${component.id}\` is a component — remove the executor or set type = "wasi-http"`);
+      problem(['trigger', 'http', i, 'executor'], `${routeName}: executor "wagi" needs a core module, but component \`${component.id}\` is a component — remove the executor or set type = "wasi-http"`);
     } else if (route.executor.type === 'wasi-http' && kind === 'module') {
-      problem(['trigger', 'http', i, 'executor'], `route \`${route.route}\`: executor "wasi-http" needs a component, but \`${component.id}\` is a core module — use executor = { type = "wagi" }`);
+      problem(['trigger', 'http', i, 'executor'], `${routeName}: executor "wasi-http" needs a component, but \`${component.id}\` is a core module — use executor = { type = "wagi" }`);
     }
   }
   // Redis and cron triggers call a component's exported handler: a core module cannot serve them.

@@ -93,10 +93,26 @@ export interface LockedComponent {
   build?: LockedBuild;
 }
 
+/**
+ * The route a service-chained request matches (Spin's `RouteMatch::synthetic`, spinframework/spin
+ * `crates/http/src/routes.rs`: the whole path is the wildcard's), and the `route` of a private
+ * trigger.
+ */
+export const SYNTHETIC_ROUTE = '/...';
+
 /** One `[[trigger.http]]` entry. */
 export interface LockedHttpRoute {
-  /** Spin route syntax: `/a/b`, `/users/:id`, `/static/...`, `/...`. */
+  /**
+   * Spin route syntax: `/a/b`, `/users/:id`, `/static/...`, `/...`. For a {@link private} trigger,
+   * {@link SYNTHETIC_ROUTE}: what its (chained) requests match.
+   */
   route: string;
+  /**
+   * `route = { private = true }` (Spin's `HttpTriggerRouteConfig::Private`): the component has no
+   * public route (the router never matches it) and is reachable only by service chaining
+   * (`http://<component>.spin.internal`). Absent: a public route.
+   */
+  private?: true;
   /** Id of a key of {@link LockedApp.components}. */
   component: string;
   executor: LockedExecutor;

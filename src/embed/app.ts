@@ -143,7 +143,7 @@ export async function loadApp(path: string, options: LoadAppOptions = {}): Promi
     maxBodyBytes: options.maxBodyBytes,
     defaultTimeoutMs: options.defaultTimeoutMs,
   });
-  return new WasmletApp(locked.name, locked.triggers.http.map((r) => r.route), handler);
+  return new WasmletApp(locked.name, locked.triggers.http.filter((r) => !r.private).map((r) => r.route), handler);
 }
 
 /**

@@ -15,7 +15,7 @@ const app = (over: Record<string, unknown> = {}, comp: Record<string, unknown> =
   ...over,
 });
 
-test('plans a manifest: routes (private ones dropped), env, hosts, limits, file mounts by top-level entry', () => {
+test('plans a manifest: routes (private ones kept private), env, hosts, limits, file mounts by top-level entry', () => {
   const plan = planSpinApp(app({}, {
     env: { A: '1' },
     metadata: { allowed_outbound_hosts: ['https://example.com'], key_value_stores: ['default'], wasmlet: { limits: { memory_bytes: 65536, timeout_ms: 1500 } } },
@@ -23,7 +23,7 @@ test('plans a manifest: routes (private ones dropped), env, hosts, limits, file 
   }), 'fallback');
   const m = JSON.parse(JSON.stringify(parse(plan.manifest))) as Record<string, any>; // plain objects for deepEqual
   assert.equal(m.application.name, 'demo');
-  assert.deepEqual(m.trigger.http, [{ route: '/...', component: 'web' }]);
+  assert.deepEqual(m.trigger.http, [{ route: '/...', component: 'web' }, { route: { private: true }, component: 'web' }]);
   assert.deepEqual(m.component.web, {
     source: 'components/web.wasm', environment: { A: '1' },
     files: [{ source: 'files/web/a', destination: '/a' }, { source: 'files/web/top.txt', destination: '/top.txt' }],

@@ -84,7 +84,7 @@ export function toSpinLockedApp(app: LockedApp, content: Record<string, PushedCo
     const executor: Record<string, unknown> = r.executor.type === 'wagi'
       ? { type: 'wagi', ...(r.executor.argv === undefined ? {} : { argv: r.executor.argv }), ...(r.executor.entrypoint === undefined ? {} : { entrypoint: r.executor.entrypoint }) }
       : { type: 'http' };
-    return { id: `trigger-${r.component}${i === 0 ? '' : `-${i}`}`, trigger_type: 'http', trigger_config: { component: r.component, executor, route: r.route } };
+    return { id: `trigger-${r.component}${i === 0 ? '' : `-${i}`}`, trigger_type: 'http', trigger_config: { component: r.component, executor, route: r.private ? { private: true } : r.route } };
   });
   const components = Object.values(app.components).map((c): SpinLockedComponent => {
     const pushed = content[c.id];
@@ -147,7 +147,7 @@ function safeRelative(path: string): string | undefined {
  * Parses Spin locked-app JSON and plans a runnable app dir: `components/<id>.wasm`, each file at
  * `files/<id>/<path>`, and a `wasmlet.toml` mounting the top-level entries of `files/<id>/` at
  * the same guest paths. HTTP routes keep their route and executor (`wagi` with argv/entrypoint;
- * `http`/`spin` become "decided by the binary"); private routes are dropped.
+ * `http`/`spin` become "decided by the binary"); private routes (`{ private = true }`) stay private.
  * Application `variables` become `[variables]` (no default: `required = true`), a component's
  * `config` its `variables` templates, `metadata.databases` its `sqlite_databases`.
  * @throws WasmletError `WASMLET_ERR_ARTIFACT` for JSON that is not a locked app, a
@@ -220,9 +220,11 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
   for (const t of locked.triggers) {
     if (t.trigger_type !== 'http') throw artifactError(`trigger \`${t.id}\` is of type ${t.trigger_type}; wasmlet serves HTTP triggers only`);
     const cfg = t.trigger_config ?? {};
-    if (typeof cfg['route'] !== 'string') continue; // `route = { private = true }`: reachable only by service chaining
+    // `route = { private = true }`: reachable only by service chaining.
+    const isPrivate = typeof cfg['route'] === 'object' && (cfg['route'] as { private?: unknown } | null)?.private === true;
+    if (typeof cfg['route'] !== 'string' && !isPrivate) throw artifactError(`trigger \`${t.id}\` has no route`);
     if (typeof cfg['component'] !== 'string' || !components[cfg['component']]) throw artifactError(`trigger \`${t.id}\` names no component of the app`);
-    const route: Record<string, unknown> = { route: cfg['route'], component: cfg['component'] };
+    const route: Record<string, unknown> = { route: isPrivate ? { private: true } : cfg['route'], component: cfg['component'] };
     const ex = (cfg['executor'] ?? {}) as { type?: string; argv?: unknown; entrypoint?: unknown };
     if (ex.type === 'wagi') {
       route['executor'] = { type: 'wagi', ...(typeof ex.argv === 'string' ? { argv: ex.argv } : {}), ...(typeof ex.entrypoint === 'string' ? { entrypoint: ex.entrypoint } : {}) };
@@ -231,7 +233,7 @@ export function planSpinApp(json: Buffer | string, fallbackName: string): SpinAp
     }
     http.push(route);
   }
-  if (http.length === 0) throw artifactError('the Spin app has no public HTTP route');
+  if (!http.some((r) => typeof r['route'] === 'string')) throw artifactError('the Spin app has no public HTTP route');
   const manifest = `# Written by \`wasmlet registry pull\` from a Spin locked app (spin.lock beside this file).\n${
     stringify({ spin_manifest_version: 2, application, ...(Object.keys(variables).length > 0 ? { variables } : {}), trigger: { http }, component: components })}\n`;
   return { manifest, placements };

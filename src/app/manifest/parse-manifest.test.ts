@@ -112,6 +112,64 @@ test('a spin.toml as `spin new` writes it is read as is', (t) => {
   assert.deepEqual(app.triggers.http[1]?.executor, { type: 'wagi', argv: '${SCRIPT_NAME} ${ARGS}', entrypoint: '_start' });
 });
 
+test('service chaining: private routes and `<component>.spin.internal` grants', (t) => {
+  const dir = appDir(t, {
+    'a.wasm': '', 'b.wasm': '',
+    'spin.toml': [
+      'spin_manifest_version = 2',
+      '[application]',
+      'name = "chain"',
+      '[[trigger.http]]',
+      'route = "/..."',
+      'component = "api"',
+      '[[trigger.http]]',
+      'route = { private = true }',
+      'component = "backend"',
+      '[component.api]',
+      'source = "a.wasm"',
+      'allowed_outbound_hosts = ["http://backend.spin.internal", "http://*.spin.internal"]',
+      '[component.backend]',
+      'source = "b.wasm"',
+    ].join('\n'),
+  });
+  const app = parseIn(dir, 'spin.toml');
+  // A private route does not clash with the public `/...`: it is reachable only by chaining.
+  assert.deepEqual(app.triggers.http, [
+    { route: '/...', component: 'api', executor: { type: 'auto' } },
+    { route: '/...', private: true, component: 'backend', executor: { type: 'auto' } },
+  ]);
+  assert.deepEqual(app.components['api']!.allowedOutboundHosts.map((h) => h.host),
+    [{ type: 'name', name: 'backend.spin.internal' }, { type: 'subdomain', suffix: '.spin.internal' }]);
+});
+
+test('service chaining: a grant must name an HTTP component; a route table must say private = true', (t) => {
+  const dir = appDir(t, {
+    'a.wasm': '',
+    'wasmlet.toml': [
+      'manifest_version = 1', // 1
+      '[application]', // 2
+      'name = "chain"', // 3
+      '[[trigger.http]]', // 4
+      'route = { private = false }', // 5
+      'component = "api"', // 6
+      '[[trigger.http]]', // 7
+      'route = { private = true, public = 1 }', // 8
+      'component = "api"', // 9
+      '[component.api]', // 10
+      'source = "a.wasm"', // 11
+      'allowed_outbound_hosts = ["http://nope.spin.internal", "http://a.b.spin.internal"]', // 12
+    ].join('\n'),
+  });
+  const path = join(dir, 'wasmlet.toml');
+  const lines = errorsOf(dir);
+  const at = (n: number, re: RegExp) => assert.ok(lines.some((l) => l.startsWith(`${path}:${n}: `) && re.test(l)), `${n} ${re}\n${lines.join('\n')}`);
+  at(5, /route must be a string pattern or `\{ private = true \}`: component `api` has \{ private = false \}/);
+  at(8, /public/);
+  at(12, /`http:\/\/nope\.spin\.internal` chains to component `nope`, which the app does not define — name one of the app's HTTP components \(api\)/);
+  at(12, /`http:\/\/a\.b\.spin\.internal`: `a\.b\.spin\.internal`: a service chaining host names one component/);
+  assert.equal(lines.length, 4, lines.join('\n'));
+});
+
 test('wasmlet manifest_version = 1 is accepted', (t) => {
   const dir = appDir(t, {
     'wasmlet.toml': 'manifest_version = 1\n[application]\nname = "a"\n[[trigger.http]]\nroute = "/"\ncomponent = "c"\n[component.c]\nsource = "c.wasm"\n',
@@ -262,12 +320,11 @@ test('Spin trigger types wasmlet does not serve and unsupported Spin keys are "n
   at(4, /\[application\.trigger\.mqtt\] is not supported/);
   at(6, /trigger type `sqs` is not supported by wasmlet/);
   at(9, /trigger type `command` is not supported by wasmlet/);
-  at(13, /private routes/);
   at(16, /remote sources/);
   at(17, /`ai_models` is not supported by wasmlet yet/);
   at(18, /`allowed_http_hosts` is deprecated/);
   at(20, /`dependencies` is not supported by wasmlet yet/);
-  assert.equal(lines.length, 8, lines.join('\n'));
+  assert.equal(lines.length, 7, lines.join('\n'));
   assert.ok(!lines.some((l) => /unknown|did you mean/.test(l)), lines.join('\n'));
 });
 

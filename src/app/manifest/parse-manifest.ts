@@ -4,12 +4,13 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { tryParseAllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
+import { serviceChainingTarget } from '../../host/http-outbound/service-chaining.ts';
 import { closestMatch } from '../../util/edit-distance.ts';
 import { isWasmletError } from '../../util/errors.ts';
 import { parseDuration, parseSize } from '../../util/units.ts';
 import { parseRoute, routeShape } from '../route-syntax.ts';
 import { checkVariableName, parseTemplate, templateNames, type TemplatePart } from '../template.ts';
-import { DEFAULT_WAGI_ARGV } from '../locked-app.ts';
+import { DEFAULT_WAGI_ARGV, SYNTHETIC_ROUTE } from '../locked-app.ts';
 import type {
   LockedApp, LockedComponent, LockedExecutor, LockedFileMount, LockedHttpRoute, LockedLimits,
   LockedVariable,
@@ -520,10 +521,19 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
     const componentLabel = componentId ?? (typeof comp === 'string' ? comp : '?');
     const routeValue = t.route;
     let route: string | undefined;
+    let isPrivate = false;
     if (routeValue === undefined) {
       d.add(path, `trigger.http[${i}] has no \`route\` — add route = "/path" (or "/..." for every path)`);
     } else if (isTable(routeValue)) {
-      d.add([...path, 'route'], 'private routes (`route = { private = true }`) are not supported — give the trigger a path route');
+      // Spin's `HttpTriggerRouteConfig::Private` (crates/http/src/config.rs, routes.rs `Router::build`).
+      d.unknownKeys(routeValue, [...path, 'route'], ['private']);
+      if (routeValue.private === true) {
+        isPrivate = true;
+        route = SYNTHETIC_ROUTE;
+      } else {
+        d.add([...path, 'route'], `route must be a string pattern or \`{ private = true }\`: component \`${componentLabel}\` has ${
+          routeValue.private === false ? '{ private = false }' : 'a table without `private = true`'}`);
+      }
     } else if (typeof routeValue !== 'string') {
       d.add([...path, 'route'], '`route` must be a string such as "/hello" or "/api/..."');
     } else {
@@ -545,14 +555,36 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
 
     const executor = checkExecutor(d, t.executor, [...path, 'executor']);
     if (route !== undefined && componentId !== undefined) {
-      const r: LockedHttpRoute = { route, component: componentId, executor };
+      const r: LockedHttpRoute = isPrivate ? { route, private: true, component: componentId, executor } : { route, component: componentId, executor };
       locked.triggers.http.push(r);
     }
   });
+  checkServiceChainingTargets(d, locked);
   const eventTriggers = checkEventTriggers(d, app, byType.redis!, byType.cron!, appVars, triggerIdOf, componentOf);
   locked.triggers.redis = eventTriggers.redis;
   locked.triggers.cron = eventTriggers.cron;
 
   throwIfAny(d, absPath);
   return { app: locked, variables: appVars, templates, triggerTemplates: eventTriggers.templates };
+}
+
+/**
+ * A service chaining grant (`http://<id>.spin.internal`) must name a component an HTTP trigger
+ * uses: any other would fail every request. Spin checks this only when running a subset of the
+ * components (spinframework/spin `crates/factor-outbound-networking/src/config.rs`
+ * `validate_service_chaining_for_components`) and otherwise fails the request ("unknown routing
+ * destination", `crates/trigger-http/src/server.rs`); wasmlet says so at load.
+ */
+function checkServiceChainingTargets(d: Diagnostics, locked: LockedApp): void {
+  const httpComponents = new Set(locked.triggers.http.map((r) => r.component));
+  for (const component of Object.values(locked.components)) {
+    for (const host of component.allowedOutboundHosts) {
+      const target = host.host.type === 'name' ? serviceChainingTarget(host.host.name) : undefined;
+      if (target === undefined || httpComponents.has(target)) continue;
+      const known = [...httpComponents].sort();
+      d.add(['component', component.id, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host.source}\` chains to component \`${target}\`, `
+        + `which ${locked.components[target] ? 'has no HTTP trigger' : 'the app does not define'} — name one of the app's HTTP components`
+        + (known.length ? ` (${known.join(', ')})` : ''));
+    }
+  }
 }

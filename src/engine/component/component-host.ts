@@ -5,6 +5,9 @@ import { createSpinHost, SpinThreadBackends, type SpinHostOptions } from '../../
 import { createWasiP2Host, type WasiP2Host, type WasiP2HostOptions } from '../../host/wasi/p2/host.ts';
 
 export { SpinThreadBackends, type SpinHostOptions };
+// The HTTP trigger receives the service-chained requests these hosts send (layering: triggers
+// reach host/ only through engine/).
+export { SERVICE_CHAINING_HEADER, serviceChainingTarget } from '../../host/http-outbound/service-chaining.ts';
 
 /** Spin services of a component: its grants (plain data) and the calling thread's connections. */
 export interface SpinServices {

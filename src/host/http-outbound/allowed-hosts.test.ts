@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   allowsSelfRequests, isOutboundAllowed, parseAllowedHost, parseAllowedHosts, tryParseAllowedHost, type AllowedHost,
 } from './allowed-hosts.ts';
+import { isServiceChainingDomain, serviceChainingTarget } from './service-chaining.ts';
 import { ALLOW_CASES, INVALID_ENTRIES } from './allowed-hosts.case.ts';
 
 for (const { allowed, url, expected, from } of ALLOW_CASES) {
@@ -40,6 +41,9 @@ const parsed: [entry: string, expected: Omit<AllowedHost, 'source'>][] = [
   ['*://127.0.0.0/24:80', { scheme: '*', host: { type: 'cidr', bytes: [127, 0, 0, 0], prefix: 24 }, port: { min: 80, max: 80 } }],
   ['*://ff00::/8:80', { scheme: '*', host: { type: 'cidr', bytes: [0xff, ...Array<number>(15).fill(0)], prefix: 8 }, port: { min: 80, max: 80 } }],
   ['*://*:*', { scheme: '*', host: { type: 'any' }, port: '*' }],
+  // Service chaining grants are ordinary host patterns (Spin: `HostConfig::AnySubdomain` / `List`).
+  ['http://*.spin.internal', { scheme: 'http', host: { type: 'subdomain', suffix: '.spin.internal' }, port: { min: 80, max: 80 } }],
+  ['http://Backend.spin.internal', { scheme: 'http', host: { type: 'name', name: 'backend.spin.internal' }, port: { min: 80, max: 80 } }],
 ];
 for (const [entry, expected] of parsed) {
   test(`parses ${entry}`, () => {
@@ -68,4 +72,27 @@ test('self requests: granted by a self or `*` host with an http(s) or `*` scheme
   assert.equal(grants(['http://127.0.0.1:*', 'http://localhost:*']), false);
   // As an absolute URL, self.alt is matched like any host (the outgoing handler routes it first).
   assert.equal(isOutboundAllowed(parseAllowedHosts(['http://self']), { scheme: 'http', host: 'self.alt' }), false);
+});
+
+test('service chaining: the target component of a host, as Spin\'s parse_service_chaining_host reads it', () => {
+  assert.equal(serviceChainingTarget('hello.spin.internal'), 'hello');
+  assert.equal(serviceChainingTarget('Hello.Spin.Internal:8080'), 'hello');
+  assert.equal(serviceChainingTarget('a.b.spin.internal'), undefined);
+  assert.equal(serviceChainingTarget('spin.internal'), undefined);
+  assert.equal(serviceChainingTarget('hello.spin.internal.example.com'), undefined);
+  assert.equal(serviceChainingTarget('hello.example.com'), undefined);
+  assert.equal(isServiceChainingDomain('a.b.spin.internal'), true);
+  assert.equal(isServiceChainingDomain('spin.internal.'), true);
+  assert.equal(isServiceChainingDomain('spin.internal.example.com'), false);
+});
+
+test('service chaining: `*.spin.internal` grants every component, a named host only that one', () => {
+  const wildcard = parseAllowedHosts(['http://*.spin.internal']);
+  const named = parseAllowedHosts(['http://hello.spin.internal']);
+  assert.equal(isOutboundAllowed(wildcard, { scheme: 'http', host: 'hello.spin.internal' }), true);
+  assert.equal(isOutboundAllowed(wildcard, { scheme: 'http', host: 'other.spin.internal' }), true);
+  assert.equal(isOutboundAllowed(named, { scheme: 'http', host: 'hello.spin.internal' }), true);
+  assert.equal(isOutboundAllowed(named, { scheme: 'http', host: 'other.spin.internal' }), false);
+  assert.equal(isOutboundAllowed(named, { scheme: 'https', host: 'hello.spin.internal' }), false);
+  assert.equal(isOutboundAllowed(named, { scheme: 'http', host: 'hello.spin.internal', port: 8080 }), false);
 });

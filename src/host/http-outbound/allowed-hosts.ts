@@ -18,11 +18,16 @@
 // Refused, with Spin's reasons: `insecure:allow-all` (use `*://*:*`), no scheme, a path, `{a,b}`
 // lists, a `*` anywhere but a whole part or a leading `*.`, no port for a scheme without a
 // well-known one (so `*://host` needs a port). wasmlet also refuses, where Spin accepts: template
-// expressions `{{ var }}` (variables are not supported yet), `*.spin.internal` service chaining (not
-// supported: such requests would leave the process), empty port ranges, and malformed host names.
+// expressions `{{ var }}` (variables are not supported yet), `*.spin.internal` or `a.b.spin.internal`
+// (no component is named so: Spin would send such a request to DNS), empty port ranges, and
+// malformed host names. Service chaining entries (`http://<component>.spin.internal`,
+// `http://*.spin.internal`) are ordinary host patterns here; see serviceChainingTarget.
 // Where Spin's parser stumbles, wasmlet reads what was meant: `http://[::1]` (an IPv6 literal
 // without a port) and CIDR blocks matched against bracketed IPv6 request hosts.
 import { WasmletError } from '../../util/errors.ts';
+import { SERVICE_CHAINING_DOMAIN, serviceChainingTarget } from './service-chaining.ts';
+
+const SERVICE_CHAINING_DOMAIN_SUFFIX = `.${SERVICE_CHAINING_DOMAIN}`;
 
 /**
  * Spin's `well_known_port`: the port an entry or a request without one means, per scheme.
@@ -175,17 +180,19 @@ function parseHost(text: string): HostPattern {
     const domain = host.slice(2);
     if (domain.includes('*')) throw new Invalid(`host \`${host}\`: wildcards are allowed only as prefixes (\`*.example.com\`)`);
     const name = normalizeName(domain, host);
-    if (name === 'spin.internal' || name.endsWith('.spin.internal')) throw serviceChaining(host);
+    if (name.endsWith(SERVICE_CHAINING_DOMAIN_SUFFIX)) throw serviceChaining(host);
     return { type: 'subdomain', suffix: `.${name}` };
   }
   if (host.includes('*')) throw new Invalid(`host \`${host}\`: wildcards are allowed only as subdomains (\`*.example.com\`) or as the whole host (\`*\`)`);
   const name = normalizeName(host, host);
-  if (name.endsWith('.spin.internal')) throw serviceChaining(host);
+  if ((name === SERVICE_CHAINING_DOMAIN || name.endsWith(SERVICE_CHAINING_DOMAIN_SUFFIX)) && serviceChainingTarget(name) === undefined) {
+    throw serviceChaining(host);
+  }
   return { type: 'name', name };
 }
 
 function serviceChaining(host: string): Invalid {
-  return new Invalid(`\`${host}\`: service chaining (\`<component>.spin.internal\`) is not supported by wasmlet yet`);
+  return new Invalid(`\`${host}\`: a service chaining host names one component: \`<component-id>.spin.internal\` or \`*.spin.internal\``);
 }
 
 /** Lower-cases and canonicalizes a host the way request URLs are (WHATWG `URL.hostname`). */
@@ -319,3 +326,4 @@ export function allowsSelfRequests(allowed: readonly AllowedHost[]): boolean {
 export function isSelfAuthority(host: string): boolean {
   return host.toLowerCase() === 'self.alt';
 }
+

@@ -126,6 +126,7 @@ export class DashboardStats {
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
     for (const r of app.triggers.http) {
+      if (r.private) continue; // no public route: its chained requests are counted as they come
       this.#routes.set(r.route, this.#newRoute(r.route, r.component, r.executor.type));
     }
   }
@@ -141,6 +142,7 @@ export class DashboardStats {
     this.#app = app;
     this.#routes = new Map();
     for (const r of app.triggers.http) {
+      if (r.private) continue;
       const kept = before.get(r.route);
       const same = kept !== undefined && kept.snapshot.component === r.component && kept.snapshot.executor === r.executor.type;
       this.#routes.set(r.route, same ? kept : this.#newRoute(r.route, r.component, r.executor.type));

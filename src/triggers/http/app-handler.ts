@@ -4,7 +4,7 @@
 // the embedding API (src/embed/) feeds it an embedder's `node:http`/Express/Fastify requests and
 // fetch `Request`s adapted to the same shapes: one code path, the same answers.
 import type { IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { LockedApp } from '../../app/locked-app.ts';
 import { errorCodeInfo, isWasmletError } from '../../util/errors.ts';
 import type { ErrorHttpStatus } from '../../util/errors.ts';
@@ -14,7 +14,9 @@ import {
   DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_SECONDS, checkContentLength, readBody,
 } from './limits.ts';
 import { parseAbsoluteTarget } from './request-target.ts';
-import { RoutingRuntime, type PoolKind, type RoutesGeneration } from './routes-runtime.ts';
+import { RoutingRuntime, type PoolKind, type PreparedRoute, type RoutesGeneration } from './routes-runtime.ts';
+import { syntheticMatch, type RouteMatch } from './router.ts';
+import { SERVICE_CHAINING_HEADER, serviceChainingTarget } from '../../engine/component/component-host.ts';
 import type { GuestStream } from './guest-output.ts';
 import type { RequestSpan, RequestTracer } from './request-tracer.ts';
 import type { PoolObserver } from '../../engine/pool-observer.ts';
@@ -130,10 +132,12 @@ export class RequestInvocation implements HttpInvocation {
   readonly trace: RequestSpan | undefined;
   readonly #res: ResponseTarget;
   readonly #log: ServerLog;
+  readonly #chained: boolean;
 
   constructor(requestId: string, req: IncomingMessage, res: ResponseTarget, matched: MatchedRoute, server: ServerInfo,
-    maxBodyBytes: number, log: ServerLog, trace: RequestSpan | undefined) {
+    maxBodyBytes: number, log: ServerLog, trace: RequestSpan | undefined, chained: boolean) {
     this.requestId = requestId;
+    this.#chained = chained;
     this.trace = trace;
     this.request = req;
     this.#res = res;
@@ -142,6 +146,10 @@ export class RequestInvocation implements HttpInvocation {
     this.maxBodyBytes = maxBodyBytes;
     this.#log = log;
   }
+
+  get remoteAddress(): string { return this.#chained ? '0.0.0.0' : this.request.socket.remoteAddress ?? ''; }
+
+  get remotePort(): number { return this.#chained ? 0 : this.request.socket.remotePort ?? 0; }
 
   readBody(): Promise<Uint8Array> { return readBody(this.request, this.maxBodyBytes); }
 
@@ -206,8 +214,12 @@ export class AppRequestHandler {
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
+  /** The secret of service-chained requests (see {@link #chainedAuthority}); 128 random bits, hex. */
+  readonly #chainingSecret = randomBytes(16).toString('hex');
+
   private constructor(options: AppRequestHandlerOptions, runtime: RoutingRuntime) {
     this.info = options.info ?? { host: '127.0.0.1', port: 0 };
+    this.info.serviceChainingSecret = this.#chainingSecret;
     this.#runtime = runtime;
     this.#log = options.log;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -284,6 +296,26 @@ export class AppRequestHandler {
     if (--this.#inFlight === 0 && this.#drained) this.#drained();
   }
 
+  /**
+   * The authority (`hello.spin.internal`) of a service-chained request: one a guest of this
+   * handler sent to `<component>.spin.internal`, which its host forwarded here with
+   * `SERVICE_CHAINING_HEADER: <secret> <authority>` (host/http-outbound/service-chaining.ts).
+   * The header is removed from every request, so no guest ever sees it; one without this
+   * handler's secret (a client forging it) is ignored, and the request routed as any other.
+   */
+  #chainedAuthority(req: IncomingMessage): string | undefined {
+    const value = req.headers[SERVICE_CHAINING_HEADER];
+    if (value === undefined) return undefined;
+    delete req.headers[SERVICE_CHAINING_HEADER];
+    req.rawHeaders = withoutHeader(req.rawHeaders, SERVICE_CHAINING_HEADER);
+    if (typeof value !== 'string') return undefined;
+    const space = value.indexOf(' ');
+    const secret = Buffer.from(value.slice(0, Math.max(space, 0)));
+    const expected = Buffer.from(this.#chainingSecret);
+    if (secret.length !== expected.length || !timingSafeEqual(secret, expected)) return undefined;
+    return value.slice(space + 1);
+  }
+
   /** An embedder's server: the listener's address is the request's local one. */
   #learnAddress(req: IncomingMessage): void {
     const { localAddress, localPort } = req.socket;
@@ -312,10 +344,22 @@ export class AppRequestHandler {
         req.rawHeaders = withHost(req.rawHeaders, absolute.host); // what the executors read
       }
     }
+    const chained = this.#chainedAuthority(req);
     // Node's own check (`requireHostHeader`) would answer 400 without a request id or access line.
     const noHost = req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
-    const match = noHost ? undefined : generation.router.match(url);
-    const route = match ? generation.routes.get(match.route) : undefined;
+    let match: RouteMatch | null | undefined;
+    let route: PreparedRoute | undefined;
+    if (chained !== undefined) {
+      // Service chaining (Spin's `OutboundHttpInterceptor`): straight to the component, no router.
+      const target = serviceChainingTarget(chained);
+      route = target === undefined ? undefined : generation.chainTargets.get(target);
+      if (route) match = syntheticMatch(route.component.id, url.split('?')[0]!);
+      req.headers.host = chained;
+      req.rawHeaders = withHost(req.rawHeaders, chained);
+    } else if (!noHost) {
+      match = generation.router.match(url);
+      route = match ? generation.routes.get(match.route) : undefined;
+    }
     let error: string | undefined;
     let delegated = false;
     let unsentStatus: number | undefined;
@@ -326,16 +370,17 @@ export class AppRequestHandler {
         error = 'the HTTP/1.1 request has no Host header';
         res.shouldKeepAlive = false;
         plain(res, 400, 'Bad Request: no Host header', { 'X-Request-Id': requestId });
-      } else if ((!match || !route) && next !== undefined) {
+      } else if ((!match || !route) && next !== undefined && chained === undefined) {
         delegated = true; // an embedder's next handler (Express) answers it
       } else if (!match || !route) {
         res.setHeader('X-Request-Id', requestId);
-        plain(res, 404, `no route matches ${url.split('?')[0]}`);
+        if (chained !== undefined) plain(res, 404, `service chaining: no HTTP component is named by ${chained}`);
+        else plain(res, 404, `no route matches ${url.split('?')[0]}`);
       } else {
         checkContentLength(req, this.#maxBody);
         if (this.info.port === 0) this.#learnAddress(req);
         const invocation = new RequestInvocation(requestId, req, res,
-          { route: route.route, component: route.component, match }, this.info, this.#maxBody, this.#log, span);
+          { route: route.route, component: route.component, match }, this.info, this.#maxBody, this.#log, span, chained !== undefined);
         if (connection && connection.current === undefined) connection.current = invocation;
         else res.once('close', () => invocation.connectionClosed());
         const writer = new NodeResponseWriter(res, requestId);
@@ -417,9 +462,14 @@ export class AppRequestHandler {
 
 /** `rawHeaders` (name, value, ...) with every Host line replaced by one `Host: host`, first. */
 function withHost(rawHeaders: readonly string[], host: string): string[] {
-  const out = ['Host', host];
+  return ['Host', host, ...withoutHeader(rawHeaders, 'host')];
+}
+
+/** `rawHeaders` (name, value, ...) without the lines named `name` (lower-case). */
+function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
+  const out: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'host') out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+    if (rawHeaders[i]!.toLowerCase() !== name) out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return out;
 }

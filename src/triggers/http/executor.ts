@@ -23,6 +23,11 @@ export interface ServerInfo {
   host: string;
   /** Bound TCP port. */
   port: number;
+  /**
+   * The secret this listener accepts service-chained requests with (app-handler.ts), handed to
+   * guests' hosts, never to guests. Absent: guests cannot chain.
+   */
+  serviceChainingSecret?: string;
 }
 
 /** One request handed to an executor. */
@@ -33,6 +38,14 @@ export interface HttpInvocation {
   request: IncomingMessage;
   matched: MatchedRoute;
   server: ServerInfo;
+  /**
+   * The client address the guest is shown (CGI `REMOTE_ADDR`, `spin-client-addr`): the socket's
+   * peer, or `0.0.0.0` port 0 for a service-chained request (Spin's `CHAINED_CLIENT_ADDR`,
+   * spinframework/spin `crates/trigger-http/src/outbound_http.rs`).
+   */
+  readonly remoteAddress: string;
+  /** The client's TCP port (see {@link remoteAddress}). */
+  readonly remotePort: number;
   /**
    * Reads the whole request body, at most the server's body limit (`--max-body`).
    * @throws WasmletError `WASMLET_ERR_BODY_TOO_LARGE` (blame user; the server answers 413).

@@ -4,6 +4,7 @@
 // Routes are compiled into a trie, so a match costs O(segments) plus backtracking over params.
 import { WasmletError } from '../../util/errors.ts';
 import { parseRoute, routeShape, type ParsedRoute } from '../../app/route-syntax.ts';
+import { SYNTHETIC_ROUTE } from '../../app/locked-app.ts';
 
 export { parseRoute, routeShape, type ParsedRoute };
 
@@ -162,4 +163,14 @@ export class Router {
     }
     return node.wildcard && { route: node.wildcard, consumed: i };
   }
+}
+
+/**
+ * The match of a service-chained request (`http://<component>.spin.internal/<path>`), which no
+ * router makes: Spin's `RouteMatch::synthetic(component_id, path)` (spinframework/spin
+ * `crates/http/src/routes.rs`), as if `path` matched the route `/...`: no parameters, the whole
+ * raw path (`rawPath`, no query) is the trailing wildcard (`spin-path-info`, CGI `PATH_INFO`).
+ */
+export function syntheticMatch(component: string, rawPath: string): RouteMatch {
+  return { route: SYNTHETIC_ROUTE, component, params: {}, rawParams: {}, matchedPrefix: '', trailing: rawPath, matchedPath: '' };
 }

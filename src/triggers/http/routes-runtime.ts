@@ -71,8 +71,13 @@ export function componentOfUnit(unit: string): string {
 
 /** Prepared routes and the pools that run them. */
 export interface PreparedRoutes {
-  /** Keyed by route text, as the router reports it. */
+  /** The public routes, keyed by route text, as the router reports it. */
   routes: Map<string, PreparedRoute>;
+  /**
+   * Service chaining targets (`http://<id>.spin.internal`), by component id: each component's
+   * first HTTP trigger, public or private (Spin keeps one trigger config per component).
+   */
+  chainTargets: Map<string, PreparedRoute>;
   /** Worker threads started per executor kind (0 for a kind no route uses). */
   workerThreads: { wagi: number; wasiHttp: number };
   /** The pools started, by kind (for gauges and the dashboard). */
@@ -95,6 +100,11 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
   const { defaultTimeoutMs } = options;
   const cache = new CompileCache();
   const routes = new Map<string, PreparedRoute>();
+  const chainTargets = new Map<string, PreparedRoute>();
+  const add = (prepared: PreparedRoute) => {
+    if (!prepared.route.private) routes.set(prepared.route.route, prepared);
+    if (!chainTargets.has(prepared.component.id)) chainTargets.set(prepared.component.id, prepared);
+  };
   const units = new Set<string>();
   const cleanups: (() => void)[] = [];
   const cleanup = () => { for (const c of cleanups.splice(0)) c(); };
@@ -150,7 +160,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
           cleanups.push(files.cleanup);
           componentPool.register(unit, PLACEHOLDER_MODULE, await componentUnit(app, component, bytes, files.preopens, preparedOnce, checkHttpExport));
         }
-        routes.set(route.route, { route, component, executor: new WasiHttpExecutor({ pool: componentPool, unit, timeoutMs }) });
+        add({ route, component, executor: new WasiHttpExecutor({ pool: componentPool, unit, timeoutMs }) });
         continue;
       }
       if (kind !== 'module') {
@@ -183,7 +193,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
       const executor = new WagiExecutor({
         pool, unit, argv: route.executor.argv, timeoutMs,
       });
-      routes.set(route.route, { route, component, executor });
+      add({ route, component, executor });
     }
     await Promise.all(starting);
   } catch (err) {
@@ -193,6 +203,7 @@ export async function prepareRoutes(app: LockedApp, options: PrepareRoutesOption
   }
   return {
     routes,
+    chainTargets,
     workerThreads: { wagi: pool?.size ?? 0, wasiHttp: componentPool?.size ?? 0 },
     pools: [...(pool ? [{ kind: 'wagi' as const, pool }] : []), ...(componentPool ? [{ kind: 'wasi-http' as const, pool: componentPool }] : [])],
     close: async () => { await closePools(); cleanup(); },
@@ -232,6 +243,8 @@ export class RoutesGeneration {
   readonly router: Router;
   /** Keyed by route text, as {@link router} reports it. */
   readonly routes: Map<string, PreparedRoute>;
+  /** Service chaining targets by component id (see {@link PreparedRoutes.chainTargets}). */
+  readonly chainTargets: Map<string, PreparedRoute>;
   readonly workerThreads: { readonly wagi: number; readonly wasiHttp: number };
   /** Its pools, by kind (for gauges). */
   readonly pools: readonly { kind: PoolKind; pool: WorkerPool }[];
@@ -245,6 +258,7 @@ export class RoutesGeneration {
     this.app = app;
     this.router = router;
     this.routes = prepared.routes;
+    this.chainTargets = prepared.chainTargets;
     this.workerThreads = prepared.workerThreads;
     this.pools = prepared.pools;
     this.#close = prepared.close;
@@ -339,6 +353,7 @@ export class RoutingRuntime {
 }
 
 async function prepareGeneration(app: LockedApp, options: PrepareRoutesOptions): Promise<RoutesGeneration> {
-  const router = Router.build(app.triggers.http.map((r) => ({ route: r.route, component: r.component })));
+  // A private route has no public route: only service chaining reaches it.
+  const router = Router.build(app.triggers.http.filter((r) => !r.private).map((r) => ({ route: r.route, component: r.component })));
   return new RoutesGeneration(app, router, await prepareRoutes(app, options));
 }

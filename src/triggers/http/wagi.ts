@@ -44,8 +44,8 @@ export class WagiExecutor implements HttpExecutor {
       method: request.method ?? 'GET',
       url,
       headers,
-      remoteAddr: request.socket.remoteAddress ?? '',
-      remotePort: request.socket.remotePort,
+      remoteAddr: invocation.remoteAddress,
+      remotePort: invocation.remotePort,
       httpVersion: request.httpVersion,
       bodyLength: stdin.length,
     }, invocation.matched.match as RouteMatch, invocation.server);

@@ -54,6 +54,11 @@ export interface WasiHttpInput {
    * go (`allowed_outbound_hosts = ["http://self"]`). Known only once the server listens.
    */
   selfOrigin: string;
+  /**
+   * The listener's secret for service-chained requests (`http://<component>.spin.internal`), which
+   * also go to {@link selfOrigin}. Absent: such requests fail (`HTTP-request-URI-invalid`).
+   */
+  serviceChainingSecret?: string;
   /** False when the request has no body (the guest sees an empty stream at once). */
   hasBody: boolean;
   /** The per-request channel (transferred); only when the request has a body. */
@@ -177,6 +182,7 @@ async function serveTraced(unit: Unit, input: WasiHttpInput, emit: (event: WasiH
   try {
     const host = createComponentHost({
       env: unit.env, preopens: unit.preopens, allowedOutboundHosts: unit.allowed, selfOrigin: input.selfOrigin,
+      ...(input.serviceChainingSecret === undefined ? {} : { serviceChainingSecret: input.serviceChainingSecret }),
       spin: { options: unit.spin, backends: threadBackends },
       stdout: guestOutputSink('stdout', emit), stderr: guestOutputSink('stderr', emit),
       ...(recorder ? { tracer: recorder.hostCalls } : {}),

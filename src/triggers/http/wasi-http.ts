@@ -62,7 +62,7 @@ export class WasiHttpExecutor implements HttpExecutor {
     const pathWithQuery = request.url ?? '/';
     const headers = withSpinHeaders(headerPairs(request.rawHeaders), spinRequestHeaders({
       url: pathWithQuery, authority,
-      remoteAddr: request.socket.remoteAddress ?? '', remotePort: request.socket.remotePort ?? 0,
+      remoteAddr: invocation.remoteAddress, remotePort: invocation.remotePort,
     }, invocation.matched.match as RouteMatch));
     const hasBody = mayHaveBody(request);
     const method = request.method ?? 'GET';
@@ -72,6 +72,7 @@ export class WasiHttpExecutor implements HttpExecutor {
       scheme: 'http' as const,
       authority,
       selfOrigin: this.#selfOrigin ??= selfOrigin(invocation.server),
+      ...(invocation.server.serviceChainingSecret === undefined ? {} : { serviceChainingSecret: invocation.server.serviceChainingSecret }),
       headers, hasBody,
     };
     // A worker terminated under this request (another guest on it ran past its deadline) lost

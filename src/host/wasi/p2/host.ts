@@ -23,6 +23,8 @@ export interface WasiP2HostOptions extends CliOptions {
   allowedOutboundHosts?: readonly AllowedHost[];
   /** Origin of the app's own listener (`http://127.0.0.1:3000`) for self requests. Default: none. */
   selfOrigin?: string;
+  /** The listener's secret for service-chained requests (see `HttpOptions.serviceChainingSecret`). Default: none. */
+  serviceChainingSecret?: string;
   /** fetch used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
   /**
@@ -77,6 +79,7 @@ export function createWasiP2Host(options: WasiP2HostOptions = {}): WasiP2Host {
   const http = createHttp({
     ...(options.allowedOutboundHosts ? { allowedOutboundHosts: options.allowedOutboundHosts } : {}),
     ...(options.selfOrigin ? { selfOrigin: options.selfOrigin } : {}),
+    ...(options.serviceChainingSecret ? { serviceChainingSecret: options.serviceChainingSecret } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.tracer ? { tracer: options.tracer } : {}),
   });

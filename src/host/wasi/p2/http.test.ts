@@ -1,5 +1,6 @@
 // wasi:http/outgoing-handler against the allow-list: the shared case table (http and https rows)
-// through `handle`, and Spin's self requests (no authority, or `self.alt`) to the app's origin.
+// through `handle`, Spin's self requests (no authority, or `self.alt`) to the app's origin, and
+// service chaining (`<component>.spin.internal`) to the same origin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllowedHosts } from '../../http-outbound/allowed-hosts.ts';
@@ -91,6 +92,21 @@ test('`self` does not grant the absolute host `self` or loopback', async () => {
   const allowedOutboundHosts = parseAllowedHosts(['http://self']);
   assert.deepEqual(await send({ allowedOutboundHosts, selfOrigin: origin }, { scheme: 'http', authority: 'self' }), { denied: 'HTTP-request-denied' });
   assert.deepEqual(await send({ allowedOutboundHosts, selfOrigin: origin }, { scheme: 'http', authority: '127.0.0.1:3999' }), { denied: 'HTTP-request-denied' });
+});
+
+test('service chaining: a granted <component>.spin.internal request goes to the app origin with the secret', async () => {
+  const chaining = { allowedOutboundHosts: parseAllowedHosts(['http://*.spin.internal']), selfOrigin: origin, serviceChainingSecret: 's3cret' };
+  const r = await send(chaining, { scheme: 'http', authority: 'Hello.spin.internal', path: '/a/b?q=1',
+    headers: [['wasmlet-service-chaining', 'forged other.spin.internal'], ['x-a', '1']] });
+  assert.equal(r.url, `${origin}/a/b?q=1`);
+  assert.equal(r.headers?.get('wasmlet-service-chaining'), 's3cret hello.spin.internal', 'the guest cannot set it');
+  assert.equal(r.headers?.get('x-a'), '1');
+  // Never to the network: not granted, not one component, or no listener to chain through.
+  assert.deepEqual(await send({ ...chaining, allowedOutboundHosts: parseAllowedHosts(['http://other.spin.internal']) },
+    { scheme: 'http', authority: 'hello.spin.internal' }), { denied: 'HTTP-request-denied' });
+  assert.deepEqual(await send(chaining, { scheme: 'http', authority: 'a.hello.spin.internal' }), { denied: 'HTTP-request-denied' });
+  assert.deepEqual(await send({ allowedOutboundHosts: parseAllowedHosts(['*://*:*']) }, { scheme: 'http', authority: 'hello.spin.internal' }),
+    { denied: 'HTTP-request-URI-invalid' });
 });
 
 test('a response set without its body ever taken has an empty body (StarlingMonkey\'s `new Response(null)`)', async () => {

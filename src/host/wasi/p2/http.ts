@@ -4,12 +4,18 @@
 // Outbound requests go through the instance's allow-list (parsed at app load, matched here); a
 // denied request is the WIT error `HTTP-request-denied`, never a host exception. A self request
 // (no authority, or the host `self.alt`) goes to the app's own listener, as in Spin's
-// `crates/factor-outbound-http/src/wasi.rs` `prepare_request`.
+// `crates/factor-outbound-http/src/wasi.rs` `prepare_request`. A granted request to
+// `<component>.spin.internal` (Spin's service chaining, http-outbound/service-chaining.ts) goes
+// there too, marked for that component; any other request under `spin.internal` is denied, so
+// none ever reaches DNS or the network.
 import type { HostCallTracer } from '../../../util/trace-context.ts';
 import { WasmletError } from '../../../util/errors.ts';
 import {
   allowsSelfRequests, isOutboundAllowed, isSelfAuthority, type AllowedHost,
 } from '../../http-outbound/allowed-hosts.ts';
+import {
+  SERVICE_CHAINING_HEADER, isServiceChainingDomain, serviceChainingHeaderValue, serviceChainingTarget,
+} from '../../http-outbound/service-chaining.ts';
 import { InputStream, IoError, OutputStream, Pollable, QueueSource, type ByteSink } from './io.ts';
 
 /** `wasi:http/types.method` */
@@ -116,6 +122,12 @@ export interface HttpOptions {
    * request fails with `HTTP-request-URI-invalid`, as in Spin without a self origin).
    */
   selfOrigin?: string;
+  /**
+   * The listener's service chaining secret: a granted request to `<component>.spin.internal` goes
+   * to {@link selfOrigin} with it (`SERVICE_CHAINING_HEADER`). Default: none (such a request fails
+   * with `HTTP-request-URI-invalid`, as a self request without a self origin does).
+   */
+  serviceChainingSecret?: string;
   /** The fetch implementation used for allowed outbound requests. Default: global `fetch`. */
   fetch?: typeof fetch;
   /**
@@ -176,6 +188,7 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
   const allowed = options.allowedOutboundHosts ?? [];
   const selfAllowed = allowsSelfRequests(allowed);
   const selfOrigin = options.selfOrigin;
+  const chainingSecret = options.serviceChainingSecret;
   const doFetch = options.fetch ?? fetch;
   const tracer = options.tracer;
 
@@ -449,7 +462,8 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
     }
   }
 
-  async function send(request: OutgoingRequest, scheme: string, url: URL): Promise<FutureResult> {
+  /** `chain`: the `SERVICE_CHAINING_HEADER` value of a chained request. */
+  async function send(request: OutgoingRequest, scheme: string, url: URL, chain?: string): Promise<FutureResult> {
     const method = fromWitMethod(request.method());
     const hasBody = request.bodyTaken() && method !== 'GET' && method !== 'HEAD';
     let body: ReadableStream<Uint8Array> | undefined;
@@ -468,8 +482,10 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
     const headers = new Headers();
     // No `host`: fetch derives it from the URL, which the allow-list checked (Spin drops it too).
     for (const [k, v] of request.headers().entries()) {
-      if (k.toLowerCase() !== 'host') headers.append(k, new TextDecoder().decode(v));
+      const name = k.toLowerCase();
+      if (name !== 'host' && name !== SERVICE_CHAINING_HEADER) headers.append(k, new TextDecoder().decode(v));
     }
+    if (chain !== undefined) headers.set(SERVICE_CHAINING_HEADER, chain);
     const span = tracer?.start(`${method}`, 'client', { 'http.request.method': method, 'url.full': url.href, 'server.address': url.hostname });
     if (span) headers.set('traceparent', span.traceparent);
     try {
@@ -520,6 +536,13 @@ export function createHttp(options: HttpOptions = {}): HttpHost {
       scheme, host: url.hostname, ...(url.port ? { port: Number(url.port) } : {}),
     })) {
       throw { tag: 'HTTP-request-denied' } satisfies ErrorCode;
+    }
+    if (isServiceChainingDomain(url.hostname)) {
+      // Spin's `OutboundHttpInterceptor`: handled by the component, never sent to the network.
+      if (serviceChainingTarget(url.hostname) === undefined) throw { tag: 'HTTP-request-denied' } satisfies ErrorCode;
+      if (selfOrigin === undefined || chainingSecret === undefined) throw { tag: 'HTTP-request-URI-invalid' } satisfies ErrorCode;
+      const chained = new URL(`${selfOrigin}${path.startsWith('/') ? '' : '/'}${path}`);
+      return new FutureIncomingResponse(send(request, 'http', chained, serviceChainingHeaderValue(chainingSecret, url.host)));
     }
     return new FutureIncomingResponse(send(request, scheme, url));
   }
