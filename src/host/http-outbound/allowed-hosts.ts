@@ -25,7 +25,7 @@
 // Where Spin's parser stumbles, wasmlet reads what was meant: `http://[::1]` (an IPv6 literal
 // without a port) and CIDR blocks matched against bracketed IPv6 request hosts.
 import { WasmletError } from '../../util/errors.ts';
-import { SERVICE_CHAINING_DOMAIN, serviceChainingTarget } from './service-chaining.ts';
+import { isServiceChainingDomain, SERVICE_CHAINING_DOMAIN, serviceChainingTarget } from './service-chaining.ts';
 
 const SERVICE_CHAINING_DOMAIN_SUFFIX = `.${SERVICE_CHAINING_DOMAIN}`;
 
@@ -154,7 +154,12 @@ function parse(entry: string): AllowedHost {
     if (portText.slice(slash + 1) !== '') throw new Invalid('it has a path; only scheme://host[:port] is allowed');
     portText = portText.slice(0, slash);
   }
-  return { scheme, host: parseHost(hostText), port: parsePort(portText, scheme), source: entry };
+  const host = parseHost(hostText);
+  const chaining = host.type === 'name' ? isServiceChainingDomain(host.name) : host.type === 'subdomain' && isServiceChainingDomain(host.suffix.slice(1));
+  if (chaining && scheme !== 'http' && scheme !== 'https' && scheme !== '*') {
+    throw new Invalid(`\`${hostText}\` is a service chaining host, reached only over HTTP: write \`http://${hostText}\``);
+  }
+  return { scheme, host, port: parsePort(portText, scheme), source: entry };
 }
 
 function parseScheme(text: string): string {

@@ -31,6 +31,10 @@ test('outbound redis: allowed address works end to end; others are invalid-addre
   const host = createSpinHost({ componentId: 'c', allowedOutboundHosts: parseAllowedHosts([`redis://127.0.0.1:${server.port}`]) }, backends);
   const { Connection } = host.imports['fermyon:spin/redis'] as { Connection: { open(a: string): Promise<Conn> } };
   assert.deepEqual(await errorOf(() => Connection.open('redis://127.0.0.1:1')), { tag: 'invalid-address' });
+  // A service chaining name is never a Redis, even under a grant that allows every host: no DNS lookup.
+  const everything = createSpinHost({ componentId: 'c', allowedOutboundHosts: parseAllowedHosts(['*://*:*']) }, backends)
+    .imports['fermyon:spin/redis'] as { Connection: { open(a: string): Promise<Conn> } };
+  assert.deepEqual(await errorOf(() => everything.Connection.open('redis://hello.spin.internal:6379')), { tag: 'invalid-address' });
   assert.deepEqual(await errorOf(() => Connection.open('http://127.0.0.1:80')), { tag: 'invalid-address' });
   assert.deepEqual(await errorOf(() => Connection.open('not a url')), { tag: 'invalid-address' });
   const denied = createSpinHost({ componentId: 'c' }, backends).imports['fermyon:spin/redis'] as { Connection: { open(a: string): Promise<Conn> } };

@@ -12,6 +12,7 @@
 // (transpile.ts).
 import type { AllowedHost } from '../http-outbound/allowed-hosts.ts';
 import { isOutboundAllowed } from '../http-outbound/allowed-hosts.ts';
+import { isServiceChainingDomain } from '../http-outbound/service-chaining.ts';
 import { WitError } from '../wit-error.ts';
 import type { RedisLease } from './redis-client.ts';
 import type { SpinThreadBackends } from './thread-backends.ts';
@@ -71,6 +72,8 @@ function checkAddress(address: string, allowed: readonly AllowedHost[]): string 
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme !== 'redis' && scheme !== 'rediss') throw new RedisError({ tag: 'invalid-address' });
   const port = url.port === '' ? undefined : Number(url.port);
+  // `*.spin.internal` names components (HTTP service chaining), never a Redis: no DNS lookup, even under `*://*:*`.
+  if (isServiceChainingDomain(url.hostname)) throw new RedisError({ tag: 'invalid-address' });
   if (!isOutboundAllowed(allowed, { scheme, host: url.hostname, ...(port === undefined ? {} : { port }) })) {
     throw new RedisError({ tag: 'invalid-address' });
   }

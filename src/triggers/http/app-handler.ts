@@ -195,6 +195,13 @@ export interface AppRequestHandlerOptions {
   poolObserver?: PoolObserver;
   /** Opens a span per request (tracing); default none (no tracing work at all). */
   tracer?: RequestTracer;
+  /**
+   * Accept service-chained requests (`<component>.spin.internal`): only where the listener is
+   * wasmlet's own (`startHttpServer`). Embedded, the address a request arrived on is the
+   * embedder's (or, behind a fetch adapter, whatever the client's Host said), so a chaining secret
+   * handed to guests could be sent anywhere; guests there get `HTTP-request-URI-invalid`.
+   */
+  serviceChaining?: boolean;
 }
 
 /** An app ready to answer requests: its routes prepared, its worker pools started. */
@@ -214,12 +221,17 @@ export class AppRequestHandler {
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  /** The secret of service-chained requests (see {@link #chainedAuthority}); 128 random bits, hex. */
-  readonly #chainingSecret = randomBytes(16).toString('hex');
+  /**
+   * The secret of service-chained requests (see {@link #chainedAuthority}); 128 random bits, hex;
+   * undefined without {@link AppRequestHandlerOptions.serviceChaining}.
+   */
+  readonly #chainingSecret: string | undefined;
 
   private constructor(options: AppRequestHandlerOptions, runtime: RoutingRuntime) {
+    // Shared with the caller on purpose: startHttpServer fills in the port once it listens.
     this.info = options.info ?? { host: '127.0.0.1', port: 0 };
-    this.info.serviceChainingSecret = this.#chainingSecret;
+    this.#chainingSecret = options.serviceChaining === true ? randomBytes(16).toString('hex') : undefined;
+    if (this.#chainingSecret !== undefined) this.info.serviceChainingSecret = this.#chainingSecret;
     this.#runtime = runtime;
     this.#log = options.log;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -307,8 +319,8 @@ export class AppRequestHandler {
     const value = req.headers[SERVICE_CHAINING_HEADER];
     if (value === undefined) return undefined;
     delete req.headers[SERVICE_CHAINING_HEADER];
-    req.rawHeaders = withoutHeader(req.rawHeaders, SERVICE_CHAINING_HEADER);
-    if (typeof value !== 'string') return undefined;
+    setRawHeaders(req, withoutHeader(req.rawHeaders, SERVICE_CHAINING_HEADER));
+    if (typeof value !== 'string' || this.#chainingSecret === undefined) return undefined;
     const space = value.indexOf(' ');
     const secret = Buffer.from(value.slice(0, Math.max(space, 0)));
     const expected = Buffer.from(this.#chainingSecret);
@@ -341,7 +353,7 @@ export class AppRequestHandler {
       if (absolute) {
         url = req.url = absolute.originForm;
         req.headers.host = absolute.host;
-        req.rawHeaders = withHost(req.rawHeaders, absolute.host); // what the executors read
+        setRawHeaders(req, withHost(req.rawHeaders, absolute.host)); // what the executors read
       }
     }
     const chained = this.#chainedAuthority(req);
@@ -355,7 +367,7 @@ export class AppRequestHandler {
       route = target === undefined ? undefined : generation.chainTargets.get(target);
       if (route) match = syntheticMatch(route.component.id, url.split('?')[0]!);
       req.headers.host = chained;
-      req.rawHeaders = withHost(req.rawHeaders, chained);
+      setRawHeaders(req, withHost(req.rawHeaders, chained));
     } else if (!noHost) {
       match = generation.router.match(url);
       route = match ? generation.routes.get(match.route) : undefined;
@@ -466,6 +478,14 @@ function withHost(rawHeaders: readonly string[], host: string): string[] {
 }
 
 /** `rawHeaders` (name, value, ...) without the lines named `name` (lower-case). */
+/**
+ * Replaces `req.rawHeaders`: a property definition, since on an `Http2ServerRequest` (under
+ * `createHandler` on `node:http2`) it is a getter and an assignment throws.
+ */
+function setRawHeaders(req: IncomingMessage, rawHeaders: string[]): void {
+  Object.defineProperty(req, 'rawHeaders', { value: rawHeaders, configurable: true, writable: true, enumerable: true });
+}
+
 function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

@@ -101,7 +101,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const info = { host: options.host ?? '127.0.0.1', port: 0 };
   // Starts a worker pool per executor kind the routes use (see routes-runtime.ts).
   const handler = await AppRequestHandler.create({
-    app: options.app, log, info,
+    app: options.app, log, info, serviceChaining: true,
     workers: options.workers ?? defaultWorkerCount(),
     maxQueue: options.maxQueue,
     maxBodyBytes: options.maxBodyBytes,
