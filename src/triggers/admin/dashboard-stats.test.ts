@@ -67,3 +67,12 @@ test('setApp (a reload): a route kept with its component keeps its counts, a rea
   snap = stats.snapshot();
   assert.deepEqual(snap.routes.map((r) => [r.route, r.component, r.total]), [['/api/...', 'api-v2', 0]]);
 });
+
+test('a request of another component on a route label (a service-chained /...) gets a row of its own', () => {
+  const stats = new DashboardStats(app);
+  stats.requestFinished(record({}));
+  stats.requestFinished(record({ component: 'private-one' }));
+  stats.requestFinished(record({ component: 'private-one' }));
+  assert.deepEqual(stats.snapshot().routes.map((r) => [r.route, r.component, r.total]),
+    [['/api/...', 'api', 1], ['/api/... (private-one)', 'private-one', 2]]);
+});

@@ -159,8 +159,14 @@ export class DashboardStats {
   requestFinished(record: AccessRecord): void {
     const now = this.#now();
     const second = Math.floor(now / 1000);
-    const key = record.route ?? NO_ROUTE;
+    let key = record.route ?? NO_ROUTE;
     let state = this.#routes.get(key);
+    // A service-chained request carries the synthetic route `/...` of its target component: it
+    // gets a row of its own rather than joining another component's public `/...` row.
+    if (state && record.component !== undefined && state.snapshot.component !== record.component && key !== NO_ROUTE) {
+      key = `${key} (${record.component})`;
+      state = this.#routes.get(key);
+    }
     if (!state) {
       state = this.#newRoute(key, record.component ?? NO_ROUTE, '-');
       this.#routes.set(key, state);
