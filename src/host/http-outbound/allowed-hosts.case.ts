@@ -139,6 +139,7 @@ export const INVALID_ENTRIES: readonly (readonly [entry: string, reason: RegExp]
   ['http://a.backend.spin.internal', /a service chaining host names one component/],
   ['http://spin.internal', /a service chaining host names one component/],
   ['redis://hello.spin.internal', /service chaining host, reached only over HTTP/],
+  ['http://hello.spin.internal.', /without a trailing dot \(`hello\.spin\.internal`\)/],
   ['redis://*.spin.internal', /service chaining host, reached only over HTTP/],
   ['mysql://hello.spin.internal:3306', /service chaining host, reached only over HTTP/],
   ['http://user@example.com', /not a valid host/],

@@ -190,6 +190,9 @@ function parseHost(text: string): HostPattern {
   }
   if (host.includes('*')) throw new Invalid(`host \`${host}\`: wildcards are allowed only as subdomains (\`*.example.com\`) or as the whole host (\`*\`)`);
   const name = normalizeName(host, host);
+  if (name.endsWith('.') && isServiceChainingDomain(name)) {
+    throw new Invalid(`\`${host}\`: write service chaining hosts without a trailing dot (\`${host.replace(/\.$/, '')}\`)`);
+  }
   if ((name === SERVICE_CHAINING_DOMAIN || name.endsWith(SERVICE_CHAINING_DOMAIN_SUFFIX)) && serviceChainingTarget(name) === undefined) {
     throw serviceChaining(host);
   }
