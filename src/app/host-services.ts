@@ -12,7 +12,8 @@ import {
   DEFAULT_KEY_VALUE_FILE, DEFAULT_SQLITE_FILE, emptyRuntimeConfig, parseRuntimeConfig, type RuntimeConfig,
 } from './runtime-config.ts';
 import { buildProviders, resolveAppVariables, resolveComponentVariables, variableDiagnostics } from './variables.ts';
-import { resolveTemplate } from './template.ts';
+import { resolveTemplate, templateNames } from './template.ts';
+import { resolveAllowedHostTemplates } from './allowed-host-templates.ts';
 import { WasmletError } from '../util/errors.ts';
 
 /** Options of `loadApp` for host services. */
@@ -53,11 +54,14 @@ export async function loadRuntimeConfig(file: string | undefined): Promise<Runti
  * Backends: the runtime config's `[key_value_store.*]` / `[sqlite_database.*]`, plus `default`
  * when not configured: SQLite files `<stateDir>/sqlite_key_value.db` and `<stateDir>/sqlite_db.db`
  * (spinframework/spin `crates/runtime-config/src/lib.rs`, `crates/sqlite/src/lib.rs`).
+ * Templated `allowed_outbound_hosts` entries are resolved and parsed (allowed-host-templates.ts).
  * @param parsed the parsed manifest (undefined for a bare `.wasm`: no labels, no variables).
  * @param manifestText its source, to give problems their lines.
  * @throws ManifestError listing every label without a backend ("unknown key_value_stores label
- *   `x` for component `y`", Spin `factor-key-value` wording) and every required variable without
- *   a value; ManifestError for an invalid runtime config or dotenv file.
+ *   `x` for component `y`", Spin `factor-key-value` wording), every required variable without
+ *   a value (at the allowed_outbound_hosts entries that use it, if any, else at `[variables]`) and
+ *   every templated entry that resolves to an invalid one; ManifestError for an invalid runtime
+ *   config or dotenv file.
  */
 export async function resolveHostServices(app: LockedApp, parsed: ParsedManifest | undefined, manifestText: string,
   options: LoadOptions): Promise<void> {
@@ -92,10 +96,18 @@ export async function resolveHostServices(app: LockedApp, parsed: ParsedManifest
   if (parsed) {
     const providers = buildProviders({ configured: config.variablesProviders, env: options.env ?? process.env, appDir: app.dir });
     const missing = resolveComponentVariables(app.components, parsed.templates, parsed.variables, providers);
-    problems.push(...variableDiagnostics(missing, (name) => locateKey(manifestText, ['variables', name])));
+    const hostTemplates = Object.values(parsed.hostTemplates).flat();
+    const values = missing.length === 0 && (hostTemplates.length > 0 || parsed.triggerTemplates.length > 0)
+      ? resolveAppVariables(parsed.variables, providers).values : new Map<string, string>();
+    // `{{ variable }}` entries of allowed_outbound_hosts; a required variable one uses is reported there.
+    for (const p of resolveAllowedHostTemplates(app.components, parsed.hostTemplates, parsed.variables, values, missing)) {
+      problem(['component', p.component, 'allowed_outbound_hosts'], p.message);
+    }
+    const usedByHosts = new Set(hostTemplates.flatMap((t) => templateNames(t.parts)));
+    problems.push(...variableDiagnostics(missing.filter((p) => !usedByHosts.has(p.variable)),
+      (name) => locateKey(manifestText, ['variables', name])));
     // Redis trigger `address` / `channel` templates (Spin's trigger-redis resolves them the same way).
     if (missing.length === 0 && parsed.triggerTemplates.length > 0) {
-      const { values } = resolveAppVariables(parsed.variables, providers);
       for (const t of parsed.triggerTemplates) {
         const trigger = app.triggers.redis![t.index]!;
         trigger.address = resolveTemplate(t.address, (v) => values.get(v)!);

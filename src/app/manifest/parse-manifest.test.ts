@@ -269,7 +269,7 @@ test('each validation error kind, all reported together with lines', (t) => {
   at(26, /entry `https:\/\/a\.com\/path`: it has a path/);
   at(26, /entry `tcp:\/\/h`: no port was given and the scheme `tcp` has no well-known port/);
   at(26, /entry `insecure:allow-all`: 'insecure:allow-all' is not allowed — use '\*:\/\/\*:\*'/);
-  at(26, /entry `https:\/\/\{\{ host \}\}`: variables .* are not supported yet/);
+  at(26, /entry `https:\/\/\{\{ host \}\}` of component `good`: unknown variable `host` in template — declare it in \[variables\]/);
   at(27, /key-value store label `Bad Label`/);
   at(28, /environment variable `N` must be a string/);
   at(30, /limits\.memory "lots" is not a size/);

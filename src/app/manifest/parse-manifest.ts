@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { tryParseAllowedHost } from '../../host/http-outbound/allowed-hosts.ts';
+import { readAllowedHostEntry, type AllowedHostTemplate } from '../allowed-host-templates.ts';
 import { serviceChainingTarget } from '../../host/http-outbound/service-chaining.ts';
 import { closestMatch } from '../../util/edit-distance.ts';
 import { isWasmletError } from '../../util/errors.ts';
@@ -82,6 +83,11 @@ export interface ParsedManifest {
   variables: ManifestVariables;
   /** component id -> component variable name -> template parts. */
   templates: Record<string, Record<string, TemplatePart[]>>;
+  /**
+   * component id -> its `allowed_outbound_hosts` entries that name variables (names checked to be
+   * declared), resolved and parsed by the loader; `app` holds only the literal entries until then.
+   */
+  hostTemplates: Record<string, AllowedHostTemplate[]>;
   /** `{{ variable }}` templates of the Redis triggers' `address` / `channel`, resolved by the loader. */
   triggerTemplates: RedisTriggerTemplates[];
 }
@@ -180,7 +186,7 @@ function checkLabels(d: Diagnostics, c: Table, key: 'key_value_stores' | 'sqlite
 }
 
 function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, dir: string, appVars: ManifestVariables,
-  templates: Record<string, Record<string, TemplatePart[]>>): LockedComponent {
+  templates: Record<string, Record<string, TemplatePart[]>>, hostTemplates: Record<string, AllowedHostTemplate[]>): LockedComponent {
   d.unknownKeys(c, path, COMPONENT_KEYS, UNSUPPORTED_COMPONENT_KEYS);
   const out: LockedComponent = {
     id, source: '', files: [], environment: {}, allowedOutboundHosts: [], keyValueStores: [], sqliteDatabases: [],
@@ -234,12 +240,24 @@ function checkComponent(d: Diagnostics, id: string, c: Table, path: TomlPath, di
     }
   }
 
-  // allowed_outbound_hosts: parsed here, once; the locked app carries the parsed form
-  for (const host of d.stringArray(c, 'allowed_outbound_hosts', path)) {
+  // allowed_outbound_hosts: parsed here, once; the locked app carries the parsed form. Entries
+  // with `{{ variable }}` are checked here and resolved by the loader (allowed-host-templates.ts).
+  const templated: AllowedHostTemplate[] = [];
+  for (const [index, host] of d.stringArray(c, 'allowed_outbound_hosts', path).entries()) {
+    const entry = readAllowedHostEntry(host, appVars);
+    if (entry.type === 'template') {
+      templated.push({ source: host, index, parts: entry.parts });
+      continue;
+    }
+    if (entry.type === 'invalid') {
+      for (const p of entry.problems) d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\` of component \`${id}\`: ${p}`);
+      continue;
+    }
     const parsed = tryParseAllowedHost(host);
     if (parsed.ok) out.allowedOutboundHosts.push(parsed.value);
     else d.add([...path, 'allowed_outbound_hosts'], `allowed_outbound_hosts entry \`${host}\`: ${parsed.reason}`);
   }
+  if (templated.length > 0) hostTemplates[id] = templated;
 
   // key_value_stores, sqlite_databases, variables (host services)
   out.keyValueStores = checkLabels(d, c, 'key_value_stores', path);
@@ -369,8 +387,8 @@ function spinV1Marker(root: Table): { path: TomlPath; shown: string } | undefine
  * [component.<id>] (source, description, environment, files, allowed_outbound_hosts,
  * key_value_stores, sqlite_databases, variables, build, tool, and wasmlet's limits {memory,
  * timeout}); application `[variables]` (default, required, secret, description). Component
- * `variables` are checked here (names, templates naming declared variables, with lines) but
- * resolved by {@link loadApp}, which also picks store backends (spinframework/spin
+ * `variables` and `{{ variable }}` entries of `allowed_outbound_hosts` are checked here (names,
+ * templates naming declared variables, with lines) but resolved by {@link loadApp}, which also picks store backends (spinframework/spin
  * `crates/manifest/src/schema/v2.rs`, `crates/loader/src/local.rs` `locked_variable`).
  * @param source the TOML text.
  * @param manifestPath its path; relative paths in the manifest resolve against its directory.
@@ -417,6 +435,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
   }
   const appVars = checkAppVariables(d, root);
   const templates: Record<string, Record<string, TemplatePart[]>> = {};
+  const hostTemplates: Record<string, AllowedHostTemplate[]> = {};
 
   // [application]
   const app = d.table(root, 'application', []);
@@ -449,7 +468,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
         d.add(['component', id], `\`component.${id}\` must be a table — write [component.${id}]`);
         continue;
       }
-      locked.components[id] = checkComponent(d, id, c, ['component', id], dir, appVars, templates);
+      locked.components[id] = checkComponent(d, id, c, ['component', id], dir, appVars, templates, hostTemplates);
     }
   }
 
@@ -503,7 +522,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
       if (checkSpinId(inlineId, '-') || locked.components[inlineId] || (components && inlineId in components)) {
         do { inlineId = `inline-component${inlineCounter++}`; } while (locked.components[inlineId] || (components && inlineId in components));
       }
-      locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir, appVars, templates);
+      locked.components[inlineId] = checkComponent(d, inlineId, comp, [...path, 'component'], dir, appVars, templates, hostTemplates);
       return inlineId;
     } else {
       d.add([...path, 'component'], '`component` must be a component id string or an inline table { source = "..." }');
@@ -565,7 +584,7 @@ export function parseManifestDocument(source: string, manifestPath: string): Par
   locked.triggers.cron = eventTriggers.cron;
 
   throwIfAny(d, absPath);
-  return { app: locked, variables: appVars, templates, triggerTemplates: eventTriggers.templates };
+  return { app: locked, variables: appVars, templates, hostTemplates, triggerTemplates: eventTriggers.templates };
 }
 
 /**

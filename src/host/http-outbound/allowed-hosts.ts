@@ -17,8 +17,10 @@
 //
 // Refused, with Spin's reasons: `insecure:allow-all` (use `*://*:*`), no scheme, a path, `{a,b}`
 // lists, a `*` anywhere but a whole part or a leading `*.`, no port for a scheme without a
-// well-known one (so `*://host` needs a port). wasmlet also refuses, where Spin accepts: template
-// expressions `{{ var }}` (variables are not supported yet), `*.spin.internal` or `a.b.spin.internal`
+// well-known one (so `*://host` needs a port). Template expressions `{{ var }}` are not this
+// grammar: the app loader substitutes application variables first and parses the result here
+// (src/app/allowed-host-templates.ts), so an entry that still holds `{{` (embedders' grants, a
+// variable's value) is refused. wasmlet also refuses, where Spin accepts: `*.spin.internal` or `a.b.spin.internal`
 // (no component is named so: Spin would send such a request to DNS), empty port ranges, and
 // malformed host names. Service chaining entries (`http://<component>.spin.internal`,
 // `http://*.spin.internal`) are ordinary host patterns here; see serviceChainingTarget.
@@ -119,7 +121,7 @@ export function parseAllowedHosts(entries: readonly string[]): AllowedHost[] {
 function parse(entry: string): AllowedHost {
   const url = entry.trim();
   if (url.includes('{{')) {
-    throw new Invalid('variables (`{{ ... }}`) are not supported yet in allowed_outbound_hosts — write the host literally');
+    throw new Invalid('`{{ variable }}` templates are resolved only in a manifest\'s allowed_outbound_hosts, from the app\'s [variables] — write the host literally here');
   }
   if (url === 'insecure:allow-all') {
     throw new Invalid("'insecure:allow-all' is not allowed — use '*://*:*' instead if you really want to allow all outbound traffic");
