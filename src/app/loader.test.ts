@@ -187,3 +187,77 @@ test('host services: a missing or invalid runtime config file is an error naming
   await assert.rejects(loadApp(dir, { runtimeConfigFile: join(dir, 'rc.toml'), env: {} }),
     new RegExp(`rc\\.toml:3: unknown key \`url\` in table \`key_value_store\\.cache\``));
 });
+
+const hostsManifest = (hosts: string) => [
+  'spin_manifest_version = 2', // 1
+  '[application]', // 2
+  'name = "hosts"', // 3
+  '[variables]', // 4
+  'api_host = { default = "api.example.com" }', // 5
+  'redis_host = { required = true }', // 6
+  'redis_port = { default = "6380" }', // 7
+  'token = { default = "not a host", secret = true }', // 8
+  '[[trigger.http]]', // 9
+  'route = "/..."', // 10
+  'component = "mod"', // 11
+  '[component.mod]', // 12
+  'source = "mod.wasm"', // 13
+  `allowed_outbound_hosts = ${hosts}`, // 14
+].join('\n');
+
+/** Loads `hostsManifest(hosts)` with `env`; resolves with the app or the error's message lines. */
+async function loadHosts(t: { after: (fn: () => void) => void }, hosts: string, env: Record<string, string>) {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mod.wasm'), moduleBytes);
+  writeFileSync(join(dir, 'spin.toml'), hostsManifest(hosts));
+  const path = join(dir, 'spin.toml');
+  try {
+    return { app: await loadApp(dir, { env }), path };
+  } catch (err) {
+    assert.equal((err as { code?: string }).code, 'WASMLET_ERR_MANIFEST');
+    return { lines: (err as Error).message.split('\n'), path };
+  }
+}
+
+test('allowed_outbound_hosts templates: resolved from defaults and SPIN_VARIABLE_*, in place, parsed as literal entries', async (t) => {
+  const { app } = await loadHosts(t, '["https://{{ api_host }}", "http://literal.example", "redis://{{ redis_host }}:{{ redis_port }}"]',
+    { SPIN_VARIABLE_REDIS_HOST: 'Cache.Internal' });
+  assert.deepEqual(app!.components.mod!.allowedOutboundHosts, [
+    { scheme: 'https', host: { type: 'name', name: 'api.example.com' }, port: { min: 443, max: 443 }, source: 'https://{{ api_host }}' },
+    { scheme: 'http', host: { type: 'name', name: 'literal.example' }, port: { min: 80, max: 80 }, source: 'http://literal.example' },
+    { scheme: 'redis', host: { type: 'name', name: 'cache.internal' }, port: { min: 6380, max: 6380 }, source: 'redis://{{ redis_host }}:{{ redis_port }}' },
+  ]);
+  const overridden = await loadHosts(t, '["https://{{ api_host }}"]', { SPIN_VARIABLE_REDIS_HOST: 'r', SPIN_VARIABLE_API_HOST: 'other.example' });
+  assert.deepEqual(overridden.app!.components.mod!.allowedOutboundHosts[0]!.host, { type: 'name', name: 'other.example' });
+});
+
+test('allowed_outbound_hosts templates: an undeclared variable is a manifest error naming component, entry and variable', async (t) => {
+  const { lines, path } = await loadHosts(t, '["https://{{ api_hots }}", "https://{{ api_host"]', { SPIN_VARIABLE_REDIS_HOST: 'r' });
+  assert.deepEqual(lines, [
+    `${path}:14: allowed_outbound_hosts entry \`https://{{ api_hots }}\` of component \`mod\`: unknown variable \`api_hots\` in template — declare it in [variables] (e.g. api_hots = { default = "..." }) or fix the name`,
+    `${path}:14: allowed_outbound_hosts entry \`https://{{ api_host\` of component \`mod\`: invalid template: unmatched '{{' in template — close it with '}}'`,
+  ]);
+});
+
+test('allowed_outbound_hosts templates: a required variable without a value is reported at the entry that uses it', async (t) => {
+  const { lines, path } = await loadHosts(t, '["redis://{{ redis_host }}:{{ redis_port }}"]', {});
+  assert.deepEqual(lines, [
+    `${path}:14: allowed_outbound_hosts entry \`redis://{{ redis_host }}:{{ redis_port }}\` of component \`mod\`: required variable \`redis_host\` has no value — set SPIN_VARIABLE_REDIS_HOST (or WASMLET_VARIABLE_REDIS_HOST) in the environment or the app's .env, or give it a variables_provider in the runtime config`,
+  ]);
+  // Not used by an entry: reported at [variables], as before.
+  const unused = await loadHosts(t, '["https://{{ api_host }}"]', {});
+  assert.deepEqual(unused.lines, [`${unused.path}:6: required variable \`redis_host\` has no value — set SPIN_VARIABLE_REDIS_HOST (or WASMLET_VARIABLE_REDIS_HOST) in the environment or the app's .env, or give it a variables_provider in the runtime config`]);
+});
+
+test('allowed_outbound_hosts templates: a value that makes an invalid entry is refused by the parser; secret values are not shown', async (t) => {
+  const { lines, path } = await loadHosts(t, '["https://{{ api_host }}", "{{ api_host }}", "https://x:{{ redis_port }}"]',
+    { SPIN_VARIABLE_REDIS_HOST: 'r', SPIN_VARIABLE_API_HOST: 'api.example.com/v1', SPIN_VARIABLE_REDIS_PORT: '1-9' });
+  assert.deepEqual(lines, [
+    `${path}:14: allowed_outbound_hosts entry \`https://{{ api_host }}\` of component \`mod\` resolves to \`https://api.example.com/v1\`, which is invalid: it has a path; only scheme://host[:port] is allowed — fix the value of \`api_host\``,
+    `${path}:14: allowed_outbound_hosts entry \`{{ api_host }}\` of component \`mod\` resolves to \`api.example.com/v1\`, which is invalid: \`api.example.com/v1\` does not contain a scheme (e.g. 'http://' or '*://') — write it as scheme://host[:port], e.g. https://api.example.com/v1 — fix the value of \`api_host\``,
+    `${path}:14: allowed_outbound_hosts entry \`https://x:{{ redis_port }}\` of component \`mod\` resolves to \`https://x:1-9\`, which is invalid: port \`1-9\` is not a number — write a range as 1..10 (the end is excluded) — fix the value of \`redis_port\``,
+  ]);
+  const secret = await loadHosts(t, '["https://{{ token }}"]', { SPIN_VARIABLE_REDIS_HOST: 'r' });
+  assert.deepEqual(secret.lines, [`${secret.path}:14: allowed_outbound_hosts entry \`https://{{ token }}\` of component \`mod\` resolves to an invalid entry (not shown: it uses secret variable \`token\`) — check its value`]);
+  assert.ok(!secret.lines!.join('\n').includes('not a host'));
+});
