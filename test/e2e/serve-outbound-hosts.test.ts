@@ -18,6 +18,7 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
   let port = 0;
   let appDir = '';
   let hits = 0;
+  const env = { SPIN_VARIABLE_UPSTREAM_HOST: '127.0.0.1' };
 
   before(async () => {
     upstream = createServer((req, res) => { hits++; res.writeHead(200); res.end(`upstream saw ${req.url}`); });
@@ -32,6 +33,9 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
     writeFileSync(join(appDir, 'spin.toml'), [
       'spin_manifest_version = 2',
       '[application]', 'name = "outbound-hosts"',
+      // Templated entries: the host from SPIN_VARIABLE_UPSTREAM_HOST, the ports from defaults.
+      '[variables]', 'upstream_host = { required = true }', `upstream_port = { default = "${port}" }`,
+      `wrong_port = { default = "${port + 1}" }`,
       '[[trigger.http]]', 'route = "/..."', 'component = "none"',
       '[component.none]', 'source = "handler.wasm"',
       ...component('any-port', ['http://127.0.0.1:*']),
@@ -40,9 +44,11 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
       ...component('cidr', ['*://127.0.0.0/8:*']),
       ...component('https-only', ['https://127.0.0.1:*']),
       ...component('self', ['http://self']),
+      ...component('templated', ['http://{{ upstream_host }}:{{ upstream_port }}']),
+      ...component('templated-other', ['http://{{ upstream_host }}:{{ wrong_port }}']),
     ].join('\n'));
     server = await startHttpServer({
-      app: await loadApp(appDir), host: '127.0.0.1', port: 0, workers: 2, log: createServerLog('json', () => {}),
+      app: await loadApp(appDir, { env }), host: '127.0.0.1', port: 0, workers: 2, log: createServerLog('json', () => {}),
     });
   });
   after(async () => {
@@ -56,7 +62,7 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
     return `${res.status} ${await res.text()}`;
   };
 
-  for (const route of ['/any-port', '/range', '/cidr']) {
+  for (const route of ['/any-port', '/range', '/cidr', '/templated']) {
     test(`${route}: reaches the local server`, async () => {
       const before = hits;
       assert.equal(await outbound(route, `http://127.0.0.1:${port}/up?q=1`), '200 upstream 200 upstream saw /up?q=1');
@@ -64,7 +70,7 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
     });
   }
 
-  for (const route of ['', '/other-range', '/https-only', '/self']) {
+  for (const route of ['', '/other-range', '/https-only', '/self', '/templated-other']) {
     test(`${route || '/ (no grant)'}: denied with HTTP-request-denied, nothing sent`, async () => {
       const before = hits;
       assert.equal(await outbound(route, `http://127.0.0.1:${port}/up`), '502 denied HTTP-request-denied');
@@ -73,7 +79,10 @@ describe('wasmlet serve: allowed_outbound_hosts', () => {
   }
 
   test('the locked app carries the parsed entries', async () => {
-    const app = await loadApp(appDir);
+    const app = await loadApp(appDir, { env });
+    assert.deepEqual(app.components.templated?.allowedOutboundHosts, [{
+      scheme: 'http', host: { type: 'name', name: '127.0.0.1' }, port: { min: port, max: port }, source: 'http://{{ upstream_host }}:{{ upstream_port }}',
+    }]);
     assert.deepEqual(app.components.range?.allowedOutboundHosts, [{
       scheme: 'http', host: { type: 'name', name: '127.0.0.1' }, port: { min: port, max: port }, source: `http://127.0.0.1:${port}..${port + 1}`,
     }]);
