@@ -50,10 +50,12 @@ test('refuses what wasmlet cannot run, saying what', () => {
 
 test('variables and databases travel as Spin writes them: declarations and templates, never values', () => {
   const plan = planSpinApp(app({ variables: { api_key: { secret: true }, greeting: { default: 'hi', description: 'd' } } }, {
-    config: { key: '{{ api_key }}', msg: '{{ greeting }}, world' }, metadata: { databases: ['default'] },
+    config: { key: '{{ api_key }}', msg: '{{ greeting }}, world' },
+    metadata: { databases: ['default'], allowed_outbound_hosts: ['https://{{ greeting }}.example'] },
   }), 'x');
   const m = JSON.parse(JSON.stringify(parse(plan.manifest))) as Record<string, any>;
   assert.deepEqual(m.variables, { api_key: { required: true, secret: true }, greeting: { default: 'hi', description: 'd' } });
   assert.deepEqual(m.component.web.variables, { key: '{{ api_key }}', msg: '{{ greeting }}, world' });
   assert.deepEqual(m.component.web.sqlite_databases, ['default']);
+  assert.deepEqual(m.component.web.allowed_outbound_hosts, ['https://{{ greeting }}.example'], 'resolved by the loader of the pulled app');
 });

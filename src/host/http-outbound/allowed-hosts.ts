@@ -61,7 +61,10 @@ export interface AllowedHost {
   host: HostPattern;
   /** Resolved at parse time: an entry without a port holds its scheme's well-known port. */
   port: PortPattern;
-  /** The entry as written, for messages. */
+  /**
+   * The entry as written, for messages; for a manifest entry with `{{ variable }}`, the template
+   * (so no value leaks, and a pushed Spin locked app keeps the template, as Spin's does).
+   */
   source: string;
 }
 
