@@ -283,9 +283,8 @@ class PluginLinker {
 
 /**
  * Links the plugin's `main` module, instantiating the modules it imports from by name (their own
- * imports first, depth first), and runs each module's start-up the way js-sdk does: with WASI,
- * `_initialize` if exported (a command's `_start` is not run); without, `_initialize` then
- * `_start` when exported.
+ * imports first, depth first), and runs each module's start-up the way js-sdk does (see
+ * `startUp`: `hs_init`, else `_initialize`, else `_start`; with WASI, `_initialize` then `hs_init`).
  * @throws Error with js-sdk's texts for an unresolvable import or WASI not enabled; what a
  *   start-up threw.
  */
