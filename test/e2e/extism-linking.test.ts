@@ -322,3 +322,22 @@ test('wasmlet timeoutMs: a manifest item named wasmlet:preempt cannot stand in f
     await p.close();
   }
 });
+
+test('start-up as js-sdk: hs_init (Haskell) wins, else _initialize, else _start; with WASI, _initialize then hs_init', async () => {
+  const plugin = (exportsWat: string, wasi = false) => watToBytes(`(module
+    ${wasi ? '(import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))' : ''} ${KERNEL} ${OUTPUT}
+    (memory (export "memory") 1) (global $n (mut i32) (i32.const 0))
+    ${exportsWat}
+    (func (export "get") (result i32) (call $out1 (global.get $n)) (i32.const 0)))`);
+  const hs = '(func (export "hs_init") (global.set $n (i32.add (global.get $n) (i32.const 1))))';
+  const init = '(func (export "_initialize") (global.set $n (i32.add (global.get $n) (i32.const 10))))';
+  const start = '(func (export "_start") (global.set $n (i32.add (global.get $n) (i32.const 100))))';
+  const cases = [await plugin(hs + init + start), await plugin(init + start), await plugin(start), await plugin(hs + start, true), await plugin(hs + init, true)];
+  const [w, e] = await sideBySide(async (create) => {
+    const out: string[] = [];
+    for (const data of cases) out.push(await callOnce(create({ wasm: [{ data }] }, { useWasi: true }), 'get'));
+    return out;
+  });
+  assert.deepEqual(w, e);
+  assert.deepEqual(w, ['ok \x01', 'ok \x0a', 'ok \x64', 'ok \x01', 'ok \x0b']);
+});

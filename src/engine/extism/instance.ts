@@ -142,15 +142,25 @@ export class PluginInstance {
   }
 }
 
-/** The start-up js-sdk gives a module (`instantiateModule`'s guest types; `hs_init` is not run). */
+/**
+ * The start-up js-sdk gives a module (`instantiateModule`'s guest types, first match wins:
+ * `hs_init` exported is Haskell, else `_initialize` a reactor, else `_start` a command). With
+ * WASI: the WASI host's `_initialize` (a command's `_start` is not run), then `hs_init` if
+ * exported. Without: `hs_init`, else `_initialize`, else `_start`, only the one.
+ */
 function startUp(instance: WebAssembly.Instance, wasi: WasiP1 | null): void {
   const exports = instance.exports;
+  const run = (name: string): boolean => {
+    if (typeof exports[name] !== 'function') return false;
+    (exports[name] as () => void)();
+    return true;
+  };
   if (wasi !== null) {
     wasi.initialize(instance); // `_initialize` if exported; a command's `_start` is not run
+    run('hs_init');
     return;
   }
-  if (typeof exports['_initialize'] === 'function') (exports['_initialize'] as () => void)();
-  if (typeof exports['_start'] === 'function') (exports['_start'] as () => void)();
+  if (!run('hs_init') && !run('_initialize')) run('_start');
 }
 
 /** Instances by module index while linking: null while a module is being instantiated (a cycle). */
@@ -273,9 +283,8 @@ class PluginLinker {
 
 /**
  * Links the plugin's `main` module, instantiating the modules it imports from by name (their own
- * imports first, depth first), and runs each module's start-up the way js-sdk does: with WASI,
- * `_initialize` if exported (a command's `_start` is not run); without, `_initialize` then
- * `_start` when exported.
+ * imports first, depth first), and runs each module's start-up the way js-sdk does (see
+ * `startUp`: `hs_init`, else `_initialize`, else `_start`; with WASI, `_initialize` then `hs_init`).
  * @throws Error with js-sdk's texts for an unresolvable import or WASI not enabled; what a
  *   start-up threw.
  */
