@@ -16,7 +16,7 @@
 // and the body after the CGI head. No sandbox, no descriptor table, no response parser. No design
 // that keeps a fresh instance per request can beat it on this machine.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 interface InThreadConfig { wasm: string; port: number; floor: boolean }
@@ -35,21 +35,17 @@ export function inThreadServer(wasm: string, port: number, threads: number, floo
   process.on('SIGTERM', () => process.exit(0));
 }
 
-async function serveInThread({ wasm, port }: InThreadConfig): Promise<void> {
-  const { prepareModule } = await import('../src/engine/prepare-module.ts');
-  const { prepareP1Guest, runP1Guest } = await import('../src/engine/p1-guest.ts');
-  const { bytesInput } = await import('../src/engine/grants.ts');
-  const { CgiResponseParser } = await import('../src/triggers/http/cgi-response.ts');
-  const { cgiArgv, cgiEnv } = await import('../src/triggers/http/cgi-env.ts');
+/**
+ * The per-request CGI environment both servers build, as wasmlet's WAGI executor does: the
+ * router's match of the path, then `cgiEnv` (no body: the bench sends GETs).
+ */
+async function cgiEnvBuilder(port: number): Promise<(req: IncomingMessage) => { url: string; env: Record<string, string> }> {
+  const { cgiEnv } = await import('../src/triggers/http/cgi-env.ts');
   const { headerPairs } = await import('../src/triggers/http/limits.ts');
   const { Router } = await import('../src/triggers/http/router.ts');
-  const prepared = await prepareModule(readFileSync(wasm), { recycleMemory: true });
-  const guest = prepareP1Guest(prepared.module);
   const router = Router.build([{ route: '/...', component: 'hello' }]);
   const server = { host: '127.0.0.1', port };
-  const noStdin = bytesInput(new Uint8Array(0));
-  const stderr = { write() {} };
-  createServer((req, res) => {
+  return (req) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const match = router.match(q < 0 ? url : url.slice(0, q))!;
@@ -57,6 +53,23 @@ async function serveInThread({ wasm, port }: InThreadConfig): Promise<void> {
       method: req.method ?? 'GET', url, headers: headerPairs(req.rawHeaders), remoteAddr: req.socket.remoteAddress ?? '',
       remotePort: req.socket.remotePort, httpVersion: req.httpVersion, bodyLength: 0,
     }, match, server);
+    return { url, env };
+  };
+}
+
+async function serveInThread({ wasm, port }: InThreadConfig): Promise<void> {
+  const { prepareModule } = await import('../src/engine/prepare-module.ts');
+  const { prepareP1Guest, runP1Guest } = await import('../src/engine/p1-guest.ts');
+  const { bytesInput } = await import('../src/engine/grants.ts');
+  const { CgiResponseParser } = await import('../src/triggers/http/cgi-response.ts');
+  const { cgiArgv } = await import('../src/triggers/http/cgi-env.ts');
+  const prepared = await prepareModule(readFileSync(wasm), { recycleMemory: true });
+  const guest = prepareP1Guest(prepared.module);
+  const envOf = await cgiEnvBuilder(port);
+  const noStdin = bytesInput(new Uint8Array(0));
+  const stderr = { write() {} };
+  createServer((req, res) => {
+    const { url, env } = envOf(req);
     const parser = new CgiResponseParser();
     let head: ReturnType<CgiResponseParser['end']> | undefined;
     const body: Uint8Array[] = [];
@@ -84,14 +97,11 @@ class Exit {
 /** The floor: a fresh instance per request and nothing else wasmlet does (see the top). */
 async function serveFloor({ wasm, port }: InThreadConfig): Promise<void> {
   const { MemoryPool, RECYCLED_MEMORY_MODULE, rewriteMemoryAsImport } = await import('../src/engine/component/recycled-memory.ts');
-  const { cgiArgv, cgiEnv } = await import('../src/triggers/http/cgi-env.ts');
-  const { headerPairs } = await import('../src/triggers/http/limits.ts');
-  const { Router } = await import('../src/triggers/http/router.ts');
+  const { cgiArgv } = await import('../src/triggers/http/cgi-env.ts');
   const rewritten = rewriteMemoryAsImport(readFileSync(wasm))!;
   const module = new WebAssembly.Module(rewritten.bytes);
   const memories = new MemoryPool(rewritten.initialPages, rewritten.maximumPages);
-  const router = Router.build([{ route: '/...', component: 'hello' }]);
-  const server = { host: '127.0.0.1', port };
+  const envOf = await cgiEnvBuilder(port);
   let memory: WebAssembly.Memory;
   // args and environ each as one NUL-terminated block (one encode per request, not one per string).
   let args = { count: 0, bytes: Buffer.alloc(0) };
@@ -137,13 +147,7 @@ async function serveFloor({ wasm, port }: InThreadConfig): Promise<void> {
     proc_exit: (code: number) => { throw new Exit(code); },
   };
   createServer((req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const match = router.match(q < 0 ? url : url.slice(0, q))!;
-    const vars = cgiEnv({
-      method: req.method ?? 'GET', url, headers: headerPairs(req.rawHeaders), remoteAddr: req.socket.remoteAddress ?? '',
-      remotePort: req.socket.remotePort, httpVersion: req.httpVersion, bodyLength: 0,
-    }, match, server);
+    const { url, env: vars } = envOf(req);
     env = block(Object.entries(vars).map(([k, v]) => `${k}=${v}`));
     args = block(cgiArgv(url));
     out = [];
